@@ -1,0 +1,85 @@
+namespace Flame;
+
+/// <summary>The executor lifecycle (server view); the numbers are the wire values.</summary>
+public enum ExecutorState
+{
+    /// <summary>Not known.</summary>
+    Unknown = 0,
+    /// <summary>Asked for, not yet registered.</summary>
+    Void = 1,
+    /// <summary>Registered, not bound.</summary>
+    Idle = 2,
+    /// <summary>Given a session; the service is starting and entering it.</summary>
+    Binding = 3,
+    /// <summary>Pulling tasks.</summary>
+    Bound = 4,
+    /// <summary>Leaving its session.</summary>
+    Unbinding = 5,
+    /// <summary>Being released.</summary>
+    Releasing = 6,
+    /// <summary>Gone.</summary>
+    Released = 7,
+}
+
+/// <summary>Whether a node is healthy.</summary>
+public enum NodeState
+{
+    /// <summary>Not known.</summary>
+    Unknown = 0,
+    /// <summary>Heartbeating.</summary>
+    Ready = 1,
+    /// <summary>Heartbeats stopped.</summary>
+    NotReady = 2,
+}
+
+/// <summary>One executor: a slot of an executor manager.</summary>
+[GenerateSerializer, Immutable, Alias("flame.ExecutorInfo")]
+public sealed record ExecutorInfo
+{
+    /// <summary>The executor id.</summary>
+    [Id(0)] public required string Id { get; init; }
+    /// <summary>The node it runs on.</summary>
+    [Id(1)] public required string Node { get; init; }
+    /// <summary>Resources it holds.</summary>
+    [Id(2)] public ResourceRequirement ResReq { get; init; } = new();
+    /// <summary>How it runs services.</summary>
+    [Id(3)] public Shim Shim { get; init; }
+    /// <summary>Where it is in its lifecycle.</summary>
+    [Id(4)] public ExecutorState State { get; init; }
+    /// <summary>The session it is bound to, if any.</summary>
+    [Id(5)] public string? SessionId { get; init; }
+}
+
+/// <summary>A node address, as the node reports it.</summary>
+[GenerateSerializer, Immutable, Alias("flame.NodeAddress")]
+public sealed record NodeAddress
+{
+    /// <summary>e.g. InternalIP, Hostname.</summary>
+    [Id(0)] public required string Type { get; init; }
+    /// <summary>The address.</summary>
+    [Id(1)] public required string Address { get; init; }
+}
+
+/// <summary>A node running an executor manager.</summary>
+[GenerateSerializer, Immutable, Alias("flame.NodeInfo")]
+public sealed record NodeInfo
+{
+    /// <summary>The node's name.</summary>
+    [Id(0)] public required string Name { get; init; }
+    /// <summary>Its host name.</summary>
+    [Id(1)] public string Hostname { get; init; } = "";
+    /// <summary>Health.</summary>
+    [Id(2)] public NodeState State { get; init; }
+    /// <summary>What the machine has.</summary>
+    [Id(3)] public ResourceRequirement Capacity { get; init; } = new();
+    /// <summary>What executors may use.</summary>
+    [Id(4)] public ResourceRequirement Allocatable { get; init; } = new();
+    /// <summary>CPU architecture.</summary>
+    [Id(5)] public string Arch { get; init; } = "";
+    /// <summary>Operating system.</summary>
+    [Id(6)] public string Os { get; init; } = "";
+    /// <summary>Addresses.</summary>
+    [Id(7)] public IReadOnlyList<NodeAddress> Addresses { get; init; } = [];
+    /// <summary>Unix epoch milliseconds of the last heartbeat.</summary>
+    [Id(8)] public long LastHeartbeatTime { get; init; }
+}

@@ -1,0 +1,41 @@
+namespace Flame;
+
+/// <summary>What kind of failure a <see cref="FlameException"/> is; each maps to one gRPC status code.</summary>
+public enum FlameErrorKind
+{
+    /// <summary>Malformed ids or specs, a task for a closed session, a contradicting spec, an oversized input.</summary>
+    InvalidArgument,
+    /// <summary>An unknown session, task, application or node.</summary>
+    NotFound,
+    /// <summary>The id is taken.</summary>
+    AlreadyExists,
+    /// <summary>The object is not in a state that allows the request.</summary>
+    FailedPrecondition,
+    /// <summary>The server cannot serve the request now; retrying may help.</summary>
+    Unavailable,
+    /// <summary>A server fault.</summary>
+    Internal,
+}
+
+/// <summary>
+/// The one exception family of Flame: thrown by grains, mapped to a gRPC status by the gateway,
+/// and mapped back by the client SDK, so callers of either transport see the same errors.
+/// </summary>
+[GenerateSerializer, Alias("flame.FlameException")]
+public sealed class FlameException : Exception
+{
+    /// <summary>Creates an error of the given kind with a message for people.</summary>
+    public FlameException(FlameErrorKind kind, string message) : base(message) => Kind = kind;
+
+    /// <summary>What kind of failure this is.</summary>
+    [Id(0)] public FlameErrorKind Kind { get; }
+
+    /// <summary>A malformed request.</summary>
+    public static FlameException InvalidArgument(string message) => new(FlameErrorKind.InvalidArgument, message);
+    /// <summary>An unknown object.</summary>
+    public static FlameException NotFound(string message) => new(FlameErrorKind.NotFound, message);
+    /// <summary>A taken id.</summary>
+    public static FlameException AlreadyExists(string message) => new(FlameErrorKind.AlreadyExists, message);
+    /// <summary>A state conflict.</summary>
+    public static FlameException FailedPrecondition(string message) => new(FlameErrorKind.FailedPrecondition, message);
+}

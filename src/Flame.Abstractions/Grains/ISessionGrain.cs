@@ -1,0 +1,75 @@
+using Orleans.Concurrency;
+
+namespace Flame.Grains;
+
+/// <summary>
+/// One session and the task queue it owns, keyed by the session id. All task state changes of a
+/// session go through here, so its counters are exact and its queue needs no locks.
+/// </summary>
+[Alias("flame.ISessionGrain")]
+public interface ISessionGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the session; AlreadyExists if it exists, NotFound/InvalidArgument for an unknown or disabled application.</summary>
+    [Alias("Create")] Task<SessionInfo> CreateAsync(SessionSpec spec);
+    /// <summary>Returns the open session, creating it when absent and <paramref name="spec"/> is given.</summary>
+    [Alias("Open")] Task<SessionInfo> OpenAsync(SessionSpec? spec);
+    /// <summary>Stops accepting tasks and cancels the pending ones. Idempotent.</summary>
+    [Alias("Close")] Task<SessionInfo> CloseAsync();
+    /// <summary>Removes a closed session with no running task; returns its last view.</summary>
+    [Alias("Delete")] Task<SessionInfo> DeleteAsync();
+    /// <summary>The session; NotFound if it does not exist.</summary>
+    [Alias("Get")] Task<SessionInfo> GetAsync();
+
+    /// <summary>Enqueues a task; InvalidArgument if the session is closed or the input too large.</summary>
+    [Alias("CreateTask")] Task<TaskInfo> CreateTaskAsync(byte[]? input);
+    /// <summary>One task; NotFound if unknown.</summary>
+    [Alias("GetTask")] Task<TaskInfo> GetTaskAsync(long taskId);
+    /// <summary>Up to <paramref name="max"/> tasks with ids above <paramref name="afterId"/>, in id order.</summary>
+    [Alias("ListTasks")] Task<TaskPage> ListTasksAsync(long afterId, int max);
+
+    /// <summary>
+    /// Returns the task now and, unless it is terminal, registers <paramref name="watcher"/> to be told of
+    /// each later change until the task is terminal or <see cref="UnwatchTaskAsync"/> is called.
+    /// </summary>
+    [Alias("WatchTask")] Task<TaskInfo> WatchTaskAsync(long taskId, ITaskWatcher watcher);
+    /// <summary>Stops telling <paramref name="watcher"/> about the task.</summary>
+    [Alias("UnwatchTask")] Task UnwatchTaskAsync(long taskId, ITaskWatcher watcher);
+}
+
+/// <summary>Receives task changes from session grains (a grain observer; one per gateway or client, not per watch).</summary>
+[Alias("flame.ITaskWatcher")]
+public interface ITaskWatcher : IGrainObserver
+{
+    /// <summary>The task as it is after a change.</summary>
+    [OneWay, Alias("OnTaskChanged")] Task OnTaskChangedAsync(TaskInfo task);
+}
+
+/// <summary>The ids of every existing session, for listing. One activation, key <see cref="Key"/>.</summary>
+[Alias("flame.ISessionDirectoryGrain")]
+public interface ISessionDirectoryGrain : IGrainWithIntegerKey
+{
+    /// <summary>The key of the one directory.</summary>
+    public const long Key = 0;
+
+    /// <summary>Records a new session.</summary>
+    [Alias("Add")] Task AddAsync(string sessionId);
+    /// <summary>Forgets a deleted session.</summary>
+    [Alias("Remove")] Task RemoveAsync(string sessionId);
+    /// <summary>All session ids, oldest first.</summary>
+    [Alias("List")] Task<IReadOnlyList<string>> ListAsync();
+}
+
+/// <summary>The nodes and executors known to the cluster. One activation, key <see cref="Key"/>.</summary>
+[Alias("flame.IClusterDirectoryGrain")]
+public interface IClusterDirectoryGrain : IGrainWithIntegerKey
+{
+    /// <summary>The key of the one directory.</summary>
+    public const long Key = 0;
+
+    /// <summary>Every node.</summary>
+    [Alias("ListNodes")] Task<IReadOnlyList<NodeInfo>> ListNodesAsync();
+    /// <summary>One node; NotFound if unknown.</summary>
+    [Alias("GetNode")] Task<NodeInfo> GetNodeAsync(string name);
+    /// <summary>Every executor.</summary>
+    [Alias("ListExecutors")] Task<IReadOnlyList<ExecutorInfo>> ListExecutorsAsync();
+}

@@ -1,0 +1,239 @@
+namespace Flame;
+
+/// <summary>Whether a session accepts new tasks.</summary>
+public enum SessionState
+{
+    /// <summary>Accepting tasks.</summary>
+    Open = 0,
+    /// <summary>No more tasks accepted; pending ones were cancelled.</summary>
+    Closed = 1,
+}
+
+/// <summary>The life of a task; the numbers are the wire values and the event codes.</summary>
+public enum TaskState
+{
+    /// <summary>Queued, waiting for an executor.</summary>
+    Pending = 0,
+    /// <summary>Handed to an executor.</summary>
+    Running = 1,
+    /// <summary>The service returned 0.</summary>
+    Succeed = 2,
+    /// <summary>The service returned an error, or every attempt failed.</summary>
+    Failed = 3,
+    /// <summary>Cancelled before it ran (its session was closed).</summary>
+    Cancelled = 4,
+}
+
+/// <summary>Whether new sessions may be opened for an application.</summary>
+public enum ApplicationState
+{
+    /// <summary>Sessions may be created.</summary>
+    Enabled = 0,
+    /// <summary>New sessions are refused.</summary>
+    Disabled = 1,
+}
+
+/// <summary>How an executor manager runs a service.</summary>
+public enum Shim
+{
+    /// <summary>A host process started from the application's command.</summary>
+    Host = 0,
+    /// <summary>A WebAssembly module (reserved by the protocol).</summary>
+    Wasm = 1,
+}
+
+/// <summary>Helpers for <see cref="TaskState"/>.</summary>
+public static class TaskStates
+{
+    /// <summary>True for Succeed, Failed and Cancelled: a task in such a state never changes again.</summary>
+    public static bool IsTerminal(this TaskState state) => state >= TaskState.Succeed;
+}
+
+/// <summary>Something that happened to a task or a session. For tasks, <see cref="Code"/> is the new <see cref="TaskState"/>.</summary>
+[GenerateSerializer, Immutable, Alias("flame.Event")]
+public sealed record FlameEvent
+{
+    /// <summary>For a task, the number of the state it entered; for a session, a code from <see cref="SessionEventCodes"/>.</summary>
+    [Id(0)] public required int Code { get; init; }
+    /// <summary>What happened, for people.</summary>
+    [Id(1)] public string? Message { get; init; }
+    /// <summary>Unix epoch milliseconds.</summary>
+    [Id(2)] public required long CreationTime { get; init; }
+}
+
+/// <summary>Codes of session events (task events use the <see cref="TaskState"/> numbers).</summary>
+public static class SessionEventCodes
+{
+    /// <summary>The session was created.</summary>
+    public const int Created = 100;
+    /// <summary>The session was closed; the message says how many pending tasks were cancelled.</summary>
+    public const int Closed = 101;
+}
+
+/// <summary>Resources a session's service instance needs, or a node offers.</summary>
+[GenerateSerializer, Immutable, Alias("flame.ResourceRequirement")]
+public sealed record ResourceRequirement
+{
+    /// <summary>CPU in millicores.</summary>
+    [Id(0)] public ulong Cpu { get; init; }
+    /// <summary>Memory in bytes.</summary>
+    [Id(1)] public ulong Memory { get; init; }
+    /// <summary>Number of GPUs.</summary>
+    [Id(2)] public int Gpu { get; init; }
+}
+
+/// <summary>One environment variable given to a service process.</summary>
+[GenerateSerializer, Immutable, Alias("flame.EnvironmentVariable")]
+public sealed record EnvironmentVariable
+{
+    /// <summary>The variable's name.</summary>
+    [Id(0)] public required string Name { get; init; }
+    /// <summary>Its value.</summary>
+    [Id(1)] public string Value { get; init; } = "";
+}
+
+/// <summary>Optional descriptions of an application's input, output and common data.</summary>
+[GenerateSerializer, Immutable, Alias("flame.ApplicationSchema")]
+public sealed record ApplicationSchema
+{
+    /// <summary>The task input's schema.</summary>
+    [Id(0)] public string? Input { get; init; }
+    /// <summary>The task output's schema.</summary>
+    [Id(1)] public string? Output { get; init; }
+    /// <summary>The common data's schema.</summary>
+    [Id(2)] public string? CommonData { get; init; }
+}
+
+/// <summary>How to run an application's service, and its limits.</summary>
+[GenerateSerializer, Immutable, Alias("flame.ApplicationSpec")]
+public sealed record ApplicationSpec
+{
+    /// <summary>How the service runs.</summary>
+    [Id(0)] public Shim Shim { get; init; }
+    /// <summary>Free text.</summary>
+    [Id(1)] public string? Description { get; init; }
+    /// <summary>Free labels.</summary>
+    [Id(2)] public IReadOnlyList<string> Labels { get; init; } = [];
+    /// <summary>A container image, for shims that use one.</summary>
+    [Id(3)] public string? Image { get; init; }
+    /// <summary>The executable the executor manager starts.</summary>
+    [Id(4)] public string? Command { get; init; }
+    /// <summary>Its arguments.</summary>
+    [Id(5)] public IReadOnlyList<string> Arguments { get; init; } = [];
+    /// <summary>Extra environment variables.</summary>
+    [Id(6)] public IReadOnlyList<EnvironmentVariable> Environments { get; init; } = [];
+    /// <summary>The working directory of the service process.</summary>
+    [Id(7)] public string? WorkingDirectory { get; init; }
+    /// <summary>Most executors one session of this application may hold; null = unlimited.</summary>
+    [Id(8)] public uint? MaxInstances { get; init; }
+    /// <summary>Seconds a bound executor waits for more tasks before it unbinds; null = the cluster default.</summary>
+    [Id(9)] public long? DelayRelease { get; init; }
+    /// <summary>Schemas of the data.</summary>
+    [Id(10)] public ApplicationSchema? Schema { get; init; }
+    /// <summary>Where the application's package lives, for installers.</summary>
+    [Id(11)] public string? Url { get; init; }
+    /// <summary>The installer to use.</summary>
+    [Id(12)] public string? Installer { get; init; }
+}
+
+/// <summary>A registered application.</summary>
+[GenerateSerializer, Immutable, Alias("flame.ApplicationInfo")]
+public sealed record ApplicationInfo
+{
+    /// <summary>The unique name.</summary>
+    [Id(0)] public required string Name { get; init; }
+    /// <summary>How to run it.</summary>
+    [Id(1)] public required ApplicationSpec Spec { get; init; }
+    /// <summary>Whether new sessions are accepted.</summary>
+    [Id(2)] public ApplicationState State { get; init; }
+    /// <summary>Unix epoch milliseconds of registration.</summary>
+    [Id(3)] public long CreationTime { get; init; }
+}
+
+/// <summary>What a session runs and how it is scheduled.</summary>
+[GenerateSerializer, Immutable, Alias("flame.SessionSpec")]
+public sealed record SessionSpec
+{
+    /// <summary>The application's name.</summary>
+    [Id(0)] public required string Application { get; init; }
+    /// <summary>Bytes every service instance receives once when it enters the session.</summary>
+    [Id(1)] public byte[]? CommonData { get; init; }
+    /// <summary>Executors the scheduler keeps for the session while it is open.</summary>
+    [Id(2)] public uint MinInstances { get; init; }
+    /// <summary>Most executors for the session; null = unlimited.</summary>
+    [Id(3)] public uint? MaxInstances { get; init; }
+    /// <summary>Tasks handed to an executor at once (0 = 1).</summary>
+    [Id(4)] public uint BatchSize { get; init; }
+    /// <summary>Higher is served first.</summary>
+    [Id(5)] public uint Priority { get; init; }
+    /// <summary>What one service instance needs.</summary>
+    [Id(6)] public ResourceRequirement? ResReq { get; init; }
+}
+
+/// <summary>A session's state and exact task counters.</summary>
+[GenerateSerializer, Immutable, Alias("flame.SessionStatus")]
+public sealed record SessionStatus
+{
+    /// <summary>Open or closed.</summary>
+    [Id(0)] public SessionState State { get; init; }
+    /// <summary>Unix epoch milliseconds.</summary>
+    [Id(1)] public long CreationTime { get; init; }
+    /// <summary>Unix epoch milliseconds of the close, if closed.</summary>
+    [Id(2)] public long? CompletionTime { get; init; }
+    /// <summary>Tasks in state Pending.</summary>
+    [Id(3)] public int Pending { get; init; }
+    /// <summary>Tasks in state Running.</summary>
+    [Id(4)] public int Running { get; init; }
+    /// <summary>Tasks in state Succeed.</summary>
+    [Id(5)] public int Succeed { get; init; }
+    /// <summary>Tasks in state Failed.</summary>
+    [Id(6)] public int Failed { get; init; }
+    /// <summary>Tasks in state Cancelled.</summary>
+    [Id(7)] public int Cancelled { get; init; }
+    /// <summary>Session events, oldest first.</summary>
+    [Id(8)] public IReadOnlyList<FlameEvent> Events { get; init; } = [];
+}
+
+/// <summary>A session: its id, spec and status.</summary>
+[GenerateSerializer, Immutable, Alias("flame.SessionInfo")]
+public sealed record SessionInfo
+{
+    /// <summary>The session id.</summary>
+    [Id(0)] public required string Id { get; init; }
+    /// <summary>What it runs.</summary>
+    [Id(1)] public required SessionSpec Spec { get; init; }
+    /// <summary>Where it is.</summary>
+    [Id(2)] public required SessionStatus Status { get; init; }
+}
+
+/// <summary>A task as clients see it.</summary>
+[GenerateSerializer, Immutable, Alias("flame.TaskInfo")]
+public sealed record TaskInfo
+{
+    /// <summary>The task id, unique in its session: 1, 2, … in creation order.</summary>
+    [Id(0)] public required long Id { get; init; }
+    /// <summary>The session it belongs to.</summary>
+    [Id(1)] public required string SessionId { get; init; }
+    /// <summary>Its state.</summary>
+    [Id(2)] public TaskState State { get; init; }
+    /// <summary>The input given at creation.</summary>
+    [Id(3)] public byte[]? Input { get; init; }
+    /// <summary>The service's output, once it finished.</summary>
+    [Id(4)] public byte[]? Output { get; init; }
+    /// <summary>Unix epoch milliseconds.</summary>
+    [Id(5)] public long CreationTime { get; init; }
+    /// <summary>Unix epoch milliseconds of the terminal state.</summary>
+    [Id(6)] public long? CompletionTime { get; init; }
+    /// <summary>One event per state change, oldest first.</summary>
+    [Id(7)] public IReadOnlyList<FlameEvent> Events { get; init; } = [];
+}
+
+/// <summary>A piece of a session's task list, in id order.</summary>
+[GenerateSerializer, Immutable, Alias("flame.TaskPage")]
+public sealed record TaskPage
+{
+    /// <summary>The tasks.</summary>
+    [Id(0)] public required IReadOnlyList<TaskInfo> Tasks { get; init; }
+    /// <summary>Pass as <c>afterId</c> to get the next page; null when there is none.</summary>
+    [Id(1)] public long? NextAfterId { get; init; }
+}

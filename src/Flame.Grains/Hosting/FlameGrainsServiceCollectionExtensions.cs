@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Flame.Grains.Hosting;
+
+/// <summary>Registers what the Flame grains need in a silo.</summary>
+public static class FlameGrainsServiceCollectionExtensions
+{
+    /// <summary>Adds the clock and the limits the grains use.</summary>
+    public static IServiceCollection AddFlameGrains(this IServiceCollection services, FlameLimitsOptions limits)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
+        return services;
+    }
+}

@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Flame.Grains.Hosting;
+
+/// <summary>
+/// Size limits on what clients send, enforced by the grains so that both transports (gRPC and the
+/// in-process client) refuse the same requests. Bound from configuration section <c>Flame:Limits</c>.
+/// </summary>
+public sealed class FlameLimitsOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Flame:Limits";
+
+    /// <summary>Largest task input in bytes. Default 4 MiB.</summary>
+    [Range(1, 256 * 1024 * 1024)]
+    public int MaxTaskInputBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Largest task output in bytes. Default 16 MiB.</summary>
+    [Range(1, 256 * 1024 * 1024)]
+    public int MaxTaskOutputBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest session common data in bytes. Default 16 MiB.</summary>
+    [Range(1, 256 * 1024 * 1024)]
+    public int MaxCommonDataBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The largest of the limits: what a transport must be able to carry in one message.</summary>
+    public int LargestPayloadBytes => Math.Max(MaxTaskInputBytes, Math.Max(MaxTaskOutputBytes, MaxCommonDataBytes));
+}

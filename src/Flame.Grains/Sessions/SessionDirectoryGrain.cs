@@ -1,0 +1,47 @@
+namespace Flame.Grains.Sessions;
+
+/// <summary>The ids of every existing session, in creation order. See <see cref="ISessionDirectoryGrain"/>.</summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed class SessionDirectoryGrain : Grain, ISessionDirectoryGrain
+{
+    // Insertion-ordered set: a dictionary from id to its position in an append-only list with holes,
+    // so that add and remove are O(1) and listing keeps creation order.
+    private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
+    private readonly List<string?> _ids = [];
+
+    public Task AddAsync(string sessionId)
+    {
+        if (!_positions.ContainsKey(sessionId))
+        {
+            _positions[sessionId] = _ids.Count;
+            _ids.Add(sessionId);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveAsync(string sessionId)
+    {
+        if (_positions.Remove(sessionId, out var position))
+        {
+            _ids[position] = null;
+            if (_positions.Count < _ids.Count / 2)
+                Compact();
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> ListAsync() =>
+        Task.FromResult<IReadOnlyList<string>>(_ids.Where(id => id is not null).ToArray()!);
+
+    private void Compact()
+    {
+        var live = _ids.Where(id => id is not null).ToList();
+        _ids.Clear();
+        _positions.Clear();
+        foreach (var id in live)
+        {
+            _positions[id!] = _ids.Count;
+            _ids.Add(id);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+namespace Flame.Grains.Sessions;
+
+/// <summary>
+/// The tasks of one session: a compact table indexed by task id plus a FIFO of pending ids.
+/// Every operation is O(1) (closing is O(pending) once), so a session can hold millions of tasks
+/// and change thousands of states per second. Not thread-safe: its grain serialises access.
+/// </summary>
+/// <remarks>
+/// A task costs one <see cref="TaskRecord"/> (48 bytes) plus 4 bytes in the pending queue while
+/// pending, plus its input. Events are not stored for the usual life (created, running, finished):
+/// they are derived from the record's times. Only a task whose life is unusual (a retry) gets an
+/// explicit event list, in a side table.
+/// </remarks>
+internal sealed class TaskTable
+{
+    private const int ChunkBits = 12;
+    private const int ChunkSize = 1 << ChunkBits;
+    private const int ChunkMask = ChunkSize - 1;
+
+    private TaskRecord[][] _chunks = new TaskRecord[4][];
+    private int _count;
+    private readonly IntQueue _pending = new();
+    private Dictionary<int, List<FlameEvent>>? _history;
+    private Dictionary<int, string>? _failureMessages;
+    private readonly int[] _counts = new int[5];
+
+    /// <summary>How many tasks exist.</summary>
+    public int Count => _count;
+
+    /// <summary>The number of tasks in <paramref name="state"/>.</summary>
+    public int CountOf(TaskState state) => _counts[(int)state];
+
+    /// <summary>Adds a pending task and returns its id (1, 2, …).</summary>
+    public long Add(byte[]? input, long now)
+    {
+        var index = _count;
+        var chunk = index >> ChunkBits;
+        if (chunk == _chunks.Length)
+            Array.Resize(ref _chunks, _chunks.Length * 2);
+        _chunks[chunk] ??= new TaskRecord[ChunkSize];
+        _chunks[chunk][index & ChunkMask] = new TaskRecord { Input = input, CreationTime = now, State = TaskState.Pending };
+        _count++;
+        _counts[(int)TaskState.Pending]++;
+        _pending.Enqueue(index);
+        return index + 1L;
+    }
+
+    /// <summary>True if <paramref name="id"/> names an existing task.</summary>
+    public bool Contains(long id) => id >= 1 && id <= _count;
+
+    /// <summary>The state of task <paramref name="id"/>.</summary>
+    public TaskState StateOf(long id) => Record(id).State;
+
+    /// <summary>Takes the oldest pending task and marks it running; false if none is pending.</summary>
+    public bool TryStartNext(long now, string? message, out long id)
+    {
+        while (_pending.TryDequeue(out var index))
+        {
+            ref var r = ref _chunks[index >> ChunkBits][index & ChunkMask];
+            if (r.State != TaskState.Pending)
+                continue; // left behind by a cancellation
+            id = index + 1L;
+            Transition(id, ref r, TaskState.Running, now, message);
+            r.StartTime = now;
+            r.Attempts++;
+            return true;
+        }
+        id = 0;
+        return false;
+    }
+
+    /// <summary>Moves a running task to a terminal state with the service's output.</summary>
+    public void Complete(long id, TaskState terminal, byte[]? output, string? message, long now)
+    {
+        if (!terminal.IsTerminal())
+            throw new ArgumentOutOfRangeException(nameof(terminal), terminal, "not a terminal state");
+        ref var r = ref Record(id);
+        if (r.State != TaskState.Running)
+            throw FlameException.FailedPrecondition($"task {id} is {r.State}, not Running; it cannot become {terminal}");
+        Transition(id, ref r, terminal, now, message);
+        r.Output = output;
+        r.CompletionTime = now;
+        if (terminal == TaskState.Failed && message is not null)
+            (_failureMessages ??= [])[(int)(id - 1)] = message;
+    }
+
+    /// <summary>Puts a running task back at the end of the queue after a failed attempt.</summary>
+    public void Requeue(long id, string message, long now)
+    {
+        ref var r = ref Record(id);
+        if (r.State != TaskState.Running)
+            throw FlameException.FailedPrecondition($"task {id} is {r.State}, not Running; it cannot go back to Pending");
+        Transition(id, ref r, TaskState.Pending, now, message);
+        _pending.Enqueue((int)(id - 1));
+    }
+
+    /// <summary>Cancels every pending task; returns how many.</summary>
+    public int CancelPending(long now, string message)
+    {
+        var cancelled = 0;
+        while (_pending.TryDequeue(out var index))
+        {
+            ref var r = ref _chunks[index >> ChunkBits][index & ChunkMask];
+            if (r.State != TaskState.Pending)
+                continue;
+            Transition(index + 1L, ref r, TaskState.Cancelled, now, message);
+            r.CompletionTime = now;
+            cancelled++;
+        }
+        return cancelled;
+    }
+
+    /// <summary>The attempts made so far for task <paramref name="id"/>.</summary>
+    public int AttemptsOf(long id) => Record(id).Attempts;
+
+    /// <summary>The client's view of task <paramref name="id"/>.</summary>
+    public TaskInfo Get(long id, string sessionId)
+    {
+        ref var r = ref Record(id);
+        return new TaskInfo
+        {
+            Id = id,
+            SessionId = sessionId,
+            State = r.State,
+            Input = r.Input,
+            Output = r.Output,
+            CreationTime = r.CreationTime,
+            CompletionTime = r.State.IsTerminal() ? r.CompletionTime : null,
+            Events = EventsOf(id, ref r),
+        };
+    }
+
+    /// <summary>Up to <paramref name="max"/> tasks with ids above <paramref name="afterId"/>.</summary>
+    public TaskPage Page(long afterId, int max, string sessionId)
+    {
+        var first = Math.Max(afterId, 0) + 1;
+        var last = Math.Min(_count, first + Math.Max(max, 1) - 1);
+        var tasks = new List<TaskInfo>((int)Math.Max(0, last - first + 1));
+        for (var id = first; id <= last; id++)
+            tasks.Add(Get(id, sessionId));
+        return new TaskPage { Tasks = tasks, NextAfterId = last < _count ? last : null };
+    }
+
+    private ref TaskRecord Record(long id)
+    {
+        if (!Contains(id))
+            throw new KeyNotFoundException($"task {id} does not exist");
+        var index = (int)(id - 1);
+        return ref _chunks[index >> ChunkBits][index & ChunkMask];
+    }
+
+    private void Transition(long id, ref TaskRecord r, TaskState to, long now, string? message)
+    {
+        var index = (int)(id - 1);
+        // The usual life is derived from the record; anything else (a second Running, a return to
+        // Pending, a message on Running) needs the full event list from here on.
+        var canonical = to switch
+        {
+            TaskState.Running => r.Attempts == 0 && message is null,
+            TaskState.Pending => false,
+            _ => true,
+        };
+        if (_history is not null && _history.TryGetValue(index, out var events))
+        {
+            events.Add(Event(to, message, now));
+        }
+        else if (!canonical)
+        {
+            var list = new List<FlameEvent>(EventsOf(id, ref r)) { Event(to, message, now) };
+            (_history ??= [])[index] = list;
+        }
+        _counts[(int)r.State]--;
+        _counts[(int)to]++;
+        r.State = to;
+    }
+
+    private IReadOnlyList<FlameEvent> EventsOf(long id, ref TaskRecord r)
+    {
+        var index = (int)(id - 1);
+        if (_history is not null && _history.TryGetValue(index, out var events))
+            return events.ToArray();
+        var derived = new List<FlameEvent>(3) { Event(TaskState.Pending, "created", r.CreationTime) };
+        if (r.StartTime != 0)
+            derived.Add(Event(TaskState.Running, null, r.StartTime));
+        if (r.State.IsTerminal())
+        {
+            string? message = null;
+            if (r.State == TaskState.Failed)
+                _failureMessages?.TryGetValue(index, out message);
+            else if (r.State == TaskState.Cancelled)
+                message = "cancelled: the session was closed";
+            derived.Add(Event(r.State, message, r.CompletionTime));
+        }
+        return derived;
+    }
+
+    private static FlameEvent Event(TaskState state, string? message, long time) => new()
+    {
+        Code = (int)state,
+        Message = message ?? DefaultMessage(state),
+        CreationTime = time,
+    };
+
+    private static string DefaultMessage(TaskState state) => state switch
+    {
+        TaskState.Pending => "pending",
+        TaskState.Running => "running",
+        TaskState.Succeed => "succeeded",
+        TaskState.Failed => "failed",
+        _ => "cancelled",
+    };
+
+    private struct TaskRecord
+    {
+        public byte[]? Input;
+        public byte[]? Output;
+        public long CreationTime;
+        public long StartTime;
+        public long CompletionTime;
+        public TaskState State;
+        public int Attempts;
+    }
+}
+
+/// <summary>A growable ring buffer of ints: 4 bytes per queued task, no per-item allocation.</summary>
+internal sealed class IntQueue
+{
+    private int[] _items = new int[16];
+    private int _head;
+    private int _count;
+
+    public int Count => _count;
+
+    public void Enqueue(int value)
+    {
+        if (_count == _items.Length)
+        {
+            var grown = new int[_items.Length * 2];
+            var tail = _items.Length - _head;
+            Array.Copy(_items, _head, grown, 0, tail);
+            Array.Copy(_items, 0, grown, tail, _head);
+            _items = grown;
+            _head = 0;
+        }
+        _items[(_head + _count) % _items.Length] = value;
+        _count++;
+    }
+
+    public bool TryDequeue(out int value)
+    {
+        if (_count == 0)
+        {
+            value = 0;
+            return false;
+        }
+        value = _items[_head];
+        _head = (_head + 1) % _items.Length;
+        _count--;
+        return true;
+    }
+}

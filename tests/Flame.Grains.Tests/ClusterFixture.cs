@@ -1,0 +1,38 @@
+using Flame.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace Flame.Grains.Tests;
+
+/// <summary>One in-process Orleans test cluster shared by the grain tests.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    /// <summary>Small limits so that the tests can exceed them cheaply.</summary>
+    public static readonly FlameLimitsOptions Limits = new()
+    {
+        MaxTaskInputBytes = 1024,
+        MaxCommonDataBytes = 2048,
+        MaxTaskOutputBytes = 1024,
+    };
+
+    public TestCluster Cluster { get; } = new TestClusterBuilder(initialSilosCount: 1)
+        .AddSiloBuilderConfigurator<SiloConfigurator>()
+        .Build();
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public Task InitializeAsync() => Cluster.DeployAsync();
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo) => silo.Services.AddFlameGrains(Limits);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
