@@ -1,0 +1,69 @@
+using Grpc.Core;
+
+namespace Flame.Client;
+
+/// <summary>
+/// The one mapping between <see cref="FlameException"/> and gRPC status codes: the gateway turns
+/// exceptions into statuses with it, and <see cref="GrpcFlameClient"/> turns statuses back into exceptions.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <listheader><term><see cref="FlameErrorKind"/></term><description><see cref="StatusCode"/></description></listheader>
+/// <item><term>InvalidArgument</term><description>InvalidArgument</description></item>
+/// <item><term>NotFound</term><description>NotFound</description></item>
+/// <item><term>AlreadyExists</term><description>AlreadyExists</description></item>
+/// <item><term>FailedPrecondition</term><description>FailedPrecondition</description></item>
+/// <item><term>Unavailable</term><description>Unavailable (DeadlineExceeded also maps back to Unavailable)</description></item>
+/// <item><term>Internal</term><description>Internal (every other status maps back to Internal)</description></item>
+/// </list>
+/// </remarks>
+public static class FlameStatus
+{
+    /// <summary>The gRPC status code for an error of kind <paramref name="kind"/>.</summary>
+    public static StatusCode ToStatusCode(FlameErrorKind kind) => kind switch
+    {
+        FlameErrorKind.InvalidArgument => StatusCode.InvalidArgument,
+        FlameErrorKind.NotFound => StatusCode.NotFound,
+        FlameErrorKind.AlreadyExists => StatusCode.AlreadyExists,
+        FlameErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        FlameErrorKind.Unavailable => StatusCode.Unavailable,
+        _ => StatusCode.Internal,
+    };
+
+    /// <summary>The error kind a gRPC status code stands for; codes without their own kind are <see cref="FlameErrorKind.Internal"/>.</summary>
+    public static FlameErrorKind ToErrorKind(StatusCode code) => code switch
+    {
+        StatusCode.InvalidArgument => FlameErrorKind.InvalidArgument,
+        StatusCode.NotFound => FlameErrorKind.NotFound,
+        StatusCode.AlreadyExists => FlameErrorKind.AlreadyExists,
+        StatusCode.FailedPrecondition => FlameErrorKind.FailedPrecondition,
+        StatusCode.Unavailable or StatusCode.DeadlineExceeded => FlameErrorKind.Unavailable,
+        _ => FlameErrorKind.Internal,
+    };
+
+    /// <summary>
+    /// The <see cref="FlameException"/> a failed call stands for; its message is the status detail
+    /// (or the status code's name when the server sent no detail).
+    /// </summary>
+    public static FlameException FromRpcException(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var status = exception.Status;
+        var message = string.IsNullOrEmpty(status.Detail) ? status.StatusCode.ToString() : status.Detail;
+        return new FlameException(ToErrorKind(status.StatusCode), message);
+    }
+
+    /// <summary>The <see cref="RpcException"/> a server throws to report <paramref name="exception"/>: its code by kind, its message as the detail.</summary>
+    public static RpcException ToRpcException(FlameException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new RpcException(ToStatus(exception), exception.Message);
+    }
+
+    /// <summary>The gRPC status that reports <paramref name="exception"/>.</summary>
+    public static Status ToStatus(FlameException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new Status(ToStatusCode(exception.Kind), exception.Message);
+    }
+}

@@ -1,0 +1,9 @@
+using Microsoft.Extensions.Logging;
+
+namespace Flame.Client;
+
+public sealed partial class OrleansFlameClient
+{
+    [LoggerMessage(1, LogLevel.Warning, "A grain call failed with an unexpected exception; reported as an internal error")]
+    private partial void LogGrainCallFailed(Exception exception);
+}

@@ -1,0 +1,93 @@
+using Flame.Client;
+using Flame.Client.Wire;
+using Flame.V1;
+using Grpc.Core;
+using Task = System.Threading.Tasks.Task;
+using WireTask = Flame.V1.Task;
+
+namespace Flame.SessionManager.Grpc;
+
+/// <summary>
+/// The client-facing flame.v1 Frontend service: a thin mapping between the wire and the
+/// in-process client, which holds every rule. Errors leave as gRPC statuses through <see cref="FlameErrorInterceptor"/>.
+/// </summary>
+internal sealed class FrontendService(OrleansFlameClient flame) : Frontend.FrontendBase
+{
+    private static readonly Result Ok = new() { ReturnCode = 0 };
+
+    public override async Task<Result> RegisterApplication(RegisterApplicationRequest request, ServerCallContext context)
+    {
+        await flame.RegisterApplicationAsync(request.Name, Required(request.Application, "application").ToDomain(), context.CancellationToken);
+        return Ok;
+    }
+
+    public override async Task<Result> UnregisterApplication(UnregisterApplicationRequest request, ServerCallContext context)
+    {
+        await flame.UnregisterApplicationAsync(request.Name, context.CancellationToken);
+        return Ok;
+    }
+
+    public override async Task<Result> UpdateApplication(UpdateApplicationRequest request, ServerCallContext context)
+    {
+        await flame.UpdateApplicationAsync(request.Name, Required(request.Application, "application").ToDomain(), context.CancellationToken);
+        return Ok;
+    }
+
+    public override async Task<Application> GetApplication(GetApplicationRequest request, ServerCallContext context) =>
+        (await flame.GetApplicationAsync(request.Name, context.CancellationToken)).ToWire();
+
+    public override async Task<ApplicationList> ListApplication(ListApplicationRequest request, ServerCallContext context) =>
+        (await flame.ListApplicationsAsync(context.CancellationToken).ToListAsync(context.CancellationToken)).ToWire();
+
+    public override async Task<ExecutorList> ListExecutor(ListExecutorRequest request, ServerCallContext context) =>
+        (await flame.ListExecutorsAsync(context.CancellationToken).ToListAsync(context.CancellationToken)).ToWire();
+
+    public override async Task<NodeList> ListNodes(ListNodesRequest request, ServerCallContext context) =>
+        (await flame.ListNodesAsync(context.CancellationToken).ToListAsync(context.CancellationToken)).ToWire();
+
+    public override async Task<GetNodeResponse> GetNode(GetNodeRequest request, ServerCallContext context) =>
+        new() { Node = (await flame.GetNodeAsync(request.Name, context.CancellationToken)).ToWire() };
+
+    public override async Task<Session> CreateSession(CreateSessionRequest request, ServerCallContext context) =>
+        (await flame.CreateSessionAsync(request.SessionId, Required(request.Session, "session spec").ToDomain(), context.CancellationToken)).ToWire();
+
+    public override async Task<Session> OpenSession(OpenSessionRequest request, ServerCallContext context) =>
+        (await flame.OpenSessionAsync(request.SessionId, request.Session?.ToDomain(), context.CancellationToken)).ToWire();
+
+    public override async Task<Session> CloseSession(CloseSessionRequest request, ServerCallContext context) =>
+        (await flame.CloseSessionAsync(request.SessionId, context.CancellationToken)).ToWire();
+
+    public override async Task<Session> DeleteSession(DeleteSessionRequest request, ServerCallContext context) =>
+        (await flame.DeleteSessionAsync(request.SessionId, context.CancellationToken)).ToWire();
+
+    public override async Task<Session> GetSession(GetSessionRequest request, ServerCallContext context) =>
+        (await flame.GetSessionAsync(request.SessionId, context.CancellationToken)).ToWire();
+
+    public override async Task<SessionList> ListSession(ListSessionRequest request, ServerCallContext context) =>
+        (await flame.ListSessionsAsync(context.CancellationToken).ToListAsync(context.CancellationToken)).ToWire();
+
+    public override async Task<WireTask> CreateTask(CreateTaskRequest request, ServerCallContext context)
+    {
+        var spec = Required(request.Task, "task");
+        return (await flame.CreateTaskAsync(spec.SessionId, spec.GetInputOrNull(), context.CancellationToken)).ToWire();
+    }
+
+    public override async Task<WireTask> GetTask(GetTaskRequest request, ServerCallContext context) =>
+        (await flame.GetTaskAsync(request.SessionId, FlameIds.ParseTaskId(request.TaskId), context.CancellationToken)).ToWire();
+
+    public override async Task WatchTask(WatchTaskRequest request, IServerStreamWriter<WireTask> responseStream, ServerCallContext context)
+    {
+        var taskId = FlameIds.ParseTaskId(request.TaskId);
+        await foreach (var task in flame.WatchTaskAsync(request.SessionId, taskId, context.CancellationToken))
+            await responseStream.WriteAsync(task.ToWire(), context.CancellationToken);
+    }
+
+    public override async Task ListTask(ListTaskRequest request, IServerStreamWriter<WireTask> responseStream, ServerCallContext context)
+    {
+        await foreach (var task in flame.ListTasksAsync(request.SessionId, context.CancellationToken))
+            await responseStream.WriteAsync(task.ToWire(), context.CancellationToken);
+    }
+
+    private static T Required<T>(T? value, string what) where T : class =>
+        value ?? throw FlameException.InvalidArgument($"the request has no {what}");
+}

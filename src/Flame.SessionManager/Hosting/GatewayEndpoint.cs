@@ -1,0 +1,22 @@
+using System.Net;
+
+namespace Flame.SessionManager.Hosting;
+
+/// <summary>A parsed gateway address: plaintext HTTP/2 on an IP address or localhost.</summary>
+public sealed record GatewayEndpoint(IPAddress? Address, bool Localhost, int Port)
+{
+    /// <summary>Parses <c>http://HOST:PORT</c> where HOST is an IP address, <c>localhost</c>, <c>0.0.0.0</c> or <c>*</c>.</summary>
+    public static GatewayEndpoint Parse(string value, string key)
+    {
+        var text = value.Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal);
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.IsDefaultPort && !text.Contains(":80", StringComparison.Ordinal))
+            throw new FlameConfigurationException($"configuration key '{key}': '{value}' is not an address like http://127.0.0.1:8080");
+        if (uri.AbsolutePath != "/")
+            throw new FlameConfigurationException($"configuration key '{key}': '{value}' has a path; give only http://HOST:PORT");
+        if (uri.IsLoopback && uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            return new GatewayEndpoint(null, Localhost: true, uri.Port);
+        if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
+            throw new FlameConfigurationException($"configuration key '{key}': '{uri.Host}' is not an IP address; listen on an address such as 127.0.0.1 or 0.0.0.0");
+        return new GatewayEndpoint(address, Localhost: false, uri.Port);
+    }
+}

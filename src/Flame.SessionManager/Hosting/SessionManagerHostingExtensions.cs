@@ -1,0 +1,61 @@
+using Flame.Client;
+using Flame.Grains.Hosting;
+using Flame.SessionManager.Grpc;
+using Flame.SessionManager.Options;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Flame.SessionManager.Hosting;
+
+/// <summary>The wiring of a session manager: silo, gateway, options. Program.cs stays a few lines.</summary>
+public static class SessionManagerHostingExtensions
+{
+    /// <summary>Makes this process a silo of the Flame cluster and a flame.v1 gRPC gateway.</summary>
+    public static WebApplicationBuilder AddFlameSessionManager(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.BindValidated<FlameSessionManagerOptions>(FlameSessionManagerOptions.Section);
+        var limits = builder.Configuration.BindValidated<FlameLimitsOptions>(FlameLimitsOptions.Section);
+        var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
+
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        builder.Services.AddFlameGrains(limits);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Plaintext gRPC needs HTTP/2 only: with Http1AndHttp2, h2c clients are refused.
+            void Http2(ListenOptions listen) => listen.Protocols = HttpProtocols.Http2;
+            if (endpoint.Localhost)
+                kestrel.ListenLocalhost(endpoint.Port, Http2);
+            else
+                kestrel.Listen(endpoint.Address!, endpoint.Port, Http2);
+            // Watches are streams: one client may hold thousands on one connection.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
+        });
+
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(
+                siloPort: options.SiloPort,
+                gatewayPort: options.OrleansGatewayPort,
+                serviceId: options.ServiceId,
+                clusterId: options.ClusterId);
+        });
+
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<FlameErrorInterceptor>();
+            // Room for the largest payload the limits allow plus the message around it;
+            // anything bigger than that is refused by gRPC before it reaches us.
+            grpc.MaxReceiveMessageSize = limits.LargestPayloadBytes + 1024 * 1024;
+            grpc.MaxSendMessageSize = null;
+        });
+        builder.Services.AddSingleton<OrleansFlameClient>();
+        return builder;
+    }
+
+    /// <summary>Maps the gRPC services of the gateway.</summary>
+    public static WebApplication MapFlameGateway(this WebApplication app)
+    {
+        app.MapGrpcService<FrontendService>();
+        return app;
+    }
+}

@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Flame.SessionManager.Options;
+
+/// <summary>
+/// Where the gateway listens and how the silo joins its cluster. Bound from configuration section
+/// <c>Flame:SessionManager</c> (environment variables <c>Flame__SessionManager__Endpoint</c>, …).
+/// </summary>
+public sealed class FlameSessionManagerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Flame:SessionManager";
+
+    /// <summary>The gRPC gateway's address, plaintext HTTP/2. Default <c>http://127.0.0.1:8080</c>, as in Flame.</summary>
+    [Required]
+    public string Endpoint { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>Orleans cluster id: silos with the same id form one cluster. Default <c>flame</c>.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9._-]+$")]
+    public string ClusterId { get; set; } = "flame";
+
+    /// <summary>Orleans service id: the identity of stored state across cluster restarts. Default <c>flame</c>.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9._-]+$")]
+    public string ServiceId { get; set; } = "flame";
+
+    /// <summary>The silo-to-silo port. Default 11111.</summary>
+    [Range(1, 65535)]
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>The Orleans client gateway port, for in-process .NET clients next to the cluster. Default 30000.</summary>
+    [Range(1, 65535)]
+    public int OrleansGatewayPort { get; set; } = 30000;
+}
