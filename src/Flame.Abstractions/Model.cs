@@ -68,6 +68,10 @@ public static class SessionEventCodes
     public const int Created = 100;
     /// <summary>The session was closed; the message says how many pending tasks were cancelled.</summary>
     public const int Closed = 101;
+    /// <summary>An executor could not enter the session (its service did not start, or OnSessionEnter failed).</summary>
+    public const int BindingFailed = 102;
+    /// <summary>Entering the session failed too often: the pending tasks were Failed.</summary>
+    public const int PendingTasksFailed = 103;
 }
 
 /// <summary>Resources a session's service instance needs, or a node offers.</summary>

@@ -34,6 +34,31 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("WatchTask")] Task<TaskInfo> WatchTaskAsync(long taskId, ITaskWatcher watcher);
     /// <summary>Stops telling <paramref name="watcher"/> about the task.</summary>
     [Alias("UnwatchTask")] Task UnwatchTaskAsync(long taskId, ITaskWatcher watcher);
+
+    // The executor side. Executors reach these through their executor grain (binding) and the
+    // gateway (tasks); the session checks that the executor is attached before it hands out work.
+
+    /// <summary>The application and session an executor needs to enter; NotFound if the session does not exist.</summary>
+    [Alias("GetBinding")] Task<SessionBinding> GetBindingAsync();
+    /// <summary>An executor entered the session and will pull tasks.</summary>
+    [Alias("AttachExecutor")] Task AttachExecutorAsync(string executorId);
+    /// <summary>An executor left (or was lost): its running task goes back to Pending, counted as an attempt.</summary>
+    [Alias("DetachExecutor")] Task DetachExecutorAsync(string executorId, string reason);
+    /// <summary>
+    /// The next pending task for the executor, marked Running. Without one, waits for a task; the wait ends
+    /// with <see cref="PollResult{T}.Done"/> once the session has had no task for the application's
+    /// delay_release (the executor should unbind), or <see cref="PollResult{T}.Wait"/> when the caller should poll again.
+    /// </summary>
+    [AlwaysInterleave, Alias("LaunchTask")] Task<PollResult<TaskInfo>> LaunchTaskAsync(string executorId);
+    /// <summary>Records the result of the executor's running task; FailedPrecondition if it holds none (a late completion).</summary>
+    [Alias("CompleteTask")] Task CompleteTaskAsync(string executorId, TaskResultInfo result);
+    /// <summary>Gives back a task that was launched but never reached the executor; no attempt is counted.</summary>
+    [Alias("ReturnTask")] Task ReturnTaskAsync(string executorId, long taskId);
+    /// <summary>
+    /// An executor could not enter the session (recorded as a session event). After too many failures in a
+    /// row the pending tasks are Failed with the error, so that nothing waits forever for a service that cannot start.
+    /// </summary>
+    [Alias("ReportBindingFailed")] Task ReportBindingFailedAsync(string executorId, string message);
 }
 
 /// <summary>Receives task changes from session grains (a grain observer; one per gateway or client, not per watch).</summary>
@@ -59,11 +84,11 @@ public interface ISessionDirectoryGrain : IGrainWithIntegerKey
     [Alias("List")] Task<IReadOnlyList<string>> ListAsync();
 }
 
-/// <summary>The nodes and executors known to the cluster. One activation, key <see cref="Key"/>.</summary>
+/// <summary>The read side of the cluster view: nodes and executors. Served by the scheduler, key <see cref="Key"/>.</summary>
 [Alias("flame.IClusterDirectoryGrain")]
 public interface IClusterDirectoryGrain : IGrainWithIntegerKey
 {
-    /// <summary>The key of the one directory.</summary>
+    /// <summary>The key of the one directory (the scheduler's key).</summary>
     public const long Key = 0;
 
     /// <summary>Every node.</summary>

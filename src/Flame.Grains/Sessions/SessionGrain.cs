@@ -5,21 +5,37 @@ using Microsoft.Extensions.Options;
 namespace Flame.Grains.Sessions;
 
 /// <summary>One session and its task queue. See <see cref="ISessionGrain"/>.</summary>
+/// <remarks>
+/// The hot path (create, launch, complete) is O(1) and touches no other grain: tasks are handed
+/// straight to executors waiting in <see cref="LaunchTaskAsync"/>, and the scheduler hears of the
+/// session's demand only when it changes in a way that matters (see <see cref="ReportDemand"/>).
+/// </remarks>
 // Held in memory only until the durable task store lands; never collected while it exists.
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class SessionGrain(
     IOptions<FlameLimitsOptions> limits,
+    IOptions<FlameExecutionOptions> execution,
     TimeProvider clock,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
+    private const int MaxSessionEvents = 1000;
+
     private readonly FlameLimitsOptions _limits = limits.Value;
+    private readonly FlameExecutionOptions _execution = execution.Value;
     private SessionData? _session;
     private TaskTable _tasks = new();
     private readonly Dictionary<long, List<ITaskWatcher>> _watchers = [];
+    private readonly Dictionary<string, ExecutorSlot> _executors = new(StringComparer.Ordinal);
+    private readonly Queue<ExecutorSlot> _waiting = new();
+    private int _bindingFailures;
+    private SessionDemand? _lastReported;
+    private IGrainTimer? _demandTimer;
 
     private string Id => this.GetPrimaryKeyString();
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    // ---- Frontend -------------------------------------------------------------------------------
 
     public async Task<SessionInfo> CreateAsync(SessionSpec spec)
     {
@@ -55,16 +71,10 @@ public sealed partial class SessionGrain(
             var cancelled = _tasks.CancelPending(now, "cancelled: the session was closed");
             session.State = SessionState.Closed;
             session.CompletionTime = now;
-            session.Events.Add(new FlameEvent
-            {
-                Code = SessionEventCodes.Closed,
-                Message = $"closed; {cancelled} pending task(s) cancelled",
-                CreationTime = now,
-            });
-            // Cancelled tasks are terminal: tell their watchers and forget them.
-            foreach (var taskId in _watchers.Keys.ToList())
-                if (_tasks.StateOf(taskId) == TaskState.Cancelled)
-                    Notify(taskId);
+            AddEvent(SessionEventCodes.Closed, $"closed; {cancelled} pending task(s) cancelled", now);
+            NotifyTerminalWatchers();
+            WakeAllWaiters(); // nothing more will come: idle executors should unbind now
+            ReportDemand(force: true);
             LogClosed(Id, cancelled);
         }
         return Task.FromResult(View());
@@ -80,9 +90,14 @@ public sealed partial class SessionGrain(
             throw FlameException.FailedPrecondition($"session '{Id}' has {running} running task(s); delete it when they finish");
         var last = View();
         await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).RemoveAsync(Id);
+        _ = Scheduler.ReportSessionAsync(Demand() with { Deleted = true, Open = false });
         _session = null;
         _tasks = new TaskTable();
         _watchers.Clear();
+        _executors.Clear();
+        _waiting.Clear();
+        _demandTimer?.Dispose();
+        _demandTimer = null;
         DeactivateOnIdle();
         LogDeleted(Id);
         return last;
@@ -103,7 +118,10 @@ public sealed partial class SessionGrain(
             throw FlameException.InvalidArgument(
                 $"task input is {input.Length} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes)");
         var id = _tasks.Add(input, Now);
-        return Task.FromResult(_tasks.Get(id, Id));
+        var created = _tasks.Get(id, Id);
+        Dispatch();
+        ReportDemand(force: false);
+        return Task.FromResult(created);
     }
 
     public Task<TaskInfo> GetTaskAsync(long taskId)
@@ -139,6 +157,273 @@ public sealed partial class SessionGrain(
         return Task.CompletedTask;
     }
 
+    // ---- Executors -------------------------------------------------------------------------------
+
+    public Task<SessionBinding> GetBindingAsync()
+    {
+        var session = Existing();
+        return Task.FromResult(new SessionBinding { Application = session.Application, Session = View() });
+    }
+
+    public Task AttachExecutorAsync(string executorId)
+    {
+        Existing();
+        if (!_executors.ContainsKey(executorId))
+            _executors[executorId] = new ExecutorSlot(executorId);
+        _bindingFailures = 0;
+        ReportDemand(force: true);
+        return Task.CompletedTask;
+    }
+
+    public Task DetachExecutorAsync(string executorId, string reason)
+    {
+        if (_session is null || !_executors.Remove(executorId, out var slot))
+            return Task.CompletedTask;
+        slot.Detached = true;
+        slot.Waiter?.TrySetResult(0);
+        if (slot.RunningTask != 0)
+            FailAttempt(slot.RunningTask, reason);
+        slot.RunningTask = 0;
+        Dispatch();
+        ReportDemand(force: true);
+        return Task.CompletedTask;
+    }
+
+    public async Task<PollResult<TaskInfo>> LaunchTaskAsync(string executorId)
+    {
+        var session = Existing();
+        var slot = Attached(executorId);
+        // Asking again while holding a task means our answer was lost on the way: give the same task.
+        if (slot.RunningTask != 0)
+            return PollResult<TaskInfo>.Of(_tasks.Get(slot.RunningTask, Id));
+        if (TryStart(slot) is { } started)
+            return PollResult<TaskInfo>.Of(started);
+
+        var now = Now;
+        if (slot.IdleSince == 0)
+            slot.IdleSince = now;
+        var releaseAt = slot.IdleSince + DelayReleaseMs(session);
+        if (ShouldRelease(session, now, releaseAt))
+            return PollResult<TaskInfo>.Done;
+
+        slot.Waiter?.TrySetResult(0); // a newer poll replaces an older one
+        var waiter = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        slot.Waiter = waiter;
+        if (_waiting.Count > 4 * _executors.Count + 16)
+            DropStaleWaiters();
+        _waiting.Enqueue(slot);
+        var slice = TimeSpan.FromMilliseconds(Math.Max(1, Math.Min(releaseAt - now, (long)_execution.LongPollSlice.TotalMilliseconds)));
+        if (session.State == SessionState.Closed || _executors.Count <= session.Spec.MinInstances)
+            slice = _execution.LongPollSlice; // never released for lack of work: just poll again later
+        await Task.WhenAny(waiter.Task, Task.Delay(slice, clock));
+        if (slot.Waiter == waiter)
+            slot.Waiter = null;
+
+        var handed = waiter.Task.IsCompleted ? waiter.Task.Result : 0;
+        if (handed != 0)
+            return PollResult<TaskInfo>.Of(_tasks.Get(handed, Id));
+        if (_session is null || slot.Detached)
+            return PollResult<TaskInfo>.Done;
+        return ShouldRelease(_session, Now, releaseAt) ? PollResult<TaskInfo>.Done : PollResult<TaskInfo>.Wait;
+    }
+
+    public Task CompleteTaskAsync(string executorId, TaskResultInfo result)
+    {
+        Existing();
+        var slot = Attached(executorId);
+        if (slot.RunningTask == 0)
+            throw FlameException.FailedPrecondition(
+                $"executor '{executorId}' holds no task of session '{Id}'; the completion is refused");
+        var taskId = slot.RunningTask;
+        slot.RunningTask = 0;
+        var now = Now;
+        if (result.ReturnCode == 0 && result.Output is { Length: var size } && size > _limits.MaxTaskOutputBytes)
+        {
+            _tasks.Complete(taskId, TaskState.Failed, null,
+                $"the output is {size} bytes; the limit is {_limits.MaxTaskOutputBytes} (Flame:Limits:MaxTaskOutputBytes)", now);
+            Notify(taskId);
+        }
+        else if (result.ReturnCode == 0)
+        {
+            _tasks.Complete(taskId, TaskState.Succeed, result.Output, null, now);
+            Notify(taskId);
+        }
+        else
+        {
+            var message = string.IsNullOrEmpty(result.Message) ? $"the service returned code {result.ReturnCode}" : result.Message;
+            FailAttempt(taskId, message, result.Output);
+        }
+        Dispatch();
+        ReportDemand(force: false);
+        return Task.CompletedTask;
+    }
+
+    public Task ReturnTaskAsync(string executorId, long taskId)
+    {
+        if (_session is not null && _executors.TryGetValue(executorId, out var slot) && slot.RunningTask == taskId)
+        {
+            slot.RunningTask = 0;
+            _tasks.Return(taskId, "returned: the executor went away before it received the task", Now);
+            Notify(taskId);
+            Dispatch();
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task ReportBindingFailedAsync(string executorId, string message)
+    {
+        if (_session is null)
+            return Task.CompletedTask;
+        var now = Now;
+        _bindingFailures++;
+        AddEvent(SessionEventCodes.BindingFailed, $"executor '{executorId}' could not enter the session: {message}", now);
+        if (_bindingFailures >= _execution.MaxBindingFailures && _tasks.CountOf(TaskState.Pending) > 0)
+        {
+            var failed = _tasks.FailPending(now,
+                $"the service could not enter the session {_bindingFailures} times in a row; last error: {message}");
+            AddEvent(SessionEventCodes.PendingTasksFailed, $"{failed} pending task(s) failed: the service could not start", now);
+            NotifyTerminalWatchers();
+            ReportDemand(force: true);
+            _bindingFailures = 0;
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Ends a failed attempt: back to Pending while attempts remain, Failed after the last.</summary>
+    private void FailAttempt(long taskId, string message, byte[]? output = null)
+    {
+        var attempts = _tasks.AttemptsOf(taskId);
+        var max = _execution.MaxTaskAttempts;
+        if (attempts < max)
+            _tasks.Requeue(taskId, $"attempt {attempts} of {max} failed: {message}; retrying", Now);
+        else
+            _tasks.Complete(taskId, TaskState.Failed, output, max == 1 ? message : $"attempt {attempts} of {max} failed: {message}", Now);
+        Notify(taskId);
+    }
+
+    /// <summary>Hands pending tasks to executors waiting in LaunchTask, oldest waiter first.</summary>
+    private void Dispatch()
+    {
+        while (_waiting.Count > 0 && _tasks.CountOf(TaskState.Pending) > 0)
+        {
+            var slot = _waiting.Dequeue();
+            if (slot.Waiter is not { } waiter || slot.Detached || slot.RunningTask != 0)
+                continue; // a stale entry: the poll ended or was replaced
+            if (TryStart(slot) is not { } task)
+                return;
+            slot.Waiter = null;
+            waiter.TrySetResult(task.Id);
+        }
+    }
+
+    private TaskInfo? TryStart(ExecutorSlot slot)
+    {
+        if (!_tasks.TryStartNext(Now, null, out var taskId))
+            return null;
+        slot.RunningTask = taskId;
+        slot.IdleSince = 0;
+        Notify(taskId);
+        return _tasks.Get(taskId, Id);
+    }
+
+    private void DropStaleWaiters()
+    {
+        var live = _waiting.Where(s => s.Waiter is not null && !s.Detached).Distinct().ToList();
+        _waiting.Clear();
+        foreach (var slot in live)
+            _waiting.Enqueue(slot);
+    }
+
+    private void WakeAllWaiters()
+    {
+        while (_waiting.TryDequeue(out var slot))
+            slot.Waiter?.TrySetResult(0);
+    }
+
+    private bool ShouldRelease(SessionData session, long now, long releaseAt)
+    {
+        if (_tasks.CountOf(TaskState.Pending) > 0)
+            return false;
+        if (session.State == SessionState.Closed)
+            return true; // nothing will ever come
+        // min_instances executors stay while the session is open, work or not.
+        return _executors.Count > session.Spec.MinInstances && now >= releaseAt;
+    }
+
+    private long DelayReleaseMs(SessionData session) =>
+        1000L * (session.Application.Spec.DelayRelease ?? _execution.DefaultDelayReleaseSeconds);
+
+    private ExecutorSlot Attached(string executorId) =>
+        _executors.TryGetValue(executorId, out var slot)
+            ? slot
+            : throw FlameException.FailedPrecondition($"executor '{executorId}' is not bound to session '{Id}'");
+
+    // ---- Scheduler reports -----------------------------------------------------------------------
+
+    private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
+
+    /// <summary>
+    /// Tells the scheduler about the session's demand. At once when it matters for allocation
+    /// (work appears or ends, executors come or go); otherwise the timer sends the latest counts a
+    /// few times a second, so thousands of task changes per second cost no scheduler calls.
+    /// </summary>
+    private void ReportDemand(bool force)
+    {
+        if (_session is null)
+            return;
+        var demand = Demand();
+        var last = _lastReported;
+        var matters = force || last is null
+            || (last.Pending == 0) != (demand.Pending == 0)
+            || (last.Running == 0) != (demand.Running == 0);
+        if (matters)
+        {
+            _lastReported = demand;
+            _ = Scheduler.ReportSessionAsync(demand);
+        }
+        else if (_demandTimer is null && demand != last)
+        {
+            _demandTimer = this.RegisterGrainTimer(() =>
+            {
+                _demandTimer?.Dispose();
+                _demandTimer = null;
+                if (_session is not null && Demand() is var now && now != _lastReported)
+                {
+                    _lastReported = now;
+                    return Scheduler.ReportSessionAsync(now);
+                }
+                return Task.CompletedTask;
+            }, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMilliseconds(200), Period = Timeout.InfiniteTimeSpan, Interleave = true });
+        }
+    }
+
+    private SessionDemand Demand()
+    {
+        var s = _session!;
+        var appMax = s.Application.Spec.MaxInstances;
+        var max = (s.Spec.MaxInstances, appMax) switch
+        {
+            ({ } a, { } b) => Math.Min(a, b),
+            ({ } a, null) => a,
+            (null, { } b) => b,
+            _ => (uint?)null,
+        };
+        return new SessionDemand
+        {
+            SessionId = Id,
+            Application = s.Spec.Application,
+            Pending = _tasks.CountOf(TaskState.Pending),
+            Running = _tasks.CountOf(TaskState.Running),
+            MinInstances = s.Spec.MinInstances,
+            MaxInstances = max,
+            Priority = s.Spec.Priority,
+            Open = s.State == SessionState.Open,
+            ResReq = s.Spec.ResReq,
+        };
+    }
+
+    // ---- Helpers ---------------------------------------------------------------------------------
+
     /// <summary>Tells the task's watchers its new state; forgets them once it is terminal.</summary>
     private void Notify(long taskId)
     {
@@ -149,6 +434,21 @@ public sealed partial class SessionGrain(
             _ = watcher.OnTaskChangedAsync(task); // one-way: returns at once
         if (task.State.IsTerminal())
             _watchers.Remove(taskId);
+    }
+
+    private void NotifyTerminalWatchers()
+    {
+        foreach (var taskId in _watchers.Keys.ToList())
+            if (_tasks.StateOf(taskId).IsTerminal())
+                Notify(taskId);
+    }
+
+    private void AddEvent(int code, string message, long now)
+    {
+        var events = _session!.Events;
+        if (events.Count >= MaxSessionEvents)
+            events.RemoveAt(1); // keep the creation event, drop the oldest after it
+        events.Add(new FlameEvent { Code = code, Message = message, CreationTime = now });
     }
 
     private async Task CreateCoreAsync(SessionSpec spec)
@@ -163,7 +463,8 @@ public sealed partial class SessionGrain(
         await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).AddAsync(Id);
         var now = Now;
         _session = new SessionData(spec, application, now);
-        _session.Events.Add(new FlameEvent { Code = SessionEventCodes.Created, Message = "created", CreationTime = now });
+        AddEvent(SessionEventCodes.Created, "created", now);
+        ReportDemand(force: true);
         LogCreated(Id, spec.Application);
     }
 
@@ -217,6 +518,16 @@ public sealed partial class SessionGrain(
         public long CreationTime { get; } = creationTime;
         public long? CompletionTime { get; set; }
         public List<FlameEvent> Events { get; } = [];
+    }
+
+    /// <summary>An executor bound to the session: the task it runs and its pending long-poll, if any.</summary>
+    private sealed class ExecutorSlot(string executorId)
+    {
+        public string ExecutorId { get; } = executorId;
+        public long RunningTask { get; set; }
+        public long IdleSince { get; set; }
+        public TaskCompletionSource<long>? Waiter { get; set; }
+        public bool Detached { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} created for application {Application}")]

@@ -94,20 +94,35 @@ internal sealed class TaskTable
         _pending.Enqueue((int)(id - 1));
     }
 
-    /// <summary>Cancels every pending task; returns how many.</summary>
-    public int CancelPending(long now, string message)
+    /// <summary>Puts a running task back that never reached its executor: no attempt is counted.</summary>
+    public void Return(long id, string message, long now)
     {
-        var cancelled = 0;
+        Requeue(id, message, now);
+        Record(id).Attempts--;
+    }
+
+    /// <summary>Cancels every pending task; returns how many.</summary>
+    public int CancelPending(long now, string message) => FinishPending(TaskState.Cancelled, now, message);
+
+    /// <summary>Fails every pending task with <paramref name="message"/>; returns how many.</summary>
+    public int FailPending(long now, string message) => FinishPending(TaskState.Failed, now, message);
+
+    private int FinishPending(TaskState terminal, long now, string message)
+    {
+        var finished = 0;
         while (_pending.TryDequeue(out var index))
         {
             ref var r = ref _chunks[index >> ChunkBits][index & ChunkMask];
             if (r.State != TaskState.Pending)
                 continue;
-            Transition(index + 1L, ref r, TaskState.Cancelled, now, message);
+            var id = index + 1L;
+            Transition(id, ref r, terminal, now, message);
             r.CompletionTime = now;
-            cancelled++;
+            if (terminal == TaskState.Failed)
+                (_failureMessages ??= [])[index] = message;
+            finished++;
         }
-        return cancelled;
+        return finished;
     }
 
     /// <summary>The attempts made so far for task <paramref name="id"/>.</summary>

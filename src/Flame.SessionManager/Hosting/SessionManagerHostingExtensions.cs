@@ -14,10 +14,11 @@ public static class SessionManagerHostingExtensions
     {
         var options = builder.Configuration.BindValidated<FlameSessionManagerOptions>(FlameSessionManagerOptions.Section);
         var limits = builder.Configuration.BindValidated<FlameLimitsOptions>(FlameLimitsOptions.Section);
+        var execution = builder.Configuration.BindValidated<FlameExecutionOptions>(FlameExecutionOptions.Section);
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
 
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
-        builder.Services.AddFlameGrains(limits);
+        builder.Services.AddFlameGrains(limits, execution);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -49,6 +50,7 @@ public static class SessionManagerHostingExtensions
             grpc.MaxSendMessageSize = null;
         });
         builder.Services.AddSingleton<OrleansFlameClient>();
+        builder.Services.AddSingleton<ExecutorSessions>();
         return builder;
     }
 
@@ -56,6 +58,7 @@ public static class SessionManagerHostingExtensions
     public static WebApplication MapFlameGateway(this WebApplication app)
     {
         app.MapGrpcService<FrontendService>();
+        app.MapGrpcService<BackendService>();
         return app;
     }
 }

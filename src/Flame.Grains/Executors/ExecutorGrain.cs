@@ -1,0 +1,223 @@
+using Flame.Grains.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Flame.Grains.Executors;
+
+/// <summary>One executor and its state machine. See <see cref="IExecutorGrain"/>.</summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class ExecutorGrain(
+    IOptions<FlameExecutionOptions> execution,
+    TimeProvider clock,
+    ILogger<ExecutorGrain> logger) : Grain, IExecutorGrain
+{
+    private readonly FlameExecutionOptions _execution = execution.Value;
+    private ExecutorInfo? _executor;
+    private long _idleSince;
+    private TaskCompletionSource? _bindWaiter;
+    private IGrainTimer? _createTimer;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public Task CreateAsync(string node, string? sessionId, ResourceRequirement resReq)
+    {
+        if (_executor is not null && _executor.State != ExecutorState.Released)
+            throw FlameException.AlreadyExists($"executor '{Id}' already exists");
+        _executor = new ExecutorInfo { Id = Id, Node = node, ResReq = resReq, State = ExecutorState.Void, SessionId = sessionId };
+        // A node that never creates the executor must not hold the slot forever.
+        _createTimer = this.RegisterGrainTimer(async () =>
+        {
+            if (_executor?.State == ExecutorState.Void)
+                await ReleaseAsync($"node '{node}' did not register it within {_execution.ExecutorCreateTimeoutSeconds}s");
+        }, new GrainTimerCreationOptions(TimeSpan.FromSeconds(_execution.ExecutorCreateTimeoutSeconds), Timeout.InfiniteTimeSpan));
+        Report();
+        return Task.CompletedTask;
+    }
+
+    public async Task<ExecutorInfo> RegisterAsync(ExecutorInfo executor)
+    {
+        FlameIds.ValidateNodeName(executor.Node);
+        if (_executor is { } existing && existing.Node != executor.Node && existing.State != ExecutorState.Released)
+            throw FlameException.InvalidArgument($"executor '{Id}' belongs to node '{existing.Node}', not '{executor.Node}'");
+        var from = _executor?.State ?? ExecutorState.Void;
+        if (from is ExecutorState.Idle or ExecutorState.Binding or ExecutorState.Bound && _executor!.Node == executor.Node)
+            return _executor; // registered twice (a retried call): nothing to do
+        ExecutorStateMachine.Move(Id, from, ExecutorState.Idle, "RegisterExecutor");
+        var intended = from == ExecutorState.Void ? _executor?.SessionId : null;
+        _createTimer?.Dispose();
+        _createTimer = null;
+        _executor = new ExecutorInfo
+        {
+            Id = Id,
+            Node = executor.Node,
+            ResReq = executor.ResReq,
+            Shim = executor.Shim,
+            State = ExecutorState.Idle,
+        };
+        _idleSince = Now;
+        await GrainFactory.GetGrain<INodeGrain>(executor.Node).ExecutorRegisteredAsync(_executor);
+        if (intended is not null)
+            await AssignAsync(intended);
+        else
+            Report();
+        LogRegistered(Id, executor.Node);
+        return _executor;
+    }
+
+    public async Task<PollResult<SessionBinding>> BindAsync()
+    {
+        var executor = Existing();
+        if (executor.State is not (ExecutorState.Idle or ExecutorState.Binding))
+            throw FlameException.FailedPrecondition($"executor '{Id}' is {executor.State}; BindExecutor needs it Idle");
+        if (executor.State == ExecutorState.Idle)
+        {
+            var releaseAt = _idleSince + 1000L * _execution.ExecutorIdleTimeoutSeconds;
+            var now = Now;
+            if (now >= releaseAt)
+                return ReleaseForIdleness();
+            _bindWaiter?.TrySetResult(); // a newer poll replaces an older one
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _bindWaiter = waiter;
+            var slice = TimeSpan.FromMilliseconds(Math.Min(releaseAt - now, (long)_execution.LongPollSlice.TotalMilliseconds));
+            await Task.WhenAny(waiter.Task, Task.Delay(slice, clock));
+            if (_bindWaiter == waiter)
+                _bindWaiter = null;
+            if (_executor?.State != ExecutorState.Binding)
+            {
+                if (_executor?.State == ExecutorState.Idle && Now >= releaseAt)
+                    return ReleaseForIdleness();
+                return _executor?.State == ExecutorState.Idle ? PollResult<SessionBinding>.Wait : PollResult<SessionBinding>.Done;
+            }
+        }
+        var sessionId = _executor!.SessionId!;
+        try
+        {
+            return PollResult<SessionBinding>.Of(await GrainFactory.GetGrain<ISessionGrain>(sessionId).GetBindingAsync());
+        }
+        catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+        {
+            // The session went away between the assignment and now: back to idle.
+            if (_executor?.State == ExecutorState.Binding && _executor.SessionId == sessionId)
+                SetState(ExecutorState.Idle, sessionId: null);
+            return PollResult<SessionBinding>.Wait;
+        }
+    }
+
+    public Task<bool> AssignAsync(string sessionId)
+    {
+        if (_executor?.State != ExecutorState.Idle)
+            return Task.FromResult(false);
+        SetState(ExecutorState.Binding, sessionId);
+        _bindWaiter?.TrySetResult();
+        return Task.FromResult(true);
+    }
+
+    public async Task BindCompletedAsync(bool succeeded, string? message)
+    {
+        var executor = Existing();
+        var sessionId = executor.SessionId;
+        if (succeeded)
+        {
+            ExecutorStateMachine.Move(Id, executor.State, ExecutorState.Bound, "BindExecutorCompleted");
+            try
+            {
+                await GrainFactory.GetGrain<ISessionGrain>(sessionId!).AttachExecutorAsync(Id);
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+            {
+                // The session is gone; LaunchTask will say there is no work, and the executor unbinds.
+            }
+            SetState(ExecutorState.Bound, sessionId);
+            LogBound(Id, sessionId!);
+        }
+        else
+        {
+            ExecutorStateMachine.Move(Id, executor.State, ExecutorState.Idle, "BindExecutorCompleted (failed)");
+            SetState(ExecutorState.Idle, sessionId: null);
+            var reason = string.IsNullOrWhiteSpace(message) ? "OnSessionEnter failed" : message;
+            LogBindFailed(Id, sessionId!, reason);
+            await GrainFactory.GetGrain<ISessionGrain>(sessionId!).ReportBindingFailedAsync(Id, reason);
+        }
+    }
+
+    public async Task UnbindAsync()
+    {
+        var executor = Existing();
+        ExecutorStateMachine.Move(Id, executor.State, ExecutorState.Unbinding, "UnbindExecutor");
+        SetState(ExecutorState.Unbinding, executor.SessionId);
+        await DetachAsync(executor.SessionId, "the executor unbound");
+    }
+
+    public Task UnbindCompletedAsync()
+    {
+        var executor = Existing();
+        ExecutorStateMachine.Move(Id, executor.State, ExecutorState.Idle, "UnbindExecutorCompleted");
+        SetState(ExecutorState.Idle, sessionId: null);
+        return Task.CompletedTask;
+    }
+
+    public Task UnregisterAsync() => ReleaseAsync("the executor manager unregistered it");
+
+    public Task LostAsync(string reason) => ReleaseAsync(reason);
+
+    public Task<ExecutorInfo> GetAsync() => Task.FromResult(Existing());
+
+    private async Task ReleaseAsync(string reason)
+    {
+        if (_executor is not { } executor || executor.State == ExecutorState.Released)
+            return;
+        _createTimer?.Dispose();
+        _createTimer = null;
+        SetState(ExecutorState.Released, sessionId: null);
+        _bindWaiter?.TrySetResult();
+        if (executor.State is ExecutorState.Bound or ExecutorState.Binding or ExecutorState.Unbinding)
+            await DetachAsync(executor.SessionId, $"executor '{Id}' was lost: {reason}");
+        await GrainFactory.GetGrain<INodeGrain>(executor.Node).ExecutorReleasedAsync(Id);
+        LogReleased(Id, reason);
+    }
+
+    private PollResult<SessionBinding> ReleaseForIdleness()
+    {
+        SetState(ExecutorState.Releasing, sessionId: null);
+        LogReleasing(Id, _execution.ExecutorIdleTimeoutSeconds);
+        return PollResult<SessionBinding>.Done;
+    }
+
+    private async Task DetachAsync(string? sessionId, string reason)
+    {
+        if (sessionId is null)
+            return;
+        await GrainFactory.GetGrain<ISessionGrain>(sessionId).DetachExecutorAsync(Id, reason);
+    }
+
+    private void SetState(ExecutorState state, string? sessionId)
+    {
+        if (state == ExecutorState.Idle && _executor?.State != ExecutorState.Idle)
+            _idleSince = Now;
+        _executor = _executor! with { State = state, SessionId = sessionId };
+        Report();
+    }
+
+    private void Report() =>
+        _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).ReportExecutorAsync(_executor!);
+
+    private ExecutorInfo Existing() =>
+        _executor ?? throw FlameException.NotFound($"executor '{Id}' not found; register it first");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} registered on node {Node}")]
+    private partial void LogRegistered(string executorId, string node);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} bound to session {SessionId}")]
+    private partial void LogBound(string executorId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Executor {ExecutorId} could not enter session {SessionId}: {Reason}")]
+    private partial void LogBindFailed(string executorId, string sessionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} idle for {Seconds}s: releasing it")]
+    private partial void LogReleasing(string executorId, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} released: {Reason}")]
+    private partial void LogReleased(string executorId, string reason);
+}

@@ -1,0 +1,144 @@
+using Flame.Grains.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Flame.Grains.Nodes;
+
+/// <summary>One node: capacity, heartbeat and executors. See <see cref="INodeGrain"/>.</summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class NodeGrain(
+    IOptions<FlameExecutionOptions> execution,
+    TimeProvider clock,
+    ILogger<NodeGrain> logger) : Grain, INodeGrain
+{
+    private readonly FlameExecutionOptions _execution = execution.Value;
+    private NodeInfo? _node;
+    private readonly HashSet<string> _executors = new(StringComparer.Ordinal);
+    private INodeWatcher? _watcher;
+    private IGrainTimer? _livenessTimer;
+
+    private string Name => this.GetPrimaryKeyString();
+
+    private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<string> liveExecutors)
+    {
+        FlameIds.ValidateNodeName(Name);
+        var live = liveExecutors.ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in _executors.Where(id => !live.Contains(id)).ToList())
+            await GrainFactory.GetGrain<IExecutorGrain>(stale).LostAsync($"node '{Name}' registered again without it (its executor manager restarted)");
+        _node = node with { Name = Name, State = NodeState.Ready, LastHeartbeatTime = Now };
+        _livenessTimer ??= this.RegisterGrainTimer(CheckLivenessAsync,
+            new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        Report();
+        LogRegistered(Name, Slots.Of(_node));
+        return _node;
+    }
+
+    public Task HeartbeatAsync(NodeInfo status)
+    {
+        var node = Existing();
+        var wasReady = node.State == NodeState.Ready;
+        _node = node with
+        {
+            State = NodeState.Ready,
+            Capacity = status.Capacity,
+            Allocatable = status.Allocatable,
+            LastHeartbeatTime = Now,
+        };
+        if (!wasReady || Slots.Of(node) != Slots.Of(_node))
+            Report();
+        return Task.CompletedTask;
+    }
+
+    public async Task ReleaseAsync()
+    {
+        var node = Existing();
+        await LoseExecutorsAsync($"node '{Name}' was released");
+        _node = node with { State = NodeState.NotReady };
+        Report();
+        LogReleased(Name);
+    }
+
+    public Task<NodeInfo> GetAsync() => Task.FromResult(Existing());
+
+    public async Task<IReadOnlyList<ExecutorInfo>> ListExecutorsAsync() =>
+        await Task.WhenAll(_executors.Select(id => GrainFactory.GetGrain<IExecutorGrain>(id).GetAsync()));
+
+    public Task WatchAsync(INodeWatcher watcher)
+    {
+        Existing();
+        _watcher = watcher;
+        return Task.CompletedTask;
+    }
+
+    public Task UnwatchAsync(INodeWatcher watcher)
+    {
+        if (Equals(_watcher, watcher))
+            _watcher = null;
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> CreateExecutorAsync(ExecutorInfo executor)
+    {
+        if (_node?.State != NodeState.Ready || _watcher is null || _executors.Count >= Slots.Of(_node))
+            return Task.FromResult(false);
+        _executors.Add(executor.Id);
+        _ = _watcher.OnExecutorAsync(executor); // one-way
+        return Task.FromResult(true);
+    }
+
+    public Task ExecutorRegisteredAsync(ExecutorInfo executor)
+    {
+        _executors.Add(executor.Id);
+        return Task.CompletedTask;
+    }
+
+    public Task ExecutorReleasedAsync(string executorId)
+    {
+        _executors.Remove(executorId);
+        return Task.CompletedTask;
+    }
+
+    private async Task CheckLivenessAsync()
+    {
+        if (_node is not { State: NodeState.Ready } node)
+            return;
+        var silentMs = Now - node.LastHeartbeatTime;
+        if (silentMs <= 1000L * _execution.NodeHeartbeatTimeoutSeconds)
+            return;
+        _node = node with { State = NodeState.NotReady };
+        LogNotReady(Name, silentMs / 1000.0);
+        Report();
+        await LoseExecutorsAsync($"node '{Name}' stopped heartbeating ({silentMs / 1000.0:0.#}s without a heartbeat)");
+    }
+
+    private async Task LoseExecutorsAsync(string reason)
+    {
+        foreach (var id in _executors.ToList())
+            await GrainFactory.GetGrain<IExecutorGrain>(id).LostAsync(reason);
+        _executors.Clear();
+    }
+
+    private void Report() =>
+        _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).ReportNodeAsync(_node!);
+
+    private NodeInfo Existing() =>
+        _node ?? throw FlameException.NotFound($"node '{Name}' not found");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} registered with {Slots} executor slot(s)")]
+    private partial void LogRegistered(string node, int slots);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} is NotReady: no heartbeat for {Seconds}s; its executors are lost")]
+    private partial void LogNotReady(string node, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} released")]
+    private partial void LogReleased(string node);
+}
+
+/// <summary>How many executors a node can run: its allocatable CPU in whole cores (millicores / 1000), at least 1.</summary>
+public static class Slots
+{
+    /// <summary>The executor slots of <paramref name="node"/>.</summary>
+    public static int Of(NodeInfo node) => (int)Math.Max(1, Math.Min(int.MaxValue, node.Allocatable.Cpu / 1000));
+}

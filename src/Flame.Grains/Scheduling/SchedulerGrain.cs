@@ -1,0 +1,122 @@
+using Flame.Grains.Scheduling.Actions;
+using Flame.Grains.Scheduling.Plugins;
+using Microsoft.Extensions.Logging;
+
+namespace Flame.Grains.Scheduling;
+
+/// <summary>
+/// The scheduler and the cluster view it keeps. See <see cref="ISchedulerGrain"/>. Passes run when
+/// events arrive (coalesced: a burst of events costs one pass) and once a second, so that a missed
+/// event or a refused action is corrected without anyone re-reading the cluster.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
+{
+    private readonly IAllocationPolicy _policy = new ProportionalAllocation();
+    private readonly Dictionary<string, SessionDemand> _sessions = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, ExecutorInfo> _executors = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
+    private IGrainTimer? _soon;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        this.RegisterGrainTimer(() => ScheduleAsync(), new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        return Task.CompletedTask;
+    }
+
+    public Task ReportSessionAsync(SessionDemand demand)
+    {
+        if (demand.Deleted)
+            _sessions.Remove(demand.SessionId);
+        else
+            _sessions[demand.SessionId] = demand;
+        ScheduleSoon();
+        return Task.CompletedTask;
+    }
+
+    public Task ReportExecutorAsync(ExecutorInfo executor)
+    {
+        if (executor.State == ExecutorState.Released)
+            _executors.Remove(executor.Id);
+        else
+            _executors[executor.Id] = executor;
+        ScheduleSoon();
+        return Task.CompletedTask;
+    }
+
+    public Task ReportNodeAsync(NodeInfo node)
+    {
+        _nodes[node.Name] = node;
+        ScheduleSoon();
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> ScheduleAsync()
+    {
+        var actions = _policy.Plan(new ClusterView(_sessions.Values, _executors.Values, _nodes.Values));
+        foreach (var action in actions)
+        {
+            switch (action)
+            {
+                case BindAction bind:
+                    if (await GrainFactory.GetGrain<IExecutorGrain>(bind.ExecutorId).AssignAsync(bind.SessionId))
+                        _executors[bind.ExecutorId] = _executors[bind.ExecutorId] with { State = ExecutorState.Binding, SessionId = bind.SessionId };
+                    break;
+                case CreateExecutorAction create:
+                    await CreateExecutorAsync(create);
+                    break;
+            }
+        }
+        return actions.Count;
+    }
+
+    public Task<IReadOnlyList<NodeInfo>> ListNodesAsync() =>
+        Task.FromResult<IReadOnlyList<NodeInfo>>(_nodes.Values.ToArray());
+
+    public Task<NodeInfo> GetNodeAsync(string name)
+    {
+        FlameIds.ValidateNodeName(name);
+        return _nodes.TryGetValue(name, out var node)
+            ? Task.FromResult(node)
+            : throw FlameException.NotFound($"node '{name}' not found");
+    }
+
+    public Task<IReadOnlyList<ExecutorInfo>> ListExecutorsAsync() =>
+        Task.FromResult<IReadOnlyList<ExecutorInfo>>(_executors.Values.ToArray());
+
+    private async Task CreateExecutorAsync(CreateExecutorAction create)
+    {
+        var id = $"{create.Node}-{Guid.NewGuid():N}"[..Math.Min(create.Node.Length + 13, 253)];
+        var executor = new ExecutorInfo
+        {
+            Id = id,
+            Node = create.Node,
+            ResReq = create.ResReq,
+            State = ExecutorState.Void,
+            SessionId = create.SessionId,
+        };
+        _executors[id] = executor;
+        var grain = GrainFactory.GetGrain<IExecutorGrain>(id);
+        await grain.CreateAsync(create.Node, create.SessionId, create.ResReq);
+        if (!await GrainFactory.GetGrain<INodeGrain>(create.Node).CreateExecutorAsync(executor))
+        {
+            _executors.Remove(id);
+            await grain.LostAsync($"node '{create.Node}' could not take it");
+            return;
+        }
+        LogCreating(id, create.Node, create.SessionId);
+    }
+
+    private void ScheduleSoon()
+    {
+        _soon ??= this.RegisterGrainTimer(async () =>
+        {
+            _soon?.Dispose();
+            _soon = null;
+            await ScheduleAsync();
+        }, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Asked node {Node} for executor {ExecutorId} for session {SessionId}")]
+    private partial void LogCreating(string executorId, string node, string sessionId);
+}

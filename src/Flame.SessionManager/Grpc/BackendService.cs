@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Flame.Client.Wire;
+using Flame.Grains;
+using Flame.V1;
+using Grpc.Core;
+using Task = System.Threading.Tasks.Task;
+
+namespace Flame.SessionManager.Grpc;
+
+/// <summary>
+/// The executor-manager-facing flame.v1 Backend service. Node and executor lifecycle calls go to
+/// their grains; the per-task calls (LaunchTask, CompleteTask) go straight to the session grain the
+/// executor is bound to, so a task costs one grain call each way.
+/// </summary>
+internal sealed partial class BackendService(
+    IGrainFactory grains,
+    ExecutorSessions sessions,
+    TimeProvider clock,
+    ILogger<BackendService> logger) : Backend.BackendBase
+{
+    private static readonly Result Ok = new() { ReturnCode = 0 };
+
+    public override async Task<Result> RegisterNode(RegisterNodeRequest request, ServerCallContext context)
+    {
+        var node = Required(request.Node, "node").ToDomain();
+        var name = FlameIds.ValidateNodeName(node.Name);
+        await grains.GetGrain<INodeGrain>(name).RegisterAsync(node, request.Executors.Select(e => e.Metadata?.Id ?? "").ToList());
+        return Ok;
+    }
+
+    public override async Task<SyncNodeResponse> SyncNode(SyncNodeRequest request, ServerCallContext context)
+    {
+        var name = FlameIds.ValidateNodeName(Required(request.Node, "node").Metadata?.Name);
+        var node = grains.GetGrain<INodeGrain>(name);
+        var response = new SyncNodeResponse { Node = (await node.GetAsync()).ToWire() };
+        response.Executors.AddRange((await node.ListExecutorsAsync()).Select(e => e.ToWire()));
+        return response;
+    }
+
+    public override async Task<Result> ReleaseNode(ReleaseNodeRequest request, ServerCallContext context)
+    {
+        await grains.GetGrain<INodeGrain>(FlameIds.ValidateNodeName(request.NodeName)).ReleaseAsync();
+        return Ok;
+    }
+
+    public override async Task WatchNode(
+        IAsyncStreamReader<WatchNodeRequest> requestStream, IServerStreamWriter<WatchNodeResponse> responseStream, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        if (!await requestStream.MoveNext(ct))
+            return;
+        var name = FlameIds.ValidateNodeName(Required(requestStream.Current.Heartbeat, "heartbeat").NodeName);
+        var node = grains.GetGrain<INodeGrain>(name);
+        // One writer: heartbeat acks and executor orders share the response stream.
+        var outbox = Channel.CreateUnbounded<WatchNodeResponse>(new UnboundedChannelOptions { SingleReader = true });
+        var watcher = new NodeWatcher(outbox.Writer);
+        var reference = grains.CreateObjectReference<INodeWatcher>(watcher);
+        try
+        {
+            await HeartbeatAsync(node, name, requestStream.Current.Heartbeat, outbox.Writer);
+            await node.WatchAsync(reference);
+            LogWatching(name);
+            var writer = Task.Run(async () =>
+            {
+                await foreach (var message in outbox.Reader.ReadAllAsync(ct))
+                    await responseStream.WriteAsync(message, ct);
+            }, ct);
+            while (await requestStream.MoveNext(ct))
+                await HeartbeatAsync(node, name, requestStream.Current.Heartbeat, outbox.Writer);
+            outbox.Writer.TryComplete();
+            await writer;
+        }
+        finally
+        {
+            outbox.Writer.TryComplete();
+            try
+            {
+                await node.UnwatchAsync(reference);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogUnwatchFailed(name, ex);
+            }
+            grains.DeleteObjectReference<INodeWatcher>(reference);
+            GC.KeepAlive(watcher);
+        }
+    }
+
+    public override async Task<Result> RegisterExecutor(RegisterExecutorRequest request, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        var spec = Required(request.ExecutorSpec, "executor_spec");
+        await grains.GetGrain<IExecutorGrain>(id).RegisterAsync(new ExecutorInfo
+        {
+            Id = id,
+            Node = spec.Node,
+            ResReq = spec.Resreq?.ToDomain() ?? new ResourceRequirement(),
+            Shim = (Shim)(int)spec.Shim,
+            State = ExecutorState.Idle,
+        });
+        return Ok;
+    }
+
+    public override async Task<Result> UnregisterExecutor(UnregisterExecutorRequest request, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        sessions.Forget(id);
+        await grains.GetGrain<IExecutorGrain>(id).UnregisterAsync();
+        return Ok;
+    }
+
+    public override async Task<BindExecutorResponse> BindExecutor(BindExecutorRequest request, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        var executor = grains.GetGrain<IExecutorGrain>(id);
+        while (true)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            var poll = await executor.BindAsync();
+            if (poll.Item is { } binding)
+            {
+                sessions.Remember(id, binding.Session.Id);
+                return new BindExecutorResponse { Application = binding.Application.ToWire(), Session = binding.Session.ToWire() };
+            }
+            if (!poll.KeepWaiting)
+                return new BindExecutorResponse();
+        }
+    }
+
+    public override async Task<Result> BindExecutorCompleted(BindExecutorCompletedRequest request, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        var result = request.Result;
+        var succeeded = result is null || result.ReturnCode == 0;
+        await grains.GetGrain<IExecutorGrain>(id).BindCompletedAsync(succeeded, result?.HasMessage == true ? result.Message : null);
+        return Ok;
+    }
+
+    public override async Task<Result> UnbindExecutor(UnbindExecutorRequest request, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        sessions.Forget(id);
+        await grains.GetGrain<IExecutorGrain>(id).UnbindAsync();
+        return Ok;
+    }
+
+    public override async Task<Result> UnbindExecutorCompleted(UnbindExecutorCompletedRequest request, ServerCallContext context)
+    {
+        await grains.GetGrain<IExecutorGrain>(FlameIds.ValidateExecutorId(request.ExecutorId)).UnbindCompletedAsync();
+        return Ok;
+    }
+
+    public override async Task<LaunchTaskResponse> LaunchTask(LaunchTaskRequest request, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        var sessionId = await SessionOfAsync(id);
+        var session = grains.GetGrain<ISessionGrain>(sessionId);
+        while (true)
+        {
+            PollResult<TaskInfo> poll;
+            try
+            {
+                poll = await session.LaunchTaskAsync(id);
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+            {
+                return new LaunchTaskResponse(); // the session is gone: no more work, unbind
+            }
+            if (poll.Item is { } task)
+            {
+                if (context.CancellationToken.IsCancellationRequested)
+                {
+                    // The executor manager hung up while we waited: don't strand the task on it.
+                    await session.ReturnTaskAsync(id, task.Id);
+                    context.CancellationToken.ThrowIfCancellationRequested();
+                }
+                return new LaunchTaskResponse { Task = task.ToWire() };
+            }
+            if (!poll.KeepWaiting || context.CancellationToken.IsCancellationRequested)
+                return new LaunchTaskResponse();
+        }
+    }
+
+    public override async Task<Result> CompleteTask(CompleteTaskRequest request, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        var result = Required(request.TaskResult, "task_result");
+        var sessionId = await SessionOfAsync(id);
+        await grains.GetGrain<ISessionGrain>(sessionId).CompleteTaskAsync(id, new TaskResultInfo
+        {
+            ReturnCode = result.ReturnCode,
+            Output = result.GetOutputOrNull(),
+            Message = result.HasMessage ? result.Message : null,
+        });
+        return Ok;
+    }
+
+    private async Task<string> SessionOfAsync(string executorId)
+    {
+        if (sessions.TryGet(executorId, out var cached))
+            return cached;
+        var executor = await grains.GetGrain<IExecutorGrain>(executorId).GetAsync();
+        if (executor.State != ExecutorState.Bound || executor.SessionId is null)
+            throw FlameException.FailedPrecondition($"executor '{executorId}' is {executor.State}, not Bound to a session");
+        sessions.Remember(executorId, executor.SessionId);
+        return executor.SessionId;
+    }
+
+    private async Task HeartbeatAsync(INodeGrain node, string name, NodeHeartbeat heartbeat, ChannelWriter<WatchNodeResponse> outbox)
+    {
+        if (heartbeat.NodeName != name)
+            throw FlameException.InvalidArgument($"heartbeat for node '{heartbeat.NodeName}' on the stream of node '{name}'");
+        await node.HeartbeatAsync((heartbeat.Status ?? new NodeStatus()).ToDomain(name, name));
+        outbox.TryWrite(new WatchNodeResponse { Ack = new Acknowledgement { Timestamp = clock.GetUtcNow().ToUnixTimeMilliseconds() } });
+    }
+
+    private static T Required<T>(T? value, string what) where T : class =>
+        value ?? throw FlameException.InvalidArgument($"the request has no {what}");
+
+    /// <summary>The grain observer behind one WatchNode stream.</summary>
+    private sealed class NodeWatcher(ChannelWriter<WatchNodeResponse> outbox) : INodeWatcher
+    {
+        public Task OnExecutorAsync(ExecutorInfo executor)
+        {
+            outbox.TryWrite(new WatchNodeResponse { Executor = executor.ToWire() });
+            return Task.CompletedTask;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} is watching for executor orders")]
+    private partial void LogWatching(string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node}: could not end its watch")]
+    private partial void LogUnwatchFailed(string node, Exception exception);
+}
+
+/// <summary>
+/// Which session each executor is bound to, as this gateway last learnt it, so that the per-task
+/// calls need not ask the executor grain. A stale entry is harmless: the session grain refuses an
+/// executor that is not attached to it, and the entry is dropped on unbind.
+/// </summary>
+internal sealed class ExecutorSessions
+{
+    private readonly ConcurrentDictionary<string, string> _sessions = new(StringComparer.Ordinal);
+
+    public bool TryGet(string executorId, out string sessionId) => _sessions.TryGetValue(executorId, out sessionId!);
+
+    public void Remember(string executorId, string sessionId) => _sessions[executorId] = sessionId;
+
+    public void Forget(string executorId) => _sessions.TryRemove(executorId, out _);
+}
