@@ -27,7 +27,7 @@ public sealed record SessionBinding
 /// Grain calls time out (Orleans' response timeout), so a long wait is made of several polls;
 /// <see cref="KeepWaiting"/> says that the wait is not over yet and the caller should ask again.
 /// </remarks>
-[GenerateSerializer, Immutable, Alias("flame.PollResult")]
+[GenerateSerializer, Immutable, Alias("flame.PollResult`1")]
 public sealed record PollResult<T> where T : class
 {
     /// <summary>The item, when there is one.</summary>

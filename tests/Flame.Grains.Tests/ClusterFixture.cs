@@ -5,7 +5,7 @@ using Orleans.TestingHost;
 namespace Flame.Grains.Tests;
 
 /// <summary>One in-process Orleans test cluster shared by the grain tests.</summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     /// <summary>Small limits so that the tests can exceed them cheaply.</summary>
     public static readonly FlameLimitsOptions Limits = new()
@@ -13,6 +13,15 @@ public sealed class ClusterFixture : IAsyncLifetime
         MaxTaskInputBytes = 1024,
         MaxCommonDataBytes = 2048,
         MaxTaskOutputBytes = 1024,
+    };
+
+    /// <summary>Short timeouts so that the lifecycle tests run in seconds.</summary>
+    public static readonly FlameExecutionOptions Execution = new()
+    {
+        MaxTaskAttempts = 3,
+        DefaultDelayReleaseSeconds = 0,
+        NodeHeartbeatTimeoutSeconds = 2,
+        LongPollSlice = TimeSpan.FromSeconds(2),
     };
 
     public TestCluster Cluster { get; } = new TestClusterBuilder(initialSilosCount: 1)
@@ -27,7 +36,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder silo) => silo.Services.AddFlameGrains(Limits);
+        public void Configure(ISiloBuilder silo) => silo.Services.AddFlameGrains(Limits, Execution);
     }
 }
 
@@ -35,4 +44,13 @@ public sealed class ClusterFixture : IAsyncLifetime
 public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 {
     public const string Name = "cluster";
+}
+
+/// <summary>A cluster of its own for the execution tests, so that no other test's sessions compete for their executors.</summary>
+public sealed class ExecutionClusterFixture : ClusterFixture;
+
+[CollectionDefinition(Name)]
+public sealed class ExecutionClusterCollection : ICollectionFixture<ExecutionClusterFixture>
+{
+    public const string Name = "execution-cluster";
 }

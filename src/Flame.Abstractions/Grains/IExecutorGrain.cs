@@ -58,10 +58,13 @@ public interface INodeGrain : IGrainWithStringKey
     [Alias("Unwatch")] Task UnwatchAsync(INodeWatcher watcher);
     /// <summary>Asks the node to create an executor; false if the node cannot be told now (not Ready or not watched).</summary>
     [Alias("CreateExecutor")] Task<bool> CreateExecutorAsync(ExecutorInfo executor);
+    // One-way: the node calls its executors (LostAsync) and they answer with these; a two-way call
+    // back into the busy node would deadlock.
+
     /// <summary>An executor of the node registered (counts against the node's slots).</summary>
-    [Alias("ExecutorRegistered")] Task ExecutorRegisteredAsync(ExecutorInfo executor);
+    [OneWay, Alias("ExecutorRegistered")] Task ExecutorRegisteredAsync(ExecutorInfo executor);
     /// <summary>The executor is gone from the node.</summary>
-    [Alias("ExecutorReleased")] Task ExecutorReleasedAsync(string executorId);
+    [OneWay, Alias("ExecutorReleased")] Task ExecutorReleasedAsync(string executorId);
 }
 
 /// <summary>Receives what a node must do (a grain observer held by the gateway serving its WatchNode stream).</summary>

@@ -1,0 +1,229 @@
+using System.Text;
+using System.Threading.Channels;
+using Flame.Grains;
+
+namespace Flame.Grains.Tests;
+
+/// <summary>
+/// The execution plane through the grains alone: the test plays the executor manager, calling the
+/// grains in the order the Backend protocol does.
+/// </summary>
+[Collection(ExecutionClusterCollection.Name)]
+public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsyncLifetime
+{
+    private readonly IGrainFactory _grains = fixture.Grains;
+    private readonly List<ISessionGrain> _sessions = [];
+    private readonly List<(INodeGrain Node, CancellationTokenSource Stop)> _heartbeats = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Closes this test's sessions (so the scheduler orders no more executors for them) and stops its heartbeats.</summary>
+    public async Task DisposeAsync()
+    {
+        foreach (var (_, stop) in _heartbeats)
+            await stop.CancelAsync();
+        foreach (var session in _sessions)
+            await session.CloseAsync();
+    }
+
+    private void KeepBeating(INodeGrain node)
+    {
+        var stop = new CancellationTokenSource();
+        _heartbeats.Add((node, stop));
+        _ = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(300));
+            while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
+                await node.HeartbeatAsync(new NodeInfo { Name = node.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = 1000 } });
+        });
+    }
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private sealed class NodeOrders : INodeWatcher
+    {
+        public Channel<ExecutorInfo> Orders { get; } = Channel.CreateUnbounded<ExecutorInfo>();
+
+        public Task OnExecutorAsync(ExecutorInfo executor)
+        {
+            Orders.Writer.TryWrite(executor);
+            return Task.CompletedTask;
+        }
+    }
+
+    private async Task<(INodeGrain Node, NodeOrders Orders, INodeWatcher Reference)> NewNodeAsync(int slots, bool heartbeat = true)
+    {
+        var name = "node-" + Guid.NewGuid().ToString("N")[..8];
+        var node = _grains.GetGrain<INodeGrain>(name);
+        await node.RegisterAsync(new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = (ulong)slots * 1000 } }, []);
+        var orders = new NodeOrders();
+        var reference = _grains.CreateObjectReference<INodeWatcher>(orders);
+        await node.WatchAsync(reference);
+        if (heartbeat)
+            KeepBeating(node);
+        return (node, orders, reference);
+    }
+
+    private async Task<ISessionGrain> NewSessionAsync(long? delayRelease = 0)
+    {
+        var app = "flow-" + Guid.NewGuid().ToString("N")[..8];
+        await _grains.GetGrain<IApplicationRegistryGrain>(IApplicationRegistryGrain.Key)
+            .RegisterAsync(app, new ApplicationSpec { Command = "/bin/true", DelayRelease = delayRelease });
+        var session = _grains.GetGrain<ISessionGrain>("flow-" + Guid.NewGuid().ToString("N")[..10]);
+        await session.CreateAsync(new SessionSpec { Application = app, CommonData = Encoding.UTF8.GetBytes("common") });
+        _sessions.Add(session);
+        return session;
+    }
+
+    /// <summary>Waits for the scheduler to order an executor, registers and binds it like an executor manager.</summary>
+    private async Task<(IExecutorGrain Executor, string Id)> BindOrderedExecutorAsync(NodeOrders orders, string node, ISessionGrain session)
+    {
+        var order = await orders.Orders.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.Equal(ExecutorState.Void, order.State);
+        Assert.Equal(session.GetPrimaryKeyString(), order.SessionId);
+        var executor = _grains.GetGrain<IExecutorGrain>(order.Id);
+        await executor.RegisterAsync(new ExecutorInfo { Id = order.Id, Node = node, ResReq = order.ResReq });
+        var binding = await PollAsync(() => executor.BindAsync());
+        Assert.Equal(session.GetPrimaryKeyString(), binding.Session.Id);
+        Assert.Equal("common", Encoding.UTF8.GetString(binding.Session.Spec.CommonData!));
+        await executor.BindCompletedAsync(true, null);
+        Assert.Equal(ExecutorState.Bound, (await executor.GetAsync()).State);
+        return (executor, order.Id);
+    }
+
+    private static async Task<T> PollAsync<T>(Func<Task<PollResult<T>>> poll) where T : class
+    {
+        while (true)
+        {
+            var result = await poll().WaitAsync(Timeout);
+            if (result.Item is { } item)
+                return item;
+            Assert.True(result.KeepWaiting, $"the poll ended without a {typeof(T).Name}");
+        }
+    }
+
+    [Fact]
+    public async Task PendingTasks_GetAnExecutor_RunToSucceed_AndTheExecutorUnbindsWhenIdle()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 1);
+        var session = await NewSessionAsync();
+        for (var i = 0; i < 3; i++)
+            await session.CreateTaskAsync(Encoding.UTF8.GetBytes($"in{i}"));
+
+        var (executor, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        for (var i = 1; i <= 3; i++)
+        {
+            var task = await PollAsync(() => session.LaunchTaskAsync(id));
+            Assert.Equal(i, task.Id);
+            Assert.Equal(TaskState.Running, task.State);
+            await session.CompleteTaskAsync(id, new TaskResultInfo { Output = task.Input });
+        }
+        var status = (await session.GetAsync()).Status;
+        Assert.Equal((0, 0, 3), (status.Pending, status.Running, status.Succeed));
+        Assert.Equal("in2", Encoding.UTF8.GetString((await session.GetTaskAsync(3)).Output!));
+
+        // delay_release is 0: with no work left, the next launch says "done" and the executor unbinds.
+        var last = await session.LaunchTaskAsync(id);
+        Assert.Null(last.Item);
+        Assert.False(last.KeepWaiting);
+        await executor.UnbindAsync();
+        await executor.UnbindCompletedAsync();
+        Assert.Equal(ExecutorState.Idle, (await executor.GetAsync()).State);
+    }
+
+    [Fact]
+    public async Task ATaskCreatedWhileAnExecutorWaits_IsHandedOverAtOnce()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 1);
+        var session = await NewSessionAsync(delayRelease: 30);
+        await session.CreateTaskAsync(null);
+        var (_, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        var first = await PollAsync(() => session.LaunchTaskAsync(id));
+        await session.CompleteTaskAsync(id, new TaskResultInfo());
+
+        var waiting = session.LaunchTaskAsync(id);
+        Assert.False(waiting.IsCompleted, "LaunchTask returned before any task existed");
+        var created = await session.CreateTaskAsync(null);
+        var handed = await waiting.WaitAsync(Timeout);
+        Assert.Equal(created.Id, handed.Item?.Id);
+        Assert.NotEqual(first.Id, created.Id);
+    }
+
+    [Fact]
+    public async Task FailedAttempts_AreRetried_ThenTheTaskFails_WithTheServiceMessage()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 1);
+        var session = await NewSessionAsync();
+        await session.CreateTaskAsync(null);
+        var (_, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        for (var attempt = 1; attempt <= ClusterFixture.Execution.MaxTaskAttempts; attempt++)
+        {
+            var task = await PollAsync(() => session.LaunchTaskAsync(id));
+            Assert.Equal(1, task.Id);
+            await session.CompleteTaskAsync(id, new TaskResultInfo { ReturnCode = 7, Message = "boom" });
+        }
+        var failed = await session.GetTaskAsync(1);
+        Assert.Equal(TaskState.Failed, failed.State);
+        Assert.Equal([0, 1, 0, 1, 0, 1, 3], failed.Events.Select(e => e.Code));
+        Assert.Contains("attempt 1 of 3 failed: boom", failed.Events[2].Message);
+        Assert.Contains("boom", failed.Events[^1].Message);
+        Assert.Equal(1, (await session.GetAsync()).Status.Failed);
+    }
+
+    [Fact]
+    public async Task ALateCompletion_IsRefused_AndChangesNothing()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 1);
+        var session = await NewSessionAsync();
+        await session.CreateTaskAsync(null);
+        var (_, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        await PollAsync(() => session.LaunchTaskAsync(id));
+        await session.CompleteTaskAsync(id, new TaskResultInfo { Output = [1] });
+        var ex = await Assert.ThrowsAsync<FlameException>(() => session.CompleteTaskAsync(id, new TaskResultInfo { ReturnCode = 1, Message = "late" }));
+        Assert.Equal(FlameErrorKind.FailedPrecondition, ex.Kind);
+        var task = await session.GetTaskAsync(1);
+        Assert.Equal(TaskState.Succeed, task.State);
+        Assert.Equal(new byte[] { 1 }, task.Output);
+
+        var stranger = await Assert.ThrowsAsync<FlameException>(() => session.CompleteTaskAsync("not-bound", new TaskResultInfo()));
+        Assert.Equal(FlameErrorKind.FailedPrecondition, stranger.Kind);
+    }
+
+    [Fact]
+    public async Task ANodeThatStopsHeartbeating_LosesItsExecutors_AndTheirTasksGoBackToPending()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 1, heartbeat: false);
+        var session = await NewSessionAsync();
+        await session.CreateTaskAsync(null);
+        var (executor, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        var running = await PollAsync(() => session.LaunchTaskAsync(id));
+        Assert.Equal(1, (await session.GetAsync()).Status.Running);
+
+        // No heartbeats are sent: after the timeout the node is NotReady and the task is requeued.
+        var deadline = DateTime.UtcNow + Timeout;
+        while ((await executor.GetAsync()).State != ExecutorState.Released)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the executor of a silent node was not released");
+            await Task.Delay(100);
+        }
+        Assert.Equal(NodeState.NotReady, (await node.GetAsync()).State);
+        var task = await session.GetTaskAsync(running.Id);
+        Assert.Equal(TaskState.Pending, task.State);
+        Assert.Contains("stopped heartbeating", task.Events[^1].Message);
+        var status = (await session.GetAsync()).Status;
+        Assert.Equal((1, 0), (status.Pending, status.Running));
+    }
+
+    [Fact]
+    public async Task IllegalExecutorCalls_AreRefused()
+    {
+        var (node, _, _) = await NewNodeAsync(slots: 1);
+        var id = "manual-" + Guid.NewGuid().ToString("N")[..8];
+        var executor = _grains.GetGrain<IExecutorGrain>(id);
+        await executor.RegisterAsync(new ExecutorInfo { Id = id, Node = node.GetPrimaryKeyString() });
+        var unbind = await Assert.ThrowsAsync<FlameException>(() => executor.UnbindAsync());
+        Assert.Equal(FlameErrorKind.FailedPrecondition, unbind.Kind);
+        var completed = await Assert.ThrowsAsync<FlameException>(() => executor.BindCompletedAsync(true, null));
+        Assert.Equal(FlameErrorKind.FailedPrecondition, completed.Kind);
+        Assert.Equal(ExecutorState.Idle, (await executor.GetAsync()).State);
+    }
+}
