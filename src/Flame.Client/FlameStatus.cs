@@ -33,7 +33,8 @@ public static class FlameStatus
     /// <summary>The error kind a gRPC status code stands for; codes without their own kind are <see cref="FlameErrorKind.Internal"/>.</summary>
     public static FlameErrorKind ToErrorKind(StatusCode code) => code switch
     {
-        StatusCode.InvalidArgument => FlameErrorKind.InvalidArgument,
+        // RESOURCE_EXHAUSTED is gRPC's answer to a message above its size limit: a request too large.
+        StatusCode.InvalidArgument or StatusCode.ResourceExhausted => FlameErrorKind.InvalidArgument,
         StatusCode.NotFound => FlameErrorKind.NotFound,
         StatusCode.AlreadyExists => FlameErrorKind.AlreadyExists,
         StatusCode.FailedPrecondition => FlameErrorKind.FailedPrecondition,

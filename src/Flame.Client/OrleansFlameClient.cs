@@ -52,7 +52,7 @@ public sealed partial class OrleansFlameClient : IFlameClient
     public async Task RegisterApplicationAsync(string name, ApplicationSpec spec, CancellationToken cancellationToken = default)
     {
         FlameIds.ValidateApplicationName(name);
-        RequireSpec(spec, "application spec");
+        ArgumentNullException.ThrowIfNull(spec);
         await Call(Applications.RegisterAsync(name, spec), cancellationToken).ConfigureAwait(false);
     }
 
@@ -60,7 +60,7 @@ public sealed partial class OrleansFlameClient : IFlameClient
     public async Task UpdateApplicationAsync(string name, ApplicationSpec spec, CancellationToken cancellationToken = default)
     {
         FlameIds.ValidateApplicationName(name);
-        RequireSpec(spec, "application spec");
+        ArgumentNullException.ThrowIfNull(spec);
         await Call(Applications.UpdateAsync(name, spec), cancellationToken).ConfigureAwait(false);
     }
 
@@ -91,7 +91,7 @@ public sealed partial class OrleansFlameClient : IFlameClient
     /// <inheritdoc />
     public async Task<SessionInfo> CreateSessionAsync(string? sessionId, SessionSpec spec, CancellationToken cancellationToken = default)
     {
-        RequireSpec(spec, "session spec");
+        ArgumentNullException.ThrowIfNull(spec);
         FlameIds.ValidateApplicationName(spec.Application);
         if (!string.IsNullOrEmpty(sessionId))
             return await Call(Session(FlameIds.ValidateSessionId(sessionId)).CreateAsync(spec), cancellationToken).ConfigureAwait(false);
@@ -257,11 +257,6 @@ public sealed partial class OrleansFlameClient : IFlameClient
 
     private ISessionGrain Session(string sessionId) => _grainFactory.GetGrain<ISessionGrain>(sessionId);
 
-    private static void RequireSpec(object? spec, string what)
-    {
-        if (spec is null)
-            throw FlameException.InvalidArgument($"the {what} is missing");
-    }
 
     private static void ValidateTaskId(long taskId)
     {

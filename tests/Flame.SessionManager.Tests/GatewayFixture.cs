@@ -1,6 +1,9 @@
+using Flame.Client;
 using Flame.SessionManager.Hosting;
 using Flame.V1;
+using Orleans;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flame.SessionManager.Tests;
 
@@ -13,6 +16,13 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>Small limits so that tests can exceed them cheaply.</summary>
     public const int MaxTaskInputBytes = 64 * 1024;
     public const int MaxCommonDataBytes = 128 * 1024;
+    public const int MaxTaskOutputBytes = 256 * 1024;
+
+    /// <summary>
+    /// The largest gRPC message the gateway accepts: the largest limit plus 1 MiB of room
+    /// (see SessionManagerHostingExtensions); anything bigger is refused by gRPC itself.
+    /// </summary>
+    public const int GrpcReceiveLimitBytes = MaxTaskOutputBytes + 1024 * 1024;
 
     private WebApplication? _app;
 
@@ -21,6 +31,14 @@ public sealed class GatewayFixture : IAsyncLifetime
     public GrpcChannel Channel { get; private set; } = null!;
 
     public Frontend.FrontendClient Frontend { get; private set; } = null!;
+
+    /// <summary>The silo's grain factory, for the in-process transport (<see cref="OrleansFlameClient"/>).</summary>
+    public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>The watch hub the gateway's Frontend service watches tasks through.</summary>
+    public TaskWatchHub GatewayWatchHub => App.Services.GetRequiredService<OrleansFlameClient>().WatchHub;
+
+    private WebApplication App => _app ?? throw new InvalidOperationException("the gateway is not started");
 
     public async Task InitializeAsync()
     {
@@ -32,6 +50,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Flame:SessionManager:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Flame:Limits:MaxTaskInputBytes"] = MaxTaskInputBytes.ToString(),
             ["Flame:Limits:MaxCommonDataBytes"] = MaxCommonDataBytes.ToString(),
+            ["Flame:Limits:MaxTaskOutputBytes"] = MaxTaskOutputBytes.ToString(),
             ["Logging:LogLevel:Default"] = "Warning",
         });
         await _app.StartAsync();

@@ -50,7 +50,10 @@ public sealed partial class SessionGrain(
         if (_session is null)
         {
             if (spec is null)
+            {
+                DeactivateOnIdle(); // keep no activation for an id that does not exist
                 throw NotFound();
+            }
             await CreateCoreAsync(spec);
             return View();
         }
@@ -452,6 +455,19 @@ public sealed partial class SessionGrain(
     }
 
     private async Task CreateCoreAsync(SessionSpec spec)
+    {
+        try
+        {
+            await CreateSessionAsync(spec);
+        }
+        catch
+        {
+            DeactivateOnIdle(); // a refused create leaves no activation behind
+            throw;
+        }
+    }
+
+    private async Task CreateSessionAsync(SessionSpec spec)
     {
         FlameIds.ValidateSessionId(Id);
         SessionSpecs.Validate(spec, _limits);

@@ -1,15 +1,20 @@
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace Flame.SessionManager.Hosting;
 
 /// <summary>A parsed gateway address: plaintext HTTP/2 on an IP address or localhost.</summary>
-public sealed record GatewayEndpoint(IPAddress? Address, bool Localhost, int Port)
+public sealed partial record GatewayEndpoint(IPAddress? Address, bool Localhost, int Port)
 {
+    [GeneratedRegex(@"^http://(\[[^\]]+\]|[^/:\[\]]+):\d+/?$", RegexOptions.IgnoreCase)]
+    private static partial Regex HasExplicitPort();
+
     /// <summary>Parses <c>http://HOST:PORT</c> where HOST is an IP address, <c>localhost</c>, <c>0.0.0.0</c> or <c>*</c>.</summary>
     public static GatewayEndpoint Parse(string value, string key)
     {
         var text = value.Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal);
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.IsDefaultPort && !text.Contains(":80", StringComparison.Ordinal))
+        // The port must be written out: a default port is never what a gateway means.
+        if (!HasExplicitPort().IsMatch(text) || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
             throw new FlameConfigurationException($"configuration key '{key}': '{value}' is not an address like http://127.0.0.1:8080");
         if (uri.AbsolutePath != "/")
             throw new FlameConfigurationException($"configuration key '{key}': '{value}' has a path; give only http://HOST:PORT");
