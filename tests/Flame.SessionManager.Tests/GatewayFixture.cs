@@ -47,6 +47,9 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Flame:SessionManager:Endpoint"] = Endpoint,
             ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
+            // The Frontend tests run no executors: tasks stay where the tests put them.
+            ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
+            ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
             ["Flame:SessionManager:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Flame:Limits:MaxTaskInputBytes"] = MaxTaskInputBytes.ToString(),
             ["Flame:Limits:MaxCommonDataBytes"] = MaxCommonDataBytes.ToString(),

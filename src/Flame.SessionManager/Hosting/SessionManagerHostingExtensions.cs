@@ -1,4 +1,5 @@
 using Flame.Client;
+using Flame.ExecutorManager.Hosting;
 using Flame.Grains.Hosting;
 using Flame.SessionManager.Grpc;
 using Flame.SessionManager.Options;
@@ -51,7 +52,39 @@ public static class SessionManagerHostingExtensions
         });
         builder.Services.AddSingleton<OrleansFlameClient>();
         builder.Services.AddSingleton<ExecutorSessions>();
+        if (options.RegisterBuiltInApplications)
+            builder.Services.AddHostedService<BuiltInApplications>();
+        // After UseOrleans: hosted services stop in reverse order, so the executors stop before the silo.
+        if (options.EmbeddedExecutorManager)
+            builder.Services.AddFlameExecutorManager(EmbeddedExecutorManagerOptions(builder.Configuration, endpoint));
         return builder;
+    }
+
+    /// <summary>
+    /// The embedded executor manager's options: section <c>Flame:ExecutorManager</c>, connecting to this gateway
+    /// unless an endpoint is configured (a gateway on 0.0.0.0 is reached through 127.0.0.1).
+    /// </summary>
+    private static FlameExecutorManagerOptions EmbeddedExecutorManagerOptions(IConfiguration configuration, GatewayEndpoint gateway)
+    {
+        FlameExecutorManagerOptions options;
+        try
+        {
+            options = FlameExecutorManagerOptions.FromConfiguration(configuration);
+        }
+        catch (ExecutorManagerConfigurationException ex)
+        {
+            throw new FlameConfigurationException(ex.Message);
+        }
+        if (configuration[$"{FlameExecutorManagerOptions.Section}:Endpoint"] is null)
+        {
+            var host = gateway.Localhost || gateway.Address is null || gateway.Address.Equals(System.Net.IPAddress.Any)
+                ? "127.0.0.1"
+                : gateway.Address.Equals(System.Net.IPAddress.IPv6Any) ? "[::1]"
+                : gateway.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{gateway.Address}]"
+                : gateway.Address.ToString();
+            options.Endpoint = $"http://{host}:{gateway.Port}";
+        }
+        return options;
     }
 
     /// <summary>Maps the gRPC services of the gateway.</summary>

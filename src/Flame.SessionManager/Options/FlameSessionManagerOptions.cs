@@ -30,4 +30,14 @@ public sealed class FlameSessionManagerOptions
     /// <summary>The Orleans client gateway port, for in-process .NET clients next to the cluster. Default 30000.</summary>
     [Range(1, 65535)]
     public int OrleansGatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// Runs an executor manager inside this process (same code as the standalone one, configured by section
+    /// <c>Flame:ExecutorManager</c>, connecting to this gateway), so that one command gives a cluster that runs
+    /// tasks. Default true; turn it off when executor managers run on their own nodes.
+    /// </summary>
+    public bool EmbeddedExecutorManager { get; set; } = true;
+
+    /// <summary>Registers the built-in <c>flmping</c> application (a no-op service) at start if it is absent. Default true.</summary>
+    public bool RegisterBuiltInApplications { get; set; } = true;
 }

@@ -1,0 +1,3 @@
+using Flame.Benchmarks;
+
+return await BenchmarkCommand.RunAsync(args);

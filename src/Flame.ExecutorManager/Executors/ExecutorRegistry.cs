@@ -1,0 +1,121 @@
+using Flame.ExecutorManager.Gateway;
+using Flame.ExecutorManager.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Flame.ExecutorManager.Executors;
+
+/// <summary>What became of the gateway's request for a new executor.</summary>
+internal enum ExecutorStartOutcome
+{
+    /// <summary>A worker runs it now.</summary>
+    Started,
+    /// <summary>A worker with that id runs already: a repeated request.</summary>
+    AlreadyRunning,
+    /// <summary>Every slot is taken: the gateway must be told no.</summary>
+    Full,
+    /// <summary>The node is shutting down.</summary>
+    ShuttingDown,
+}
+
+/// <summary>The executor workers of this node, keyed by executor id, never more than its slots.</summary>
+internal sealed class ExecutorRegistry : IDisposable
+{
+    private readonly Dictionary<string, ExecutorWorker> _workers = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly Func<string, Action<ExecutorWorker>, ExecutorWorker> _create;
+    private bool _stopping;
+
+    public ExecutorRegistry(FlameExecutorManagerOptions options, GatewayConnection gateway, ILoggerFactory loggerFactory)
+    {
+        Slots = options.EffectiveSlots;
+        var nodeName = options.EffectiveNodeName;
+        var logger = loggerFactory.CreateLogger<ExecutorWorker>();
+        _create = (id, ended) => new ExecutorWorker(id, options, nodeName, gateway, logger, ended);
+    }
+
+    /// <summary>How many executors may run at once.</summary>
+    public int Slots { get; }
+
+    /// <summary>How many executors run now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+                return _workers.Count;
+        }
+    }
+
+    /// <summary>The ids of the executors that run now.</summary>
+    public IReadOnlyList<string> ExecutorIds
+    {
+        get
+        {
+            lock (_lock)
+                return [.. _workers.Keys];
+        }
+    }
+
+    /// <summary>Starts a worker for <paramref name="executorId"/> if a slot is free.</summary>
+    public ExecutorStartOutcome TryStart(string executorId)
+    {
+        ExecutorWorker worker;
+        lock (_lock)
+        {
+            if (_stopping)
+                return ExecutorStartOutcome.ShuttingDown;
+            if (_workers.ContainsKey(executorId))
+                return ExecutorStartOutcome.AlreadyRunning;
+            if (_workers.Count >= Slots)
+                return ExecutorStartOutcome.Full;
+            worker = _create(executorId, OnEnded);
+            _workers.Add(executorId, worker);
+        }
+        _ = worker.StartAsync(CancellationToken.None);
+        return ExecutorStartOutcome.Started;
+    }
+
+    /// <summary>Asks the worker of <paramref name="executorId"/> to end; false if there is none.</summary>
+    public bool Release(string executorId)
+    {
+        ExecutorWorker? worker;
+        lock (_lock)
+            _workers.TryGetValue(executorId, out worker);
+        worker?.RequestRelease();
+        return worker is not null;
+    }
+
+    /// <summary>Stops every worker (each ends its binding, stops its service and unregisters) and takes no new ones.</summary>
+    public async Task StopAllAsync(CancellationToken cancellationToken)
+    {
+        ExecutorWorker[] workers;
+        lock (_lock)
+        {
+            _stopping = true;
+            workers = [.. _workers.Values];
+        }
+        await Task.WhenAll(workers.Select(w => w.StopAsync(cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>Kills every service process still running.</summary>
+    public void Dispose()
+    {
+        ExecutorWorker[] workers;
+        lock (_lock)
+        {
+            _stopping = true;
+            workers = [.. _workers.Values];
+        }
+        foreach (var worker in workers)
+            worker.Dispose();
+    }
+
+    private void OnEnded(ExecutorWorker worker)
+    {
+        lock (_lock)
+        {
+            if (_workers.TryGetValue(worker.ExecutorId, out var current) && ReferenceEquals(current, worker))
+                _workers.Remove(worker.ExecutorId);
+        }
+    }
+}

@@ -1,0 +1,642 @@
+using System.Diagnostics;
+using Flame.ExecutorManager.Gateway;
+using Flame.ExecutorManager.Hosting;
+using Flame.ExecutorManager.Shims;
+using Flame.ExecutorManager.States;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using BackendClient = Flame.V1.Backend.BackendClient;
+
+namespace Flame.ExecutorManager.Executors;
+
+/// <summary>
+/// One executor: registers with the gateway, then binds to sessions one after another, running each
+/// session's service and pulling its tasks, until the gateway has no more work for it or releases it.
+/// </summary>
+/// <remarks>
+/// The pull loop, in the order of the protocol: RegisterExecutor; BindExecutor (a long-poll) → start the service,
+/// OnSessionEnter → BindExecutorCompleted; LaunchTask (a long-poll) → OnTaskInvoke → CompleteTask, again and
+/// again; UnbindExecutor → OnSessionLeave → stop the service → UnbindExecutorCompleted; BindExecutor again. A bind
+/// without work ends it: UnregisterExecutor, and its slot is free. A fault in one binding costs that binding, never
+/// the executor or the node.
+/// </remarks>
+internal sealed partial class ExecutorWorker : BackgroundService
+{
+    /// <summary>How long a service that broke its connection mid-task gets to be seen as exited.</summary>
+    private static readonly TimeSpan ExitDetectionGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>The pause after an unexpected fault before the executor asks for work again.</summary>
+    private static readonly TimeSpan FaultBackoff = TimeSpan.FromSeconds(1);
+
+    /// <summary>The deadline of each gateway call made while the node shuts down.</summary>
+    private static readonly TimeSpan ShutdownCallTimeout = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan RetryInitial = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(5);
+
+    private readonly FlameExecutorManagerOptions _options;
+    private readonly string _nodeName;
+    private readonly string _gatewayEndpoint;
+    private readonly BackendClient _backend;
+    private readonly ILogger _logger;
+    private readonly Action<ExecutorWorker> _ended;
+    private readonly ExecutorStateMachine _state = new();
+    private readonly Lock _gate = new();
+
+    // The requests that never change, made once: the hot path allocates only what differs per task.
+    private readonly V1.BindExecutorRequest _bindRequest;
+    private readonly V1.LaunchTaskRequest _launchRequest;
+
+    private bool _releaseRequested;
+    private CancellationTokenSource? _idleWait;
+    private HostShim? _shim;
+    private string _sessionId = "";
+    private bool _socketPathReported;
+    private int _disposed;
+    private int _slotFreed;
+
+    public ExecutorWorker(
+        string executorId, FlameExecutorManagerOptions options, string nodeName, GatewayConnection gateway,
+        ILogger logger, Action<ExecutorWorker> ended)
+    {
+        ExecutorId = executorId;
+        _options = options;
+        _nodeName = nodeName;
+        _gatewayEndpoint = gateway.Endpoint;
+        _backend = gateway.Backend;
+        _logger = logger;
+        _ended = ended;
+        _bindRequest = new V1.BindExecutorRequest { ExecutorId = executorId };
+        _launchRequest = new V1.LaunchTaskRequest { ExecutorId = executorId };
+    }
+
+    /// <summary>The executor's id, as the gateway chose it.</summary>
+    public string ExecutorId { get; }
+
+    /// <summary>Where the executor is in its life.</summary>
+    public ExecutorWorkerState State => _state.State;
+
+    /// <summary>Completes when the worker has ended (released, refused, or stopped).</summary>
+    public Task Completion => ExecuteTask ?? Task.CompletedTask;
+
+    private bool ReleaseRequested
+    {
+        get
+        {
+            lock (_gate)
+                return _releaseRequested;
+        }
+    }
+
+    /// <summary>
+    /// The gateway releases this executor: it ends once its current binding has ended, at once if it is waiting
+    /// for work, and then unregisters.
+    /// </summary>
+    public void RequestRelease()
+    {
+        lock (_gate)
+        {
+            _releaseRequested = true;
+            _idleWait?.Cancel();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var registered = false;
+        try
+        {
+            registered = await RegisterAsync(stoppingToken).ConfigureAwait(false);
+            if (!registered)
+                return;
+            _state.MoveTo(ExecutorWorkerState.Idle);
+            while (!stoppingToken.IsCancellationRequested && !ReleaseRequested)
+            {
+                try
+                {
+                    var bind = await WaitForBindingAsync(stoppingToken).ConfigureAwait(false);
+                    if (bind is null)
+                        break;
+                    if (bind.Application is null && bind.Session is null)
+                    {
+                        LogNoWork(ExecutorId);
+                        break;
+                    }
+                    await RunBindingAsync(bind, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    LogBindingFault(ex, ExecutorId, _sessionId, _state.State);
+                    AbandonBinding();
+                    await Task.Delay(FaultBackoff, stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The node is shutting down: the drain below leaves the gateway and the service in order.
+        }
+        catch (Exception ex)
+        {
+            LogExecutorFault(ex, ExecutorId);
+        }
+        finally
+        {
+            await EndAsync(registered, shuttingDown: stoppingToken.IsCancellationRequested).ConfigureAwait(false);
+        }
+    }
+
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        base.Dispose();
+        // Nothing is left running, whatever state the loop was in.
+        _shim?.Dispose();
+    }
+
+    // ------------------------------------------------------------------ Void → Idle
+
+    private async Task<bool> RegisterAsync(CancellationToken cancellationToken)
+    {
+        var request = new V1.RegisterExecutorRequest
+        {
+            ExecutorId = ExecutorId,
+            ExecutorSpec = new V1.ExecutorSpec
+            {
+                Node = _nodeName,
+                Resreq = new V1.ResourceRequirement { Cpu = 1000, Memory = 0 },
+                Shim = V1.Shim.Host,
+            },
+        };
+        try
+        {
+            var result = await CallAsync(static (b, r, o) => b.RegisterExecutorAsync(r, o), request, "RegisterExecutor", cancellationToken)
+                .ConfigureAwait(false);
+            if (result.ReturnCode != 0)
+            {
+                LogRegisterRefused(ExecutorId, result.ReturnCode, result.Message);
+                return false;
+            }
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+            // Registered by an earlier try whose answer was lost.
+        }
+        catch (RpcException ex)
+        {
+            LogRegisterFailed(ExecutorId, ex.StatusCode, ex.Status.Detail);
+            return false;
+        }
+        LogRegistered(ExecutorId);
+        return true;
+    }
+
+    // ------------------------------------------------------------------ Idle
+
+    /// <summary>BindExecutor, cut short if the executor is released meanwhile (then null).</summary>
+    private async Task<V1.BindExecutorResponse?> WaitForBindingAsync(CancellationToken stoppingToken)
+    {
+        CancellationTokenSource wait;
+        lock (_gate)
+        {
+            if (_releaseRequested)
+                return null;
+            _idleWait = wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        }
+        try
+        {
+            return await CallAsync(static (b, r, o) => b.BindExecutorAsync(r, o), _bindRequest, "BindExecutor", wait.Token)
+                .ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && ReleaseRequested)
+        {
+            return null;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            // The gateway does not know this executor (any more): asking again cannot help; free the slot.
+            LogUnknownToGateway(ExecutorId, ex.Status.Detail);
+            return null;
+        }
+        finally
+        {
+            lock (_gate)
+                _idleWait = null;
+            wait.Dispose();
+        }
+    }
+
+    // ------------------------------------------------------------------ Binding → Bound → Unbinding → Idle
+
+    private async Task RunBindingAsync(V1.BindExecutorResponse bind, CancellationToken cancellationToken)
+    {
+        _sessionId = bind.Session?.Metadata?.Id ?? "";
+        _state.MoveTo(ExecutorWorkerState.Binding);
+        LogBinding(ExecutorId, _sessionId, bind.Application?.Metadata?.Name ?? "");
+
+        var enter = await EnterSessionAsync(bind, cancellationToken).ConfigureAwait(false);
+        var completion = new V1.BindExecutorCompletedRequest { ExecutorId = ExecutorId, Result = enter };
+        string? refusal = null;
+        try
+        {
+            var answer = await CallAsync(static (b, r, o) => b.BindExecutorCompletedAsync(r, o), completion, "BindExecutorCompleted", cancellationToken)
+                .ConfigureAwait(false);
+            if (answer.ReturnCode != 0)
+                refusal = $"return code {answer.ReturnCode}: {answer.Message}";
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.InvalidArgument)
+        {
+            refusal = $"{ex.StatusCode}: {ex.Status.Detail}";
+        }
+
+        if (enter.ReturnCode != 0 || refusal is not null)
+        {
+            if (refusal is not null)
+            {
+                LogBindCompletionRefused(ExecutorId, _sessionId, refusal);
+                // The service did enter the session: let it leave before it is stopped.
+                if (enter.ReturnCode == 0 && _shim is { } shim)
+                    await shim.TryLeaveSessionAsync(_options.SessionLeaveTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                LogBindFailed(ExecutorId, _sessionId, enter.ReturnCode, enter.Message);
+            }
+            await StopServiceAsync().ConfigureAwait(false);
+            _state.MoveTo(ExecutorWorkerState.Idle);
+            return;
+        }
+
+        _state.MoveTo(ExecutorWorkerState.Bound);
+        LogBound(ExecutorId, _sessionId, _shim!.ProcessId);
+        var serviceGone = await RunTasksAsync(cancellationToken).ConfigureAwait(false);
+
+        _state.MoveTo(ExecutorWorkerState.Unbinding);
+        await UnbindAsync(serviceGone, cancellationToken).ConfigureAwait(false);
+        _state.MoveTo(ExecutorWorkerState.Idle);
+        LogUnbound(ExecutorId, _sessionId);
+        _sessionId = "";
+    }
+
+    /// <summary>Starts the service and calls OnSessionEnter; the result goes to BindExecutorCompleted as it is.</summary>
+    private async Task<V1.Result> EnterSessionAsync(V1.BindExecutorResponse bind, CancellationToken cancellationToken)
+    {
+        if (bind.Application is null || bind.Session is null)
+        {
+            return Failure($"service failed to start: the gateway's bind answer has no {(bind.Application is null ? "application" : "session")}");
+        }
+        var application = bind.Application;
+        var spec = application.Spec ?? new V1.ApplicationSpec();
+        var directory = ExecutorDirectory.For(_options.WorkDirectory, ExecutorId);
+        if (directory.SocketPathShortened && !_socketPathReported)
+        {
+            _socketPathReported = true;
+            LogSocketPathShortened(ExecutorId, directory.SocketPath, Path.Combine(directory.Root, ExecutorDirectory.SocketFileName), ExecutorDirectory.MaxSocketPathBytes);
+        }
+
+        var shim = _shim = new HostShim(directory);
+        try
+        {
+            var info = ServiceLaunch.BuildStartInfo(application, _sessionId, ExecutorId, directory, _gatewayEndpoint);
+            var started = Stopwatch.GetTimestamp();
+            await shim.StartAsync(info, _options.ServiceStartTimeout, cancellationToken).ConfigureAwait(false);
+            LogServiceStarted(ExecutorId, _sessionId, shim.ProcessId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (ServiceStartException ex)
+        {
+            LogServiceStartFailed(ExecutorId, _sessionId, ex.Message);
+            return Failure($"service failed to start: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The executor's directory or the service log cannot be written: the node's problem, reported with the session.
+            LogServiceStartFailed(ExecutorId, _sessionId, ex.Message);
+            return Failure($"service failed to start: cannot prepare {directory.Root}: {ex.Message}");
+        }
+
+        var context = new V1.SessionContext
+        {
+            SessionId = _sessionId,
+            Application = new V1.ApplicationContext
+            {
+                Name = application.Metadata?.Name ?? "",
+                Shim = spec.Shim,
+            },
+        };
+        if (spec.HasImage)
+            context.Application.Image = spec.Image;
+        if (spec.HasCommand)
+            context.Application.Command = spec.Command;
+        if (spec.HasWorkingDirectory)
+            context.Application.WorkingDirectory = spec.WorkingDirectory;
+        if (spec.HasUrl)
+            context.Application.Url = spec.Url;
+        if (spec.HasInstaller)
+            context.Application.Installer = spec.Installer;
+        if (bind.Session.Spec is { HasCommonData: true } sessionSpec)
+            context.CommonData = sessionSpec.CommonData;
+
+        try
+        {
+            return await shim.Client.OnSessionEnterAsync(context, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            var reason = await shim.WaitForExitAsync(ExitDetectionGrace).ConfigureAwait(false)
+                ? $"the service process exited with code {shim.ExitCode} during OnSessionEnter{await shim.LogTailAsync().ConfigureAwait(false)}"
+                : $"OnSessionEnter failed with {ex.StatusCode}: {ex.Status.Detail}";
+            return Failure(reason);
+        }
+    }
+
+    /// <summary>The task loop of a bound executor. True if the service is gone (it died or was killed).</summary>
+    private async Task<bool> RunTasksAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var launch = await CallAsync(static (b, r, o) => b.LaunchTaskAsync(r, o), _launchRequest, "LaunchTask", cancellationToken)
+                .ConfigureAwait(false);
+            if (launch.Task is not { } task)
+                return false;
+
+            var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
+            await CompleteAsync(task.Metadata?.Id ?? "", result, cancellationToken).ConfigureAwait(false);
+            if (serviceGone)
+                return true;
+        }
+    }
+
+    private async Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(V1.Task task, CancellationToken cancellationToken)
+    {
+        var shim = _shim!;
+        var taskId = task.Metadata?.Id ?? "";
+        var context = new V1.TaskContext { TaskId = taskId, SessionId = _sessionId };
+        if (task.Spec is { HasInput: true } taskSpec)
+            context.Input = taskSpec.Input;
+        var timeout = _options.TaskTimeout;
+        DateTime? deadline = timeout > TimeSpan.Zero ? DateTime.UtcNow + timeout : null;
+        LogTaskInvoking(ExecutorId, _sessionId, taskId);
+        try
+        {
+            var result = await shim.Client.OnTaskInvokeAsync(context, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return (result, false);
+        }
+        catch (Exception ex) when (deadline is not null && !cancellationToken.IsCancellationRequested
+                                   && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.DeadlineExceeded })
+        {
+            // The channel throws OperationCanceledException for a passed deadline (ThrowOperationCanceledOnCancellation).
+            shim.Kill();
+            LogTaskTimedOut(ExecutorId, _sessionId, taskId, timeout.TotalSeconds);
+            return (new V1.TaskResult
+            {
+                ReturnCode = -2,
+                Message = $"task {taskId} timed out after {timeout.TotalSeconds:0.###}s; the service was killed",
+            }, true);
+        }
+        catch (RpcException ex)
+        {
+            if (await shim.WaitForExitAsync(ExitDetectionGrace).ConfigureAwait(false))
+            {
+                LogServiceDied(ExecutorId, _sessionId, taskId, shim.ExitCode);
+                return (new V1.TaskResult
+                {
+                    ReturnCode = -1,
+                    Message = $"service process exited with code {shim.ExitCode} while running task {taskId}",
+                }, true);
+            }
+            if (ex.StatusCode == StatusCode.Unavailable)
+            {
+                // Alive but unreachable: a service that cannot be talked to is as good as dead.
+                shim.Kill();
+                LogServiceUnreachable(ExecutorId, _sessionId, taskId, ex.Status.Detail);
+                return (new V1.TaskResult
+                {
+                    ReturnCode = -1,
+                    Message = $"lost the connection to the service process while running task {taskId} ({ex.Status.Detail}); the service was killed",
+                }, true);
+            }
+            // The service answered with a gRPC error instead of a TaskResult: the task failed, the service lives on.
+            LogTaskRpcFailed(ExecutorId, _sessionId, taskId, ex.StatusCode, ex.Status.Detail);
+            return (new V1.TaskResult
+            {
+                ReturnCode = -3,
+                Message = $"the service answered task {taskId} with gRPC status {ex.StatusCode}: {ex.Status.Detail}",
+            }, false);
+        }
+    }
+
+    private async Task CompleteAsync(string taskId, V1.TaskResult result, CancellationToken cancellationToken)
+    {
+        var request = new V1.CompleteTaskRequest { ExecutorId = ExecutorId, TaskResult = result };
+        try
+        {
+            var answer = await CallAsync(static (b, r, o) => b.CompleteTaskAsync(r, o), request, "CompleteTask", cancellationToken)
+                .ConfigureAwait(false);
+            if (answer.ReturnCode != 0)
+                LogCompletionRefused(ExecutorId, _sessionId, taskId, $"return code {answer.ReturnCode}: {answer.Message}");
+            else
+                LogTaskCompleted(ExecutorId, _sessionId, taskId, result.ReturnCode);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+        {
+            // A late completion (the task was cancelled, or given to another executor): the gateway keeps what it has.
+            LogCompletionRefused(ExecutorId, _sessionId, taskId, ex.Status.Detail);
+        }
+    }
+
+    /// <summary>UnbindExecutor, OnSessionLeave (if the service lives), stop the service, UnbindExecutorCompleted.</summary>
+    private async Task UnbindAsync(bool serviceGone, CancellationToken cancellationToken)
+    {
+        var unbind = new V1.UnbindExecutorRequest { ExecutorId = ExecutorId };
+        await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorAsync(r, o), unbind, "UnbindExecutor", cancellationToken)
+            .ConfigureAwait(false);
+        if (!serviceGone && _shim is { } shim)
+        {
+            var left = await shim.TryLeaveSessionAsync(_options.SessionLeaveTimeout, cancellationToken).ConfigureAwait(false);
+            if (left is null)
+                LogSessionLeaveFailed(ExecutorId, _sessionId);
+        }
+        await StopServiceAsync().ConfigureAwait(false);
+        var completed = new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId };
+        await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o), completed, "UnbindExecutorCompleted", cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>After a fault: kill the service and wait for the next binding, whatever the gateway thinks.</summary>
+    private void AbandonBinding()
+    {
+        _shim?.Dispose();
+        _shim = null;
+        _sessionId = "";
+        if (_state.State is ExecutorWorkerState.Binding or ExecutorWorkerState.Bound or ExecutorWorkerState.Unbinding)
+            _state.MoveTo(ExecutorWorkerState.Idle);
+    }
+
+    private async Task StopServiceAsync()
+    {
+        if (_shim is not { } shim)
+            return;
+        _shim = null;
+        try
+        {
+            if (!await shim.StopAsync(_options.ShutdownGrace).ConfigureAwait(false))
+                LogServiceKilled(ExecutorId, _sessionId, shim.ProcessId, _options.ShutdownGrace.TotalSeconds);
+        }
+        finally
+        {
+            shim.Dispose();
+        }
+    }
+
+    // ------------------------------------------------------------------ Releasing → Released
+
+    /// <summary>
+    /// Leaves everything in order: the binding (if any) is ended, the service stopped, the executor unregistered.
+    /// While the node shuts down every gateway call is tried once, briefly; the service is stopped in any case.
+    /// </summary>
+    private async Task EndAsync(bool registered, bool shuttingDown)
+    {
+        try
+        {
+            if (shuttingDown)
+                await DrainBindingAsync().ConfigureAwait(false);
+            else
+                AbandonBinding();
+            if (_state.State is ExecutorWorkerState.Void or ExecutorWorkerState.Idle)
+                _state.MoveTo(ExecutorWorkerState.Releasing);
+            // The service is gone: free the slot before the gateway hears of it, since it may ask for a new
+            // executor as soon as this one is unregistered.
+            FreeSlot();
+            if (registered)
+            {
+                var request = new V1.UnregisterExecutorRequest { ExecutorId = ExecutorId };
+                if (shuttingDown)
+                    await CallOnceAsync(static (b, r, o) => b.UnregisterExecutorAsync(r, o), request, "UnregisterExecutor").ConfigureAwait(false);
+                else
+                    await CallExpectingResultAsync(static (b, r, o) => b.UnregisterExecutorAsync(r, o), request, "UnregisterExecutor", CancellationToken.None)
+                        .ConfigureAwait(false);
+            }
+            if (_state.State == ExecutorWorkerState.Releasing)
+                _state.MoveTo(ExecutorWorkerState.Released);
+            LogReleased(ExecutorId);
+        }
+        catch (Exception ex)
+        {
+            LogExecutorFault(ex, ExecutorId);
+        }
+        finally
+        {
+            _shim?.Dispose();
+            _shim = null;
+            FreeSlot();
+        }
+    }
+
+    private void FreeSlot()
+    {
+        if (Interlocked.Exchange(ref _slotFreed, 1) == 0)
+            _ended(this);
+    }
+
+    private async Task DrainBindingAsync()
+    {
+        switch (_state.State)
+        {
+            case ExecutorWorkerState.Binding:
+                await StopServiceAsync().ConfigureAwait(false);
+                _state.MoveTo(ExecutorWorkerState.Idle);
+                break;
+            case ExecutorWorkerState.Bound:
+                _state.MoveTo(ExecutorWorkerState.Unbinding);
+                await CallOnceAsync(static (b, r, o) => b.UnbindExecutorAsync(r, o), new V1.UnbindExecutorRequest { ExecutorId = ExecutorId }, "UnbindExecutor")
+                    .ConfigureAwait(false);
+                if (_shim is { } shim)
+                {
+                    var leave = _options.SessionLeaveTimeout < ShutdownCallTimeout ? _options.SessionLeaveTimeout : ShutdownCallTimeout;
+                    await shim.TryLeaveSessionAsync(leave, CancellationToken.None).ConfigureAwait(false);
+                }
+                await StopServiceAsync().ConfigureAwait(false);
+                await CallOnceAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o), new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId }, "UnbindExecutorCompleted")
+                    .ConfigureAwait(false);
+                _state.MoveTo(ExecutorWorkerState.Idle);
+                break;
+            case ExecutorWorkerState.Unbinding:
+                // Shut down half-way through an unbind: finish the part that matters to the gateway.
+                await StopServiceAsync().ConfigureAwait(false);
+                await CallOnceAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o), new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId }, "UnbindExecutorCompleted")
+                    .ConfigureAwait(false);
+                _state.MoveTo(ExecutorWorkerState.Idle);
+                break;
+        }
+    }
+
+    // ------------------------------------------------------------------ gateway calls
+
+    /// <summary>A gateway call, retried with back-off while the gateway is UNAVAILABLE; other failures are thrown.</summary>
+    private async Task<TResponse> CallAsync<TRequest, TResponse>(
+        Func<BackendClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> call, TRequest request, string rpc,
+        CancellationToken cancellationToken)
+    {
+        var backoff = new Backoff(RetryInitial, RetryMax);
+        while (true)
+        {
+            try
+            {
+                return await call(_backend, request, new CallOptions(cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                var delay = backoff.Next();
+                LogGatewayUnavailable(ExecutorId, rpc, delay.TotalMilliseconds, ex.Status.Detail);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A call answered by a Result: a refusal (non-zero code or an error status) is logged, not thrown.</summary>
+    private async Task CallExpectingResultAsync<TRequest>(
+        Func<BackendClient, TRequest, CallOptions, AsyncUnaryCall<V1.Result>> call, TRequest request, string rpc,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await CallAsync(call, request, rpc, cancellationToken).ConfigureAwait(false);
+            if (result.ReturnCode != 0)
+                LogCallRefused(ExecutorId, rpc, $"return code {result.ReturnCode}: {result.Message}");
+        }
+        catch (RpcException ex)
+        {
+            LogCallRefused(ExecutorId, rpc, $"{ex.StatusCode}: {ex.Status.Detail}");
+        }
+    }
+
+    /// <summary>One try with a short deadline, for shutdown: the gateway may be gone already.</summary>
+    private async Task CallOnceAsync<TRequest>(
+        Func<BackendClient, TRequest, CallOptions, AsyncUnaryCall<V1.Result>> call, TRequest request, string rpc)
+    {
+        try
+        {
+            var result = await call(_backend, request, new CallOptions(deadline: DateTime.UtcNow + ShutdownCallTimeout)).ResponseAsync
+                .ConfigureAwait(false);
+            if (result.ReturnCode != 0)
+                LogCallRefused(ExecutorId, rpc, $"return code {result.ReturnCode}: {result.Message}");
+        }
+        catch (RpcException ex)
+        {
+            LogCallRefused(ExecutorId, rpc, $"{ex.StatusCode}: {ex.Status.Detail}");
+        }
+        catch (OperationCanceledException)
+        {
+            LogCallRefused(ExecutorId, rpc, $"no answer within {ShutdownCallTimeout.TotalSeconds}s");
+        }
+    }
+
+    private static V1.Result Failure(string message) => new() { ReturnCode = 1, Message = message };
+}

@@ -1,0 +1,52 @@
+using System.Net.Http;
+using Flame.ExecutorManager.Hosting;
+using Grpc.Net.Client;
+
+namespace Flame.ExecutorManager.Gateway;
+
+/// <summary>
+/// The one channel to the gateway, shared by the node agent and every executor worker: their calls are
+/// streams multiplexed on a few HTTP/2 connections, and long-polls never need a connection of their own.
+/// </summary>
+internal sealed class GatewayConnection : IDisposable
+{
+    /// <summary>
+    /// The largest message either way: the gateway allows task inputs, outputs and common data of up to 256 MiB
+    /// (its own limits decide what it accepts), plus room for the message around them.
+    /// </summary>
+    public const int MaxMessageSize = 257 * 1024 * 1024;
+
+    private readonly GrpcChannel _channel;
+
+    public GatewayConnection(FlameExecutorManagerOptions options)
+    {
+        Endpoint = options.Endpoint;
+        _channel = GrpcChannel.ForAddress(options.Endpoint, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = MaxMessageSize,
+            MaxSendMessageSize = MaxMessageSize,
+            ThrowOperationCanceledOnCancellation = true,
+            HttpHandler = new SocketsHttpHandler
+            {
+                // Each executor holds one long-poll open most of the time: more than a server's stream limit
+                // per connection on a big node.
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                // A gateway that vanished without closing its connections is noticed within a minute and a half.
+                KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            },
+        });
+        Backend = new V1.Backend.BackendClient(_channel);
+    }
+
+    /// <summary>The gateway's address, as configured.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>The flame.v1 Backend client over the shared channel.</summary>
+    public V1.Backend.BackendClient Backend { get; }
+
+    public void Dispose() => _channel.Dispose();
+}

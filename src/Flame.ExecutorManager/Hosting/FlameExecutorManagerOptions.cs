@@ -1,0 +1,152 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+
+namespace Flame.ExecutorManager.Hosting;
+
+/// <summary>
+/// How a node agent reaches its gateway and runs its executors. Bound from configuration section
+/// <c>Flame:ExecutorManager</c> (environment variables <c>Flame__ExecutorManager__Slots</c>, …); durations
+/// are written <c>hh:mm:ss</c> (<c>00:00:02</c>, or <c>00:00:00.500</c> for half a second).
+/// </summary>
+public sealed class FlameExecutorManagerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Flame:ExecutorManager";
+
+    private static readonly string[] KnownKeys =
+    [
+        nameof(Endpoint), nameof(NodeName), nameof(Slots), nameof(WorkDirectory), nameof(HeartbeatInterval),
+        nameof(ServiceStartTimeout), nameof(TaskTimeout), nameof(SessionLeaveTimeout), nameof(ShutdownGrace),
+    ];
+
+    /// <summary>
+    /// The gateway's flame.v1 address, <c>http://HOST:PORT</c> (plaintext HTTP/2) or <c>https://</c>; also given to
+    /// every service process as <c>FLAME_ENDPOINT</c>. Default <c>http://127.0.0.1:8080</c>.
+    /// </summary>
+    public string Endpoint { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>The node's name, unique in the cluster: its id and name on the wire. Default: the host name.</summary>
+    public string? NodeName { get; set; }
+
+    /// <summary>How many executors this node runs at once (one service process each). Default: the number of logical cores.</summary>
+    public int? Slots { get; set; }
+
+    /// <summary>
+    /// Where executors keep their files: <c>executors/&lt;id&gt;/</c> holds the Unix socket of the service
+    /// (<c>instance.sock</c>), its log (<c>service.log</c>) and is its default working directory. Default <c>/tmp/flame</c>.
+    /// </summary>
+    public string WorkDirectory { get; set; } = "/tmp/flame";
+
+    /// <summary>How often the node sends a heartbeat on its WatchNode stream. Default 2 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a service process has to listen on its socket after it was started. Default 30 s.</summary>
+    public TimeSpan ServiceStartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest run of one task (OnTaskInvoke) before the service is killed and the task fails. Default 0: no limit.</summary>
+    public TimeSpan TaskTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Longest wait for a service's OnSessionLeave when an executor unbinds. Default 10 s.</summary>
+    public TimeSpan SessionLeaveTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a service has to exit after SIGTERM before it and its children are killed. Default 5 s.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The node name in effect: <see cref="NodeName"/>, or the host name.</summary>
+    public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? Dns.GetHostName() : NodeName;
+
+    /// <summary>The slot count in effect: <see cref="Slots"/>, or the number of logical cores.</summary>
+    public int EffectiveSlots => Slots ?? Environment.ProcessorCount;
+
+    /// <summary>Binds section <see cref="Section"/> of <paramref name="configuration"/> and validates it.</summary>
+    /// <exception cref="ExecutorManagerConfigurationException">A key is unknown, cannot be converted or is out of range.</exception>
+    public static FlameExecutorManagerOptions FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new FlameExecutorManagerOptions();
+        var section = configuration.GetSection(Section);
+        foreach (var child in section.GetChildren())
+        {
+            if (!KnownKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                throw new ExecutorManagerConfigurationException(
+                    $"configuration key '{child.Path}' is unknown; the keys of '{Section}' are {string.Join(", ", KnownKeys)}");
+        }
+        try
+        {
+            section.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder's message names the key and the value it could not convert.
+            throw new ExecutorManagerConfigurationException($"configuration section '{Section}': {ex.Message}");
+        }
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>Checks every value; the first bad one is reported with its configuration key.</summary>
+    /// <exception cref="ExecutorManagerConfigurationException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (ValidationErrors().FirstOrDefault() is { } error)
+            throw new ExecutorManagerConfigurationException(error);
+    }
+
+    /// <summary>Every problem with these options, one readable line each, naming the key.</summary>
+    public IEnumerable<string> ValidationErrors()
+    {
+        if (string.IsNullOrWhiteSpace(Endpoint))
+            yield return Key(nameof(Endpoint), "is empty; give the gateway's address, e.g. http://127.0.0.1:8080");
+        else if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri)
+                 || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+                 || string.IsNullOrEmpty(uri.Host))
+            yield return Key(nameof(Endpoint), $"'{Endpoint}' is not an address like http://127.0.0.1:8080");
+        else if (uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query))
+            yield return Key(nameof(Endpoint), $"'{Endpoint}' has a path; give only http://HOST:PORT");
+
+        if (NodeName is not null && (NodeName.Length > 253 || !IsName(NodeName)))
+            yield return Key(nameof(NodeName), $"'{NodeName}' is not a node name: use letters, digits, '.', '_' and '-', at most 253 characters");
+
+        if (Slots is < 1 or > 1024)
+            yield return Key(nameof(Slots), $"must be between 1 and 1024, not {Slots}");
+
+        if (string.IsNullOrWhiteSpace(WorkDirectory))
+            yield return Key(nameof(WorkDirectory), "is empty; give a directory such as /tmp/flame");
+        else if (!Path.IsPathFullyQualified(WorkDirectory))
+            yield return Key(nameof(WorkDirectory), $"'{WorkDirectory}' is not an absolute path");
+
+        if (!InRange(HeartbeatInterval, TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(5)))
+            yield return Key(nameof(HeartbeatInterval), $"must be between 00:00:00.050 and 00:05:00, not {Show(HeartbeatInterval)}");
+        if (!InRange(ServiceStartTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)))
+            yield return Key(nameof(ServiceStartTimeout), $"must be between 00:00:00.100 and 01:00:00, not {Show(ServiceStartTimeout)}");
+        if (TaskTimeout < TimeSpan.Zero)
+            yield return Key(nameof(TaskTimeout), $"must be 00:00:00 (no limit) or positive, not {Show(TaskTimeout)}");
+        if (!InRange(SessionLeaveTimeout, TimeSpan.Zero, TimeSpan.FromHours(1)))
+            yield return Key(nameof(SessionLeaveTimeout), $"must be between 00:00:00 and 01:00:00, not {Show(SessionLeaveTimeout)}");
+        if (!InRange(ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(10)))
+            yield return Key(nameof(ShutdownGrace), $"must be between 00:00:00 and 00:10:00, not {Show(ShutdownGrace)}");
+    }
+
+    private static string Key(string member, string problem) => $"configuration key '{Section}:{member}': {problem}";
+
+    // hh:mm:ss as configured, with no trailing zeros in the fraction: 00:00:00.01, 2.00:00:00.
+    private static string Show(TimeSpan value)
+    {
+        var text = value.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        return value.Ticks % TimeSpan.TicksPerSecond == 0 ? text : text.TrimEnd('0');
+    }
+
+    private static bool InRange(TimeSpan value, TimeSpan min, TimeSpan max) => value >= min && value <= max;
+
+    private static bool IsName(string value)
+    {
+        if (value.Length == 0)
+            return false;
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+
+namespace Flame.ExecutorManager.Shims;
+
+/// <summary>A service that cannot be started as its application says; the message is shown to the session's users.</summary>
+internal sealed class ServiceStartException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// How the Host shim starts a service process: exactly as the application's spec says, without a shell,
+/// plus the variables that tell the service where to listen and who it works for.
+/// </summary>
+internal static class ServiceLaunch
+{
+    /// <summary>The Unix socket the service listens on.</summary>
+    public const string InstanceEndpointVariable = "FLAME_INSTANCE_ENDPOINT";
+
+    /// <summary>The gateway, for services that open sessions of their own.</summary>
+    public const string EndpointVariable = "FLAME_ENDPOINT";
+
+    /// <summary>The executor that started the service.</summary>
+    public const string ExecutorIdVariable = "FLAME_EXECUTOR_ID";
+
+    /// <summary>The session the service is started for.</summary>
+    public const string SessionIdVariable = "FLAME_SESSION_ID";
+
+    /// <summary>
+    /// The start info of the service of <paramref name="application"/> for <paramref name="sessionId"/>:
+    /// <c>spec.command</c> with <c>spec.arguments</c> as separate arguments; the inherited environment plus
+    /// <c>spec.environments</c> plus the <c>FLAME_*</c> variables (which win); working directory
+    /// <c>spec.working_directory</c> (relative to the executor's directory) or the executor's directory.
+    /// stdout and stderr are redirected, to be copied to the service log.
+    /// </summary>
+    /// <exception cref="ServiceStartException">The application has no command, or is not for the Host shim.</exception>
+    public static ProcessStartInfo BuildStartInfo(
+        V1.Application application, string sessionId, string executorId, ExecutorDirectory directory, string gatewayEndpoint)
+    {
+        var spec = application.Spec ?? new V1.ApplicationSpec();
+        var name = application.Metadata?.Name ?? "";
+        if (spec.Shim != V1.Shim.Host)
+            throw new ServiceStartException($"application '{name}' uses shim {spec.Shim}; this executor manager runs Host services only");
+        if (!spec.HasCommand || string.IsNullOrWhiteSpace(spec.Command))
+            throw new ServiceStartException($"application '{name}' has no command");
+
+        var workingDirectory = spec.HasWorkingDirectory && !string.IsNullOrWhiteSpace(spec.WorkingDirectory)
+            ? Path.GetFullPath(spec.WorkingDirectory, directory.Root)
+            : directory.Root;
+
+        var info = new ProcessStartInfo
+        {
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+            RedirectStandardInput = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            CreateNoWindow = true,
+        };
+        foreach (var argument in spec.Arguments)
+            info.ArgumentList.Add(argument);
+        foreach (var variable in spec.Environments)
+        {
+            if (string.IsNullOrEmpty(variable.Name) || variable.Name.Contains('=', StringComparison.Ordinal))
+                throw new ServiceStartException($"application '{name}' sets an environment variable with an invalid name '{variable.Name}'");
+            info.Environment[variable.Name] = variable.Value;
+        }
+        info.Environment[InstanceEndpointVariable] = directory.SocketPath;
+        info.Environment[EndpointVariable] = gatewayEndpoint;
+        info.Environment[ExecutorIdVariable] = executorId;
+        info.Environment[SessionIdVariable] = sessionId;
+        info.FileName = ResolveCommand(spec.Command, workingDirectory, info.Environment.TryGetValue("PATH", out var path) ? path : null);
+        return info;
+    }
+
+    /// <summary>
+    /// A command with a slash is a path, relative to the service's working directory; a bare name is looked up in
+    /// the PATH the service gets (the application may set its own). A name not found is left as it is, and the
+    /// start fails with the system's message.
+    /// </summary>
+    internal static string ResolveCommand(string command, string workingDirectory, string? path)
+    {
+        if (command.Contains('/', StringComparison.Ordinal))
+            return Path.GetFullPath(command, workingDirectory);
+        if (string.IsNullOrEmpty(path))
+            return command;
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, command);
+            if (File.Exists(candidate))
+                return Path.IsPathFullyQualified(candidate) ? candidate : Path.GetFullPath(candidate, workingDirectory);
+        }
+        return command;
+    }
+}

@@ -1,0 +1,329 @@
+using System.Reflection;
+using Flame.ExecutorManager.Hosting;
+using Flame.ExecutorManager.Tests.Support;
+using Flame.V1;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace Flame.ExecutorManager.Tests;
+
+/// <summary>
+/// A real node (the executor manager, in-process) against a fake gateway (a real Kestrel gRPC server), running real
+/// service processes: <c>flame-test-service</c> (tests/Flame.TestService) and shell scripts.
+/// </summary>
+public sealed class NodeTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string TestServicePath = typeof(NodeTests).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TestServicePath").Value!;
+
+    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("flame-em-");
+    private readonly List<IHost> _nodes = [];
+    private FakeGateway _gateway = null!;
+
+    private FakeBackend Backend => _gateway.Backend;
+
+    private string ServiceLog => Path.Combine(_work.FullName, "test-service.log");
+
+    public async Task InitializeAsync() => _gateway = await FakeGateway.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.StopAsync(TimeSpan.FromSeconds(10));
+            node.Dispose();
+        }
+        await _gateway.DisposeAsync();
+        _work.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task Node_Registers_Heartbeats_AndIsReleasedOnShutdown()
+    {
+        var node = await StartNodeAsync(o => o.Slots = 3);
+
+        var register = await Backend.WaitForAsync<RegisterNodeRequest>("RegisterNode");
+        await Backend.WaitForCountAsync("Heartbeat", 3);
+        await node.StopAsync();
+
+        Assert.Equal("node-a", register.Node.Metadata.Id);
+        Assert.Equal("node-a", register.Node.Metadata.Name);
+        Assert.Equal(NodeState.Ready, register.Node.Status.State);
+        Assert.Equal(3000UL, register.Node.Status.Allocatable.Cpu);
+        Assert.Equal((ulong)System.Environment.ProcessorCount * 1000, register.Node.Status.Capacity.Cpu);
+        Assert.Empty(register.Executors);
+        var heartbeat = await Backend.WaitForAsync<WatchNodeRequest>("Heartbeat");
+        Assert.Equal("node-a", heartbeat.Heartbeat.NodeName);
+        Assert.Equal(3000UL, heartbeat.Heartbeat.Status.Allocatable.Cpu);
+        var release = await Backend.WaitForAsync<ReleaseNodeRequest>("ReleaseNode");
+        Assert.Equal("node-a", release.NodeName);
+        Assert.Equal("ReleaseNode", Backend.Calls[^1].Rpc);
+    }
+
+    [Fact]
+    public async Task Executor_RunsASession_InTheProtocolsOrder()
+    {
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(), Session("s1", commonData: "hello"));
+        Backend.Launch("e1", "1", input: "echo:hi");
+        Backend.Launch("e1", "2", input: "common");
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask", "CompleteTask",
+             "LaunchTask", "UnbindExecutor", "UnbindExecutorCompleted", "BindExecutor", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+        var register = await Backend.WaitForAsync<RegisterExecutorRequest>("RegisterExecutor");
+        Assert.Equal("node-a", register.ExecutorSpec.Node);
+        Assert.Equal(1000UL, register.ExecutorSpec.Resreq.Cpu);
+        Assert.Equal(0UL, register.ExecutorSpec.Resreq.Memory);
+        Assert.Equal(Shim.Host, register.ExecutorSpec.Shim);
+        var bound = await Backend.WaitForAsync<BindExecutorCompletedRequest>("BindExecutorCompleted");
+        Assert.Equal(0, bound.Result.ReturnCode);
+        var results = Backend.Calls.Where(c => c.Rpc == "CompleteTask").Select(c => ((CompleteTaskRequest)c.Request).TaskResult).ToList();
+        Assert.Equal([(0, "hi"), (0, "hello")], results.Select(r => (r.ReturnCode, r.Output.ToStringUtf8())));
+        Assert.Equal(["enter s1 5", "invoke 1", "invoke 2", "leave"], File.ReadAllLines(ServiceLog));
+        Assert.False(File.Exists(Path.Combine(_work.FullName, "executors", "e1", "instance.sock")), "the socket should be gone with the service");
+    }
+
+    [Fact]
+    public async Task Executor_ReportsAServiceThatFailsToStart_AndWaitsForTheNextBinding()
+    {
+        await StartNodeAsync();
+        Backend.Bind("e1", Shell("echo 'no such database' >&2; exit 3"), Session("s1"));
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "BindExecutor", "UnregisterExecutor"], Backend.CallsFor("e1"));
+        var completed = await Backend.WaitForAsync<BindExecutorCompletedRequest>("BindExecutorCompleted");
+        Assert.Equal(1, completed.Result.ReturnCode);
+        Assert.StartsWith("service failed to start: the process exited with code 3 before listening on ", completed.Result.Message);
+        Assert.EndsWith("\nno such database", completed.Result.Message);
+    }
+
+    [Fact]
+    public async Task Executor_ReportsARefusedSessionEnter_AndStopsTheService()
+    {
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(("FLAME_TEST_SERVICE_FAIL_ENTER", "1")), Session("s1"));
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "BindExecutor", "UnregisterExecutor"], Backend.CallsFor("e1"));
+        var completed = await Backend.WaitForAsync<BindExecutorCompletedRequest>("BindExecutorCompleted");
+        Assert.NotEqual(0, completed.Result.ReturnCode);
+        Assert.Contains("OnSessionEnter failed on purpose", completed.Result.Message);
+    }
+
+    [Fact]
+    public async Task Executor_FailsTheTask_WhenTheServiceCrashes_AndUnbindsWithoutLeaving()
+    {
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.Launch("e1", "7", input: "crash");
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask",
+             "UnbindExecutor", "UnbindExecutorCompleted", "BindExecutor", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+        var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
+        Assert.Equal(-1, complete.TaskResult.ReturnCode);
+        Assert.Equal("service process exited with code 42 while running task 7", complete.TaskResult.Message);
+        Assert.Equal(["enter s1 0", "invoke 7"], File.ReadAllLines(ServiceLog));
+    }
+
+    [Fact]
+    public async Task Executor_KillsAServiceThatRunsOverTheTaskTimeout()
+    {
+        await StartNodeAsync(o => o.TaskTimeout = TimeSpan.FromMilliseconds(500));
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.Launch("e1", "3", input: "hang");
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
+        Assert.Equal(-2, complete.TaskResult.ReturnCode);
+        Assert.Equal("task 3 timed out after 0.5s; the service was killed", complete.TaskResult.Message);
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask",
+             "UnbindExecutor", "UnbindExecutorCompleted", "BindExecutor", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+    }
+
+    [Fact]
+    public async Task Executor_CarriesOn_AfterTheGatewayRefusesALateCompletion()
+    {
+        await StartNodeAsync();
+        Backend.RefusedCompletions.Add("late");
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.Launch("e1", "1", input: "echo:late");
+        Backend.Launch("e1", "2", input: "echo:on time");
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask", "CompleteTask",
+             "LaunchTask", "UnbindExecutor", "UnbindExecutorCompleted", "BindExecutor", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+        Assert.Equal(["enter s1 0", "invoke 1", "invoke 2", "leave"], File.ReadAllLines(ServiceLog));
+    }
+
+    [Fact]
+    public async Task Node_RefusesAnExecutor_WhenEverySlotIsTaken()
+    {
+        await StartNodeAsync(o => o.Slots = 1);
+        await Backend.WaitForAsync<RegisterNodeRequest>("RegisterNode");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<BindExecutorRequest>("BindExecutor", executorId: "e1");
+        Backend.CreateExecutor("e2");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e2");
+
+        Assert.Equal(["UnregisterExecutor"], Backend.CallsFor("e2"));
+        Assert.Equal(["RegisterExecutor", "BindExecutor"], Backend.CallsFor("e1"));
+    }
+
+    [Fact]
+    public async Task Executor_ReleasedWhileWaitingForWork_UnregistersAtOnce_AndFreesItsSlot()
+    {
+        await StartNodeAsync(o => o.Slots = 1);
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<BindExecutorRequest>("BindExecutor", executorId: "e1");
+
+        Backend.ReleaseExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+        Backend.CreateExecutor("e2");
+        await Backend.WaitForAsync<BindExecutorRequest>("BindExecutor", executorId: "e2");
+
+        Assert.Equal(["RegisterExecutor", "BindExecutor", "UnregisterExecutor"], Backend.CallsFor("e1"));
+    }
+
+    [Fact]
+    public async Task Executor_ReleasedWhileBound_FinishesItsBindingFirst()
+    {
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<LaunchTaskRequest>("LaunchTask", executorId: "e1");
+
+        Backend.ReleaseExecutor("e1");
+        Backend.Launch("e1", "1", input: "echo:still here");
+        Backend.Launch("e1", null);
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask",
+             "UnbindExecutor", "UnbindExecutorCompleted", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+    }
+
+    [Fact]
+    public async Task Node_Reconnects_WhenTheWatchBreaks_WhileItsExecutorsKeepWorking()
+    {
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<LaunchTaskRequest>("LaunchTask", executorId: "e1");
+
+        Backend.BreakWatch();
+        await Backend.WaitForCountAsync("RegisterNode", 2);
+        await Backend.WaitForCountAsync("WatchNode", 2);
+        Backend.Launch("e1", "1", input: "echo:still bound");
+
+        var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
+        Assert.Equal("still bound", complete.TaskResult.Output.ToStringUtf8());
+        Assert.Equal(["RegisterNode", "WatchNode", "RegisterNode", "WatchNode"], Backend.Calls.Where(c => c.ExecutorId is null && c.Rpc != "Heartbeat").Select(c => c.Rpc));
+    }
+
+    [Fact]
+    public async Task Shutdown_EndsTheBinding_StopsTheService_AndReleasesEverything()
+    {
+        var node = await StartNodeAsync();
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.Launch("e1", "1", input: "pid");
+        Backend.Launch("e1", "2", input: "sleep:60000");
+        Backend.CreateExecutor("e1");
+        var pid = int.Parse((await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask")).TaskResult.Output.ToStringUtf8());
+        await Backend.WaitForCountAsync("LaunchTask", 2, "e1");
+
+        await node.StopAsync();
+
+        Assert.False(Directory.Exists($"/proc/{pid}"), $"the service process {pid} should be gone");
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask",
+             "UnbindExecutor", "UnbindExecutorCompleted", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+        Assert.Equal("ReleaseNode", Backend.Calls[^1].Rpc);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private async Task<IHost> StartNodeAsync(Action<FlameExecutorManagerOptions>? configure = null)
+    {
+        var options = new FlameExecutorManagerOptions
+        {
+            Endpoint = _gateway.Endpoint,
+            NodeName = "node-a",
+            Slots = 2,
+            WorkDirectory = _work.FullName,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+            ServiceStartTimeout = TimeSpan.FromSeconds(20),
+            ShutdownGrace = TimeSpan.FromSeconds(2),
+        };
+        configure?.Invoke(options);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Services.AddFlameExecutorManager(options);
+        var host = builder.Build();
+        _nodes.Add(host);
+        await host.StartAsync();
+        return host;
+    }
+
+    private Application TestService(params (string Name, string Value)[] environment)
+    {
+        if (!File.Exists(TestServicePath))
+            Assert.Fail($"the test service is not built at {TestServicePath}: build tests/Flame.TestService");
+        var spec = new ApplicationSpec { Command = TestServicePath };
+        spec.Environments.Add(new V1.Environment { Name = "FLAME_TEST_SERVICE_LOG", Value = ServiceLog });
+        foreach (var (name, value) in environment)
+            spec.Environments.Add(new V1.Environment { Name = name, Value = value });
+        return new Application { Metadata = new Metadata { Id = "test", Name = "test" }, Spec = spec };
+    }
+
+    private static Application Shell(string script)
+    {
+        var spec = new ApplicationSpec { Command = "/bin/sh" };
+        spec.Arguments.Add(["-c", script]);
+        return new Application { Metadata = new Metadata { Id = "shell", Name = "shell" }, Spec = spec };
+    }
+
+    private static Session Session(string id, string? commonData = null)
+    {
+        var session = new Session { Metadata = new Metadata { Id = id, Name = id }, Spec = new SessionSpec { Application = "test" } };
+        if (commonData is not null)
+            session.Spec.CommonData = ByteString.CopyFromUtf8(commonData);
+        return session;
+    }
+}

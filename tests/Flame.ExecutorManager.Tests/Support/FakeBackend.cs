@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Google.Protobuf;
+using Grpc.Core;
+using Flame.V1;
+
+namespace Flame.ExecutorManager.Tests.Support;
+
+/// <summary>One call the node made to the fake gateway.</summary>
+public sealed record BackendCall(string Rpc, string? ExecutorId, IMessage Request)
+{
+    public override string ToString() => ExecutorId is null ? Rpc : $"{Rpc}({ExecutorId})";
+}
+
+/// <summary>
+/// A scriptable flame.v1 Backend: it records every call, answers heartbeats with acks, and answers the long-polls
+/// (BindExecutor, LaunchTask) with whatever the test queues for that executor, waiting until something is queued.
+/// </summary>
+public sealed class FakeBackend : V1.Backend.BackendBase
+{
+    private readonly List<BackendCall> _calls = [];
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Channel<BindExecutorResponse>> _binds = [];
+    private readonly Dictionary<string, Channel<LaunchTaskResponse>> _launches = [];
+    private readonly Channel<WatchNodeResponse> _toNode = Channel.CreateUnbounded<WatchNodeResponse>();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _currentWatch;
+
+    /// <summary>Task ids whose CompleteTask is refused with FAILED_PRECONDITION, as a late completion is.</summary>
+    public HashSet<string> RefusedCompletions { get; } = [];
+
+    public IReadOnlyList<BackendCall> Calls
+    {
+        get
+        {
+            lock (_lock)
+                return [.. _calls];
+        }
+    }
+
+    /// <summary>The RPC names called for one executor, in order.</summary>
+    public IReadOnlyList<string> CallsFor(string executorId) =>
+        [.. Calls.Where(c => c.ExecutorId == executorId).Select(c => c.Rpc)];
+
+    /// <summary>Asks the node to create an executor (state ExecutorVoid), as the gateway does on the watch stream.</summary>
+    public void CreateExecutor(string executorId, string sessionId = "s1") => _toNode.Writer.TryWrite(new WatchNodeResponse
+    {
+        Executor = new Executor
+        {
+            Metadata = new V1.Metadata { Id = executorId, Name = executorId },
+            Spec = new ExecutorSpec { Resreq = new ResourceRequirement { Cpu = 1000 } },
+            Status = new ExecutorStatus { State = ExecutorState.ExecutorVoid, SessionId = sessionId },
+        },
+    });
+
+    /// <summary>Tells the node to release an executor (state ExecutorReleasing).</summary>
+    public void ReleaseExecutor(string executorId) => _toNode.Writer.TryWrite(new WatchNodeResponse
+    {
+        Executor = new Executor
+        {
+            Metadata = new V1.Metadata { Id = executorId, Name = executorId },
+            Status = new ExecutorStatus { State = ExecutorState.ExecutorReleasing },
+        },
+    });
+
+    /// <summary>Queues the answer to the executor's next BindExecutor.</summary>
+    public void Bind(string executorId, Application? application, Session? session)
+    {
+        var response = new BindExecutorResponse();
+        if (application is not null)
+            response.Application = application;
+        if (session is not null)
+            response.Session = session;
+        Queue(_binds, executorId).Writer.TryWrite(response);
+    }
+
+    /// <summary>Queues "no work" for the executor's next BindExecutor.</summary>
+    public void NoBinding(string executorId) => Bind(executorId, null, null);
+
+    /// <summary>Queues a task (or, with null, "no more tasks") for the executor's next LaunchTask.</summary>
+    public void Launch(string executorId, string? taskId, string sessionId = "s1", string? input = null)
+    {
+        var response = new LaunchTaskResponse();
+        if (taskId is not null)
+        {
+            response.Task = new V1.Task
+            {
+                Metadata = new V1.Metadata { Id = taskId },
+                Spec = new TaskSpec { SessionId = sessionId },
+            };
+            if (input is not null)
+                response.Task.Spec.Input = ByteString.CopyFromUtf8(input);
+        }
+        Queue(_launches, executorId).Writer.TryWrite(response);
+    }
+
+    /// <summary>Breaks the current watch stream, as a gateway that goes away does.</summary>
+    public void BreakWatch()
+    {
+        lock (_lock)
+            _currentWatch?.Cancel();
+    }
+
+    /// <summary>Waits for a call of <paramref name="rpc"/> (for <paramref name="executorId"/>, if given) that matches.</summary>
+    public async Task<T> WaitForAsync<T>(string rpc, Func<T, bool>? match = null, string? executorId = null, TimeSpan? timeout = null)
+        where T : IMessage
+    {
+        T? found = default;
+        await WaitUntilAsync(calls =>
+        {
+            foreach (var call in calls)
+            {
+                if (call.Rpc == rpc && (executorId is null || call.ExecutorId == executorId) && call.Request is T request && (match is null || match(request)))
+                {
+                    found = request;
+                    return true;
+                }
+            }
+            return false;
+        }, $"a matching {rpc}{(executorId is null ? "" : $"({executorId})")}", timeout);
+        return found!;
+    }
+
+    /// <summary>Waits until <paramref name="count"/> calls of <paramref name="rpc"/> have been made.</summary>
+    public System.Threading.Tasks.Task WaitForCountAsync(string rpc, int count, string? executorId = null, TimeSpan? timeout = null) =>
+        WaitUntilAsync(
+            calls => calls.Count(c => c.Rpc == rpc && (executorId is null || c.ExecutorId == executorId)) >= count,
+            $"{count} calls of {rpc}{(executorId is null ? "" : $"({executorId})")}", timeout);
+
+    /// <summary>Waits until the calls made so far satisfy <paramref name="condition"/>; fails naming what was expected and seen.</summary>
+    public async System.Threading.Tasks.Task WaitUntilAsync(Func<IReadOnlyList<BackendCall>, bool> condition, string expectation, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(15);
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            Task changed;
+            IReadOnlyList<BackendCall> calls;
+            lock (_lock)
+            {
+                calls = [.. _calls];
+                changed = _changed.Task;
+            }
+            if (condition(calls))
+                return;
+            var left = limit - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero || await System.Threading.Tasks.Task.WhenAny(changed, System.Threading.Tasks.Task.Delay(left)) != changed)
+                Assert.Fail($"expected {expectation} within {limit.TotalSeconds}s; calls seen: {string.Join(", ", calls.Where(c => c.Rpc != "Heartbeat"))}");
+        }
+    }
+
+    // ------------------------------------------------------------------ the service
+
+    public override Task<Result> RegisterNode(RegisterNodeRequest request, ServerCallContext context) => Ok("RegisterNode", null, request);
+
+    public override Task<Result> ReleaseNode(ReleaseNodeRequest request, ServerCallContext context) => Ok("ReleaseNode", null, request);
+
+    public override async System.Threading.Tasks.Task WatchNode(
+        IAsyncStreamReader<WatchNodeRequest> requestStream, IServerStreamWriter<WatchNodeResponse> responseStream, ServerCallContext context)
+    {
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        lock (_lock)
+            _currentWatch = watch;
+        Record("WatchNode", null, new WatchNodeRequest());
+        var write = new SemaphoreSlim(1, 1);
+        async System.Threading.Tasks.Task WriteAsync(WatchNodeResponse response)
+        {
+            await write.WaitAsync(watch.Token);
+            try
+            {
+                await responseStream.WriteAsync(response, watch.Token);
+            }
+            finally
+            {
+                write.Release();
+            }
+        }
+
+        var pushes = System.Threading.Tasks.Task.Run(async () =>
+        {
+            while (await _toNode.Reader.WaitToReadAsync(watch.Token))
+            {
+                if (_toNode.Reader.TryRead(out var response))
+                    await WriteAsync(response);
+            }
+        });
+        try
+        {
+            await foreach (var request in requestStream.ReadAllAsync(watch.Token))
+            {
+                Record("Heartbeat", null, request);
+                await WriteAsync(new WatchNodeResponse { Ack = new Acknowledgement { Timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() } });
+            }
+        }
+        catch (OperationCanceledException) when (watch.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the fake gateway broke the watch"));
+        }
+        finally
+        {
+            await watch.CancelAsync();
+            try
+            {
+                await pushes;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    public override Task<Result> RegisterExecutor(RegisterExecutorRequest request, ServerCallContext context) =>
+        Ok("RegisterExecutor", request.ExecutorId, request);
+
+    public override Task<Result> UnregisterExecutor(UnregisterExecutorRequest request, ServerCallContext context) =>
+        Ok("UnregisterExecutor", request.ExecutorId, request);
+
+    public override async Task<BindExecutorResponse> BindExecutor(BindExecutorRequest request, ServerCallContext context)
+    {
+        Record("BindExecutor", request.ExecutorId, request);
+        return await Queue(_binds, request.ExecutorId).Reader.ReadAsync(context.CancellationToken);
+    }
+
+    public override Task<Result> BindExecutorCompleted(BindExecutorCompletedRequest request, ServerCallContext context) =>
+        Ok("BindExecutorCompleted", request.ExecutorId, request);
+
+    public override Task<Result> UnbindExecutor(UnbindExecutorRequest request, ServerCallContext context) =>
+        Ok("UnbindExecutor", request.ExecutorId, request);
+
+    public override Task<Result> UnbindExecutorCompleted(UnbindExecutorCompletedRequest request, ServerCallContext context) =>
+        Ok("UnbindExecutorCompleted", request.ExecutorId, request);
+
+    public override async Task<LaunchTaskResponse> LaunchTask(LaunchTaskRequest request, ServerCallContext context)
+    {
+        Record("LaunchTask", request.ExecutorId, request);
+        return await Queue(_launches, request.ExecutorId).Reader.ReadAsync(context.CancellationToken);
+    }
+
+    public override Task<Result> CompleteTask(CompleteTaskRequest request, ServerCallContext context)
+    {
+        Record("CompleteTask", request.ExecutorId, request);
+        lock (_lock)
+        {
+            // The fake tells completions apart by their output: tests that refuse one give its task an output
+            // equal to the task id (echo:ID).
+            if (RefusedCompletions.Contains(request.TaskResult.Output.ToStringUtf8()))
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, "the task is not running on this executor"));
+        }
+        return System.Threading.Tasks.Task.FromResult(new Result());
+    }
+
+    private Task<Result> Ok(string rpc, string? executorId, IMessage request)
+    {
+        Record(rpc, executorId, request);
+        return System.Threading.Tasks.Task.FromResult(new Result());
+    }
+
+    private void Record(string rpc, string? executorId, IMessage request)
+    {
+        TaskCompletionSource changed;
+        lock (_lock)
+        {
+            _calls.Add(new BackendCall(rpc, executorId, request));
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
+    }
+
+    private Channel<T> Queue<T>(Dictionary<string, Channel<T>> queues, string executorId)
+    {
+        lock (_lock)
+        {
+            if (!queues.TryGetValue(executorId, out var queue))
+                queues[executorId] = queue = Channel.CreateUnbounded<T>();
+            return queue;
+        }
+    }
+}

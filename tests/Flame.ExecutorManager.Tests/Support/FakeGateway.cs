@@ -1,0 +1,49 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Flame.ExecutorManager.Tests.Support;
+
+/// <summary>A real Kestrel gRPC server on a free loopback port, serving <see cref="FakeBackend"/>.</summary>
+public sealed class FakeGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeGateway(WebApplication app, FakeBackend backend, string endpoint)
+    {
+        _app = app;
+        Backend = backend;
+        Endpoint = endpoint;
+    }
+
+    public FakeBackend Backend { get; }
+
+    public string Endpoint { get; }
+
+    public static async Task<FakeGateway> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        var backend = new FakeBackend();
+        builder.Services.AddSingleton(backend);
+        builder.Services.AddGrpc();
+        var app = builder.Build();
+        app.MapGrpcService<FakeBackend>();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new FakeGateway(app, backend, address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+            await _app.StopAsync(stop.Token);
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,4 @@
+using Flame.TestService;
+using Flame.Service;
+
+return await FlameServiceHost.RunAsync(new TestService(), args);
