@@ -13,7 +13,9 @@ internal static class BenchmarkCommand
 
         commands
           create-task   CreateTask throughput through the gRPC gateway over loopback HTTP/2
-                          --endpoint URL       an already running session manager (default: host one in-process)
+                          --endpoint URL       an already running session manager without executors, e.g. started with
+                                               --Flame:SessionManager:EmbeddedExecutorManager=false (default: host one
+                                               in-process)
                           --server KIND        without --endpoint: 'session-manager' (default) hosts the real one;
                                                'stub' hosts a gRPC Frontend that answers without Orleans (the
                                                transport's floor, to compare with)

@@ -132,9 +132,13 @@ internal static class CreateTaskBenchmark
 
         var expected = o.Warmup + o.Tasks;
         var after = await admin.GetSessionAsync(new GetSessionRequest { SessionId = sessionId });
-        var ok = after.Status.Pending == expected;
+        var status = after.Status;
+        var ok = status.Pending == expected;
         Report.Text("check: pending = warm-up + tasks",
-            ok ? $"OK ({after.Status.Pending})" : $"MISMATCH: pending {after.Status.Pending}, expected {expected}");
+            ok ? $"OK ({status.Pending})" : $"MISMATCH: pending {status.Pending}, expected {expected}");
+        if (!ok && status.Running + status.Succeed + status.Failed + status.Cancelled > 0)
+            Report.Text("", $"running {status.Running}, succeed {status.Succeed}, failed {status.Failed}, cancelled {status.Cancelled}: " +
+                "executors took tasks; run the session manager with --Flame:SessionManager:EmbeddedExecutorManager=false and no executor manager");
 
         // Leave an external server as we found it: the closed, deleted session frees its task table.
         await admin.CloseSessionAsync(new CloseSessionRequest { SessionId = sessionId });

@@ -7,7 +7,7 @@ namespace Flame.Benchmarks;
 
 /// <summary>
 /// A real session manager (silo + gRPC gateway, <see cref="SessionManagerApp"/>) in this process, on free
-/// loopback ports and a cluster id of its own, logging at Warning only.
+/// loopback ports and a cluster id of its own, without executors, logging at Warning only.
 /// </summary>
 internal sealed class HostedSessionManager : IAsyncDisposable
 {
@@ -39,6 +39,9 @@ internal sealed class HostedSessionManager : IAsyncDisposable
             ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:ClusterId"] = id,
             ["Flame:SessionManager:ServiceId"] = id,
+            // No executors: the benchmarks measure tasks that stay pending.
+            ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
+            ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
             // appsettings.json (copied next to this binary) names some categories; silence all of them.
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",

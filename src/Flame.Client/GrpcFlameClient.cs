@@ -21,6 +21,7 @@ public sealed class GrpcFlameClient : IFlameClient
 
     private readonly GrpcChannel? _ownedChannel;
     private readonly V1.Frontend.FrontendClient _client;
+    private readonly V1.FrontendExt.FrontendExtClient _ext;
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/>, e.g. <c>http://127.0.0.1:8080</c> (an endpoint without a scheme
@@ -31,6 +32,7 @@ public sealed class GrpcFlameClient : IFlameClient
         ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
         _ownedChannel = GrpcChannel.ForAddress(NormalizeEndpoint(endpoint), CreateChannelOptions());
         _client = new V1.Frontend.FrontendClient(_ownedChannel);
+        _ext = new V1.FrontendExt.FrontendExtClient(_ownedChannel);
     }
 
     /// <summary>
@@ -41,6 +43,7 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(channel);
         _client = new V1.Frontend.FrontendClient(channel);
+        _ext = new V1.FrontendExt.FrontendExtClient(channel);
     }
 
     /// <summary>Uses an existing call invoker (e.g. an intercepted channel), which this client does not dispose.</summary>
@@ -48,6 +51,7 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(callInvoker);
         _client = new V1.Frontend.FrontendClient(callInvoker);
+        _ext = new V1.FrontendExt.FrontendExtClient(callInvoker);
     }
 
     /// <summary>
@@ -170,6 +174,53 @@ public sealed class GrpcFlameClient : IFlameClient
         var request = new V1.CreateTaskRequest { Task = WireMapping.NewTaskSpec(sessionId, input) };
         var task = await Unary(_client.CreateTaskAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return ToDomain(task);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CreateTasksAsync(string sessionId, IReadOnlyList<byte[]?> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var request = new V1.CreateTasksRequest { SessionId = sessionId ?? "" };
+        foreach (var input in inputs)
+            request.Inputs.Add(input is null ? Google.Protobuf.ByteString.Empty : Google.Protobuf.UnsafeByteOperations.UnsafeWrap(input));
+        var response = await Unary(_ext.CreateTasksAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.FirstTaskId;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionAsync(string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new V1.WatchSessionRequest { SessionId = sessionId ?? "" };
+        AsyncServerStreamingCall<V1.TaskBatch> call;
+        try
+        {
+            call = _ext.WatchSession(request, cancellationToken: cancellationToken);
+        }
+        catch (RpcException ex)
+        {
+            throw FlameStatus.FromRpcException(ex);
+        }
+        using (call)
+        {
+            while (true)
+            {
+                V1.TaskBatch batch;
+                try
+                {
+                    if (!await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                        yield break;
+                    batch = call.ResponseStream.Current;
+                }
+                catch (RpcException ex)
+                {
+                    throw FlameStatus.FromRpcException(ex);
+                }
+                var tasks = new TaskInfo[batch.Tasks.Count];
+                for (var i = 0; i < tasks.Length; i++)
+                    tasks[i] = ToDomain(batch.Tasks[i]);
+                yield return tasks;
+            }
+        }
     }
 
     /// <inheritdoc />

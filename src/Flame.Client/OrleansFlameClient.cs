@@ -185,6 +185,61 @@ public sealed partial class OrleansFlameClient : IFlameClient
     }
 
     /// <inheritdoc />
+    public async Task<long> CreateTasksAsync(string sessionId, IReadOnlyList<byte[]?> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        FlameIds.ValidateSessionId(sessionId);
+        return await Call(Session(sessionId).CreateTasksAsync(inputs), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionAsync(
+        string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        FlameIds.ValidateSessionId(sessionId);
+        var session = Session(sessionId);
+        var batches = System.Threading.Channels.Channel.CreateUnbounded<(IReadOnlyList<TaskInfo> Tasks, bool Done)>(
+            new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+        var watcher = new SessionWatcher(batches.Writer);
+        var reference = _grainFactory.CreateObjectReference<ISessionWatcher>(watcher);
+        try
+        {
+            await Call(session.WatchSessionAsync(reference), cancellationToken).ConfigureAwait(false);
+            yield return []; // the watch is in place
+            await foreach (var (tasks, done) in batches.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (tasks.Count > 0)
+                    yield return tasks;
+                if (done)
+                    yield break;
+            }
+        }
+        finally
+        {
+            try
+            {
+                await session.UnwatchSessionAsync(reference).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The session may be gone, or the cluster unreachable: the watch ends either way.
+            }
+            _grainFactory.DeleteObjectReference<ISessionWatcher>(reference);
+            GC.KeepAlive(watcher);
+        }
+    }
+
+    /// <summary>The grain observer behind one <see cref="WatchSessionAsync"/>.</summary>
+    private sealed class SessionWatcher(System.Threading.Channels.ChannelWriter<(IReadOnlyList<TaskInfo>, bool)> batches) : ISessionWatcher
+    {
+        public Task OnTasksFinishedAsync(IReadOnlyList<TaskInfo> tasks, bool sessionDone)
+        {
+            batches.TryWrite((tasks, sessionDone));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<TaskInfo> GetTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default)
     {
         FlameIds.ValidateSessionId(sessionId);

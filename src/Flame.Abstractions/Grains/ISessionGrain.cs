@@ -22,6 +22,15 @@ public interface ISessionGrain : IGrainWithStringKey
 
     /// <summary>Enqueues a task; InvalidArgument if the session is closed or the input too large.</summary>
     [Alias("CreateTask")] Task<TaskInfo> CreateTaskAsync(byte[]? input);
+    /// <summary>Enqueues one task per input, all or none; returns the first id (the others follow it).</summary>
+    [Alias("CreateTasks")] Task<long> CreateTasksAsync(IReadOnlyList<byte[]?> inputs);
+    /// <summary>
+    /// Registers <paramref name="watcher"/> to receive, in batches, every task that reaches a terminal state from now
+    /// on, until the session is closed with nothing pending or running (the last batch says so).
+    /// </summary>
+    [Alias("WatchSession")] Task WatchSessionAsync(ISessionWatcher watcher);
+    /// <summary>Stops <see cref="WatchSessionAsync"/> for <paramref name="watcher"/>.</summary>
+    [Alias("UnwatchSession")] Task UnwatchSessionAsync(ISessionWatcher watcher);
     /// <summary>One task; NotFound if unknown.</summary>
     [Alias("GetTask")] Task<TaskInfo> GetTaskAsync(long taskId);
     /// <summary>Up to <paramref name="max"/> tasks with ids above <paramref name="afterId"/>, in id order.</summary>
@@ -52,6 +61,8 @@ public interface ISessionGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("LaunchTask")] Task<PollResult<TaskInfo>> LaunchTaskAsync(string executorId);
     /// <summary>Records the result of the executor's running task; FailedPrecondition if it holds none (a late completion).</summary>
     [Alias("CompleteTask")] Task CompleteTaskAsync(string executorId, TaskResultInfo result);
+    /// <summary><see cref="CompleteTaskAsync"/> then <see cref="LaunchTaskAsync"/> in one call: one round trip per task.</summary>
+    [AlwaysInterleave, Alias("CompleteAndLaunchTask")] Task<PollResult<TaskInfo>> CompleteAndLaunchTaskAsync(string executorId, TaskResultInfo result);
     /// <summary>Gives back a task that was launched but never reached the executor; no attempt is counted.</summary>
     [Alias("ReturnTask")] Task ReturnTaskAsync(string executorId, long taskId);
     /// <summary>
@@ -67,6 +78,14 @@ public interface ITaskWatcher : IGrainObserver
 {
     /// <summary>The task as it is after a change.</summary>
     [OneWay, Alias("OnTaskChanged")] Task OnTaskChangedAsync(TaskInfo task);
+}
+
+/// <summary>Receives the tasks of a session as they finish (a grain observer; one per WatchSession stream).</summary>
+[Alias("flame.ISessionWatcher")]
+public interface ISessionWatcher : IGrainObserver
+{
+    /// <summary>Tasks that reached a terminal state; <paramref name="sessionDone"/> when the session is closed with nothing left to run.</summary>
+    [OneWay, Alias("OnTasksFinished")] Task OnTasksFinishedAsync(IReadOnlyList<TaskInfo> tasks, bool sessionDone);
 }
 
 /// <summary>The ids of every existing session, for listing. One activation, key <see cref="Key"/>.</summary>

@@ -35,11 +35,17 @@ public sealed class Ping(PingOptions options)
         Console.WriteLine($"Session <{session.Id}> created for application <{options.Application}> at {options.Endpoint}");
         try
         {
-            var (failed, elapsed, latencies) = await RunTasksAsync(client, session.Id, input, ct);
+            var (failed, elapsed, latencies) = options.Perf
+                ? await RunBatchedAsync(client, session.Id, input, ct)
+                : await RunTasksAsync(client, session.Id, input, ct);
             var final = (await client.GetSessionAsync(session.Id, ct)).Status;
             PrintProgress(final, options.Tasks, final: true);
             if (options.Perf)
-                PrintPerf(elapsed, latencies);
+            {
+                PrintPerf("Throughput run (all tasks submitted at once)", elapsed, latencies);
+                var single = await RunSequentialAsync(client, session.Id, input, ct);
+                PrintLatency("Round trip of one task at a time (warm executor)", single);
+            }
             return failed == 0 ? 0 : CliErrors.Failed;
         }
         finally
@@ -53,9 +59,9 @@ public sealed class Ping(PingOptions options)
     {
         var latencies = new double[options.Tasks];
         var failed = 0;
-        var gate = new SemaphoreSlim(options.Perf ? options.Concurrency : Math.Min(options.Concurrency, 64));
+        var gate = new SemaphoreSlim(options.Concurrency);
         using var progressStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var progress = options.Perf ? Task.CompletedTask : ShowProgressAsync(client, sessionId, progressStop.Token);
+        var progress = ShowProgressAsync(client, sessionId, progressStop.Token);
         var clock = Stopwatch.StartNew();
         var runs = new Task[options.Tasks];
         for (var i = 0; i < options.Tasks; i++)
@@ -72,8 +78,7 @@ public sealed class Ping(PingOptions options)
                     if (task.State != TaskState.Succeed)
                     {
                         Interlocked.Increment(ref failed);
-                        if (!options.Perf)
-                            Console.Error.WriteLine($"task {task.Id}: {task.State}: {task.Events.LastOrDefault()?.Message}");
+                        Console.Error.WriteLine($"task {task.Id}: {task.State}: {task.Events.LastOrDefault()?.Message}");
                     }
                 }
                 finally
@@ -87,6 +92,87 @@ public sealed class Ping(PingOptions options)
         await progressStop.CancelAsync();
         await progress;
         return (failed, elapsed, latencies);
+    }
+
+    /// <summary>
+    /// The benchmark: one stream of finished tasks for the whole session, tasks created in batches from a
+    /// few concurrent submitters. A task's latency runs from the start of its CreateTasks call to the
+    /// moment its result arrives.
+    /// </summary>
+    private async Task<(int Failed, TimeSpan Elapsed, double[] Latencies)> RunBatchedAsync(
+        IFlameClient client, string sessionId, byte[]? input, CancellationToken ct)
+    {
+        const int batchSize = 256;
+        var total = options.Tasks;
+        var submitted = new long[total];
+        var completed = new long[total];
+        var failed = 0;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var results = Task.Run(async () =>
+        {
+            var seen = 0;
+            await foreach (var batch in client.WatchSessionAsync(sessionId, stop.Token))
+            {
+                watching.TrySetResult();
+                var now = Stopwatch.GetTimestamp();
+                foreach (var task in batch)
+                {
+                    completed[(int)(task.Id - 1)] = now;
+                    if (task.State != TaskState.Succeed)
+                        failed++;
+                    if (++seen == total)
+                        return;
+                }
+            }
+            throw new FlameException(FlameErrorKind.Internal, $"the session ended after {seen} of {total} tasks");
+        }, ct);
+        await Task.WhenAny(watching.Task, results);
+        if (results.IsFaulted)
+            await results;
+
+        var clock = Stopwatch.StartNew();
+        var next = -1;
+        var inputs = Enumerable.Repeat(input, batchSize).ToArray();
+        var submitters = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var offset = Interlocked.Add(ref next, batchSize) - batchSize + 1;
+                if (offset >= total)
+                    return;
+                var count = Math.Min(batchSize, total - offset);
+                var started = Stopwatch.GetTimestamp();
+                var first = await client.CreateTasksAsync(sessionId, count == batchSize ? inputs : inputs[..count], ct);
+                // Ids are consecutive per call, but concurrent calls may be served in any order.
+                for (var id = first; id < first + count; id++)
+                    submitted[id - 1] = started;
+            }
+        }, ct)).ToArray();
+        await Task.WhenAll(submitters);
+        await results;
+        var elapsed = clock.Elapsed;
+        await stop.CancelAsync();
+        var latencies = new double[total];
+        for (var i = 0; i < total; i++)
+            latencies[i] = Stopwatch.GetElapsedTime(submitted[i], completed[i]).TotalMilliseconds;
+        return (failed, elapsed, latencies);
+    }
+
+    /// <summary>One task at a time, each created then watched to its end: the latency a lone task sees.</summary>
+    private async Task<double[]> RunSequentialAsync(IFlameClient client, string sessionId, byte[]? input, CancellationToken ct)
+    {
+        var count = Math.Min(options.Tasks, 1000);
+        var latencies = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var task = await client.RunTaskAsync(sessionId, input, ct);
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (task.State != TaskState.Succeed)
+                throw new FlameException(FlameErrorKind.Internal, $"task {task.Id} ended {task.State}");
+        }
+        return latencies;
     }
 
     private async Task ShowProgressAsync(IFlameClient client, string sessionId, CancellationToken ct)
@@ -115,15 +201,28 @@ public sealed class Ping(PingOptions options)
         if (final) Console.WriteLine();
     }
 
-    private void PrintPerf(TimeSpan elapsed, double[] latencies)
+    private void PrintPerf(string title, TimeSpan elapsed, double[] latencies)
+    {
+        Console.WriteLine(title);
+        Console.WriteLine($"  Tasks:       {options.Tasks}");
+        Console.WriteLine($"  Duration:    {elapsed.TotalMilliseconds:0} ms");
+        Console.WriteLine($"  Throughput:  {options.Tasks / elapsed.TotalSeconds:0} tasks/s");
+        PrintPercentiles(latencies);
+    }
+
+    private static void PrintLatency(string title, double[] latencies)
+    {
+        Console.WriteLine(title);
+        Console.WriteLine($"  Tasks:       {latencies.Length}");
+        PrintPercentiles(latencies);
+    }
+
+    private static void PrintPercentiles(double[] latencies)
     {
         Array.Sort(latencies);
         double Percentile(double p) => latencies[Math.Clamp((int)Math.Ceiling(p * latencies.Length) - 1, 0, latencies.Length - 1)];
-        Console.WriteLine($"Tasks:       {options.Tasks}");
-        Console.WriteLine($"Duration:    {elapsed.TotalMilliseconds:0} ms");
-        Console.WriteLine($"Throughput:  {options.Tasks / elapsed.TotalSeconds:0} tasks/s");
-        Console.WriteLine($"Latency p50: {Percentile(0.50):0.000} ms");
-        Console.WriteLine($"Latency p99: {Percentile(0.99):0.000} ms");
-        Console.WriteLine($"Latency max: {latencies[^1]:0.000} ms");
+        Console.WriteLine($"  Latency p50: {Percentile(0.50):0.000} ms");
+        Console.WriteLine($"  Latency p99: {Percentile(0.99):0.000} ms");
+        Console.WriteLine($"  Latency max: {latencies[^1]:0.000} ms");
     }
 }

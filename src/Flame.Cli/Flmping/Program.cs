@@ -8,7 +8,7 @@ var tasks = new Option<int>("--tasks", "-t") { Description = "How many tasks to 
 var commonData = new Option<int>("--common-data", "-c") { Description = "Bytes of common data for the session", DefaultValueFactory = _ => 0 };
 var input = new Option<int>("--input", "-i") { Description = "Bytes of input per task", DefaultValueFactory = _ => 0 };
 var perf = new Option<bool>("--perf", "-p") { Description = "Benchmark: submit all tasks at once and print throughput and latency" };
-var concurrency = new Option<int>("--concurrency") { Description = "With -p: most tasks in flight at once", DefaultValueFactory = _ => 4096 };
+var concurrency = new Option<int>("--concurrency") { Description = "Without -p: most tasks in flight at once", DefaultValueFactory = _ => 64 };
 
 var root = new RootCommand("flmping: runs tasks of a no-op application through Flame and reports how they went.")
 {

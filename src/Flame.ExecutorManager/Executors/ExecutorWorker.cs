@@ -39,6 +39,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
     private readonly string _nodeName;
     private readonly string _gatewayEndpoint;
     private readonly BackendClient _backend;
+    private readonly GatewayConnection _gateway;
     private readonly ILogger _logger;
     private readonly Action<ExecutorWorker> _ended;
     private readonly ExecutorStateMachine _state = new();
@@ -65,6 +66,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
         _nodeName = nodeName;
         _gatewayEndpoint = gateway.Endpoint;
         _backend = gateway.Backend;
+        _gateway = gateway;
         _logger = logger;
         _ended = ended;
         _bindRequest = new V1.BindExecutorRequest { ExecutorId = executorId };
@@ -359,17 +361,60 @@ internal sealed partial class ExecutorWorker : BackgroundService
     /// <summary>The task loop of a bound executor. True if the service is gone (it died or was killed).</summary>
     private async Task<bool> RunTasksAsync(CancellationToken cancellationToken)
     {
+        var launch = await LaunchAsync(cancellationToken).ConfigureAwait(false);
+        while (launch.Task is { } task)
+        {
+            var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
+            var taskId = task.Metadata?.Id ?? "";
+            if (serviceGone || !_gateway.ExtensionsAvailable)
+            {
+                await CompleteAsync(taskId, result, cancellationToken).ConfigureAwait(false);
+                if (serviceGone)
+                    return true;
+                launch = await LaunchAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            launch = await CompleteAndLaunchAsync(taskId, result, cancellationToken).ConfigureAwait(false);
+        }
+        return false;
+    }
+
+    private Task<V1.LaunchTaskResponse> LaunchAsync(CancellationToken cancellationToken) =>
+        CallAsync(static (b, r, o) => b.LaunchTaskAsync(r, o), _launchRequest, "LaunchTask", cancellationToken);
+
+    /// <summary>The task's result and the next task in one round trip (the Flame.Orleans extension), falling back to the standard calls.</summary>
+    private async Task<V1.LaunchTaskResponse> CompleteAndLaunchAsync(string taskId, V1.TaskResult result, CancellationToken cancellationToken)
+    {
+        var request = new V1.CompleteTaskRequest { ExecutorId = ExecutorId, TaskResult = result };
+        var backoff = new Backoff(RetryInitial, RetryMax);
         while (true)
         {
-            var launch = await CallAsync(static (b, r, o) => b.LaunchTaskAsync(r, o), _launchRequest, "LaunchTask", cancellationToken)
-                .ConfigureAwait(false);
-            if (launch.Task is not { } task)
-                return false;
-
-            var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
-            await CompleteAsync(task.Metadata?.Id ?? "", result, cancellationToken).ConfigureAwait(false);
-            if (serviceGone)
-                return true;
+            try
+            {
+                var next = await _gateway.BackendExt.CompleteAndLaunchTaskAsync(request, new CallOptions(cancellationToken: cancellationToken))
+                    .ResponseAsync.ConfigureAwait(false);
+                LogTaskCompleted(ExecutorId, _sessionId, taskId, result.ReturnCode);
+                return next;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+            {
+                _gateway.ExtensionsAvailable = false;
+                await CompleteAsync(taskId, result, cancellationToken).ConfigureAwait(false);
+                return await LaunchAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+            {
+                // A late completion (the task was cancelled, or given to another executor), or our first try
+                // got through before its answer was lost: either way, ask for the next task.
+                LogCompletionRefused(ExecutorId, _sessionId, taskId, ex.Status.Detail);
+                return await LaunchAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                var delay = backoff.Next();
+                LogGatewayUnavailable(ExecutorId, "CompleteAndLaunchTask", delay.TotalMilliseconds, ex.Status.Detail);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -40,7 +40,17 @@ internal sealed class GatewayConnection : IDisposable
             },
         });
         Backend = new V1.Backend.BackendClient(_channel);
+        BackendExt = new V1.BackendExt.BackendExtClient(_channel);
     }
+
+    /// <summary>
+    /// The Flame.Orleans extension (CompleteAndLaunchTask: one round trip per task instead of two). True until the
+    /// gateway answers UNIMPLEMENTED (a plain Flame server), after which the standard calls are used.
+    /// </summary>
+    public bool ExtensionsAvailable { get; set; } = true;
+
+    /// <summary>The Flame.Orleans BackendExt client over the shared channel.</summary>
+    public V1.BackendExt.BackendExtClient BackendExt { get; }
 
     /// <summary>The gateway's address, as configured.</summary>
     public string Endpoint { get; }

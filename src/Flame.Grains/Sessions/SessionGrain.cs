@@ -25,6 +25,9 @@ public sealed partial class SessionGrain(
     private SessionData? _session;
     private TaskTable _tasks = new();
     private readonly Dictionary<long, List<ITaskWatcher>> _watchers = [];
+    private readonly List<ISessionWatcher> _sessionWatchers = [];
+    private List<TaskInfo>? _finished;
+    private IGrainTimer? _flushTimer;
     private readonly Dictionary<string, ExecutorSlot> _executors = new(StringComparer.Ordinal);
     private readonly Queue<ExecutorSlot> _waiting = new();
     private int _bindingFailures;
@@ -71,11 +74,13 @@ public sealed partial class SessionGrain(
         if (session.State == SessionState.Open)
         {
             var now = Now;
-            var cancelled = _tasks.CancelPending(now, "cancelled: the session was closed");
+            var ids = _sessionWatchers.Count > 0 ? new List<long>() : null;
+            var cancelled = _tasks.CancelPending(now, "cancelled: the session was closed", ids);
             session.State = SessionState.Closed;
             session.CompletionTime = now;
             AddEvent(SessionEventCodes.Closed, $"closed; {cancelled} pending task(s) cancelled", now);
             NotifyTerminalWatchers();
+            FinishedInBulk(ids);
             WakeAllWaiters(); // nothing more will come: idle executors should unbind now
             ReportDemand(force: true);
             LogClosed(Id, cancelled);
@@ -97,6 +102,8 @@ public sealed partial class SessionGrain(
         _session = null;
         _tasks = new TaskTable();
         _watchers.Clear();
+        FlushFinished();
+        _sessionWatchers.Clear();
         _executors.Clear();
         _waiting.Clear();
         _demandTimer?.Dispose();
@@ -125,6 +132,42 @@ public sealed partial class SessionGrain(
         Dispatch();
         ReportDemand(force: false);
         return Task.FromResult(created);
+    }
+
+    public Task<long> CreateTasksAsync(IReadOnlyList<byte[]?> inputs)
+    {
+        var session = Existing();
+        if (session.State != SessionState.Open)
+            throw FlameException.InvalidArgument($"session '{Id}' is closed; it accepts no more tasks");
+        if (inputs.Count == 0)
+            throw FlameException.InvalidArgument("no inputs: CreateTasks needs at least one");
+        for (var i = 0; i < inputs.Count; i++)
+            if (inputs[i] is { Length: var size } && size > _limits.MaxTaskInputBytes)
+                throw FlameException.InvalidArgument(
+                    $"input {i} is {size} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes); no task was created");
+        var now = Now;
+        var first = _tasks.Add(inputs[0], now);
+        for (var i = 1; i < inputs.Count; i++)
+            _tasks.Add(inputs[i], now);
+        Dispatch();
+        ReportDemand(force: false);
+        return Task.FromResult(first);
+    }
+
+    public Task WatchSessionAsync(ISessionWatcher watcher)
+    {
+        Existing();
+        if (!_sessionWatchers.Contains(watcher))
+            _sessionWatchers.Add(watcher);
+        if (IsDone())
+            _ = watcher.OnTasksFinishedAsync([], sessionDone: true);
+        return Task.CompletedTask;
+    }
+
+    public Task UnwatchSessionAsync(ISessionWatcher watcher)
+    {
+        _sessionWatchers.Remove(watcher);
+        return Task.CompletedTask;
     }
 
     public Task<TaskInfo> GetTaskAsync(long taskId)
@@ -261,6 +304,13 @@ public sealed partial class SessionGrain(
         return Task.CompletedTask;
     }
 
+    public Task<PollResult<TaskInfo>> CompleteAndLaunchTaskAsync(string executorId, TaskResultInfo result)
+    {
+        // Interleaved like LaunchTask, but the completion runs before the first await, so it is atomic.
+        CompleteTaskAsync(executorId, result);
+        return LaunchTaskAsync(executorId);
+    }
+
     public Task ReturnTaskAsync(string executorId, long taskId)
     {
         if (_session is not null && _executors.TryGetValue(executorId, out var slot) && slot.RunningTask == taskId)
@@ -282,8 +332,10 @@ public sealed partial class SessionGrain(
         AddEvent(SessionEventCodes.BindingFailed, $"executor '{executorId}' could not enter the session: {message}", now);
         if (_bindingFailures >= _execution.MaxBindingFailures && _tasks.CountOf(TaskState.Pending) > 0)
         {
+            var ids = _sessionWatchers.Count > 0 ? new List<long>() : null;
             var failed = _tasks.FailPending(now,
-                $"the service could not enter the session {_bindingFailures} times in a row; last error: {message}");
+                $"the service could not enter the session {_bindingFailures} times in a row; last error: {message}", ids);
+            FinishedInBulk(ids);
             AddEvent(SessionEventCodes.PendingTasksFailed, $"{failed} pending task(s) failed: the service could not start", now);
             NotifyTerminalWatchers();
             ReportDemand(force: true);
@@ -427,17 +479,74 @@ public sealed partial class SessionGrain(
 
     // ---- Helpers ---------------------------------------------------------------------------------
 
-    /// <summary>Tells the task's watchers its new state; forgets them once it is terminal.</summary>
+    /// <summary>Tells the task's watchers its new state (forgetting them once it is terminal), and the session's watchers when it finished.</summary>
     private void Notify(long taskId)
     {
-        if (!_watchers.TryGetValue(taskId, out var list))
-            return;
-        var task = _tasks.Get(taskId, Id);
-        foreach (var watcher in list)
-            _ = watcher.OnTaskChangedAsync(task); // one-way: returns at once
-        if (task.State.IsTerminal())
-            _watchers.Remove(taskId);
+        TaskInfo? task = null;
+        if (_watchers.TryGetValue(taskId, out var list))
+        {
+            task = _tasks.Get(taskId, Id);
+            foreach (var watcher in list)
+                _ = watcher.OnTaskChangedAsync(task); // one-way: returns at once
+            if (task.State.IsTerminal())
+                _watchers.Remove(taskId);
+        }
+        if (_sessionWatchers.Count > 0 && _tasks.StateOf(taskId).IsTerminal())
+        {
+            Finished(task ?? _tasks.Get(taskId, Id));
+            if (IsDone())
+                FlushFinished(); // the last one: no need to wait for the timer
+        }
     }
+
+    private const int FinishedBatchSize = 512;
+
+    /// <summary>
+    /// Queues a finished task for the session watchers. Batches leave when full or after a couple of
+    /// milliseconds, so that thousands of completions per second cost a few calls, not thousands.
+    /// </summary>
+    private void Finished(TaskInfo task)
+    {
+        (_finished ??= new List<TaskInfo>(FinishedBatchSize)).Add(task);
+        if (_finished.Count >= FinishedBatchSize)
+            FlushFinished();
+        else
+            _flushTimer ??= this.RegisterGrainTimer(() =>
+            {
+                FlushFinished();
+                return Task.CompletedTask;
+            }, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMilliseconds(2), Period = Timeout.InfiniteTimeSpan, Interleave = true });
+    }
+
+    private void FinishedInBulk(List<long>? ids)
+    {
+        if (ids is null)
+            return;
+        foreach (var id in ids)
+            Finished(_tasks.Get(id, Id));
+        if (IsDone())
+            FlushFinished();
+    }
+
+    private void FlushFinished()
+    {
+        _flushTimer?.Dispose();
+        _flushTimer = null;
+        var batch = _finished ?? [];
+        _finished = null;
+        // Done only when nothing is left to send: a bulk change flushes full batches before its end.
+        var done = IsDone() && batch.Count < FinishedBatchSize;
+        if (batch.Count == 0 && !done)
+            return;
+        foreach (var watcher in _sessionWatchers)
+            _ = watcher.OnTasksFinishedAsync(batch, done);
+        if (done)
+            _sessionWatchers.Clear();
+    }
+
+    /// <summary>Closed with nothing pending or running: no task will change again.</summary>
+    private bool IsDone() =>
+        _session is { State: SessionState.Closed } && _tasks.CountOf(TaskState.Pending) == 0 && _tasks.CountOf(TaskState.Running) == 0;
 
     private void NotifyTerminalWatchers()
     {

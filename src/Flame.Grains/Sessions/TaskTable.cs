@@ -102,12 +102,12 @@ internal sealed class TaskTable
     }
 
     /// <summary>Cancels every pending task; returns how many.</summary>
-    public int CancelPending(long now, string message) => FinishPending(TaskState.Cancelled, now, message);
+    public int CancelPending(long now, string message, List<long>? finished = null) => FinishPending(TaskState.Cancelled, now, message, finished);
 
     /// <summary>Fails every pending task with <paramref name="message"/>; returns how many.</summary>
-    public int FailPending(long now, string message) => FinishPending(TaskState.Failed, now, message);
+    public int FailPending(long now, string message, List<long>? finished = null) => FinishPending(TaskState.Failed, now, message, finished);
 
-    private int FinishPending(TaskState terminal, long now, string message)
+    private int FinishPending(TaskState terminal, long now, string message, List<long>? ids)
     {
         var finished = 0;
         while (_pending.TryDequeue(out var index))
@@ -121,6 +121,7 @@ internal sealed class TaskTable
             if (terminal == TaskState.Failed)
                 (_failureMessages ??= [])[index] = message;
             finished++;
+            ids?.Add(id);
         }
         return finished;
     }

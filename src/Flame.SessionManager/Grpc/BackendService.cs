@@ -154,14 +154,29 @@ internal sealed partial class BackendService(
     public override async Task<LaunchTaskResponse> LaunchTask(LaunchTaskRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
-        var sessionId = await SessionOfAsync(id);
-        var session = grains.GetGrain<ISessionGrain>(sessionId);
+        var session = grains.GetGrain<ISessionGrain>(await SessionOfAsync(id));
+        return await LaunchAsync(session, id, first: null, context);
+    }
+
+    /// <summary>The extension: CompleteTask, then LaunchTask's answer, in one grain call and one round trip.</summary>
+    public async Task<LaunchTaskResponse> CompleteAndLaunchAsync(CompleteTaskRequest request, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        var session = grains.GetGrain<ISessionGrain>(await SessionOfAsync(id));
+        var result = ToResult(Required(request.TaskResult, "task_result"));
+        return await LaunchAsync(session, id, () => session.CompleteAndLaunchTaskAsync(id, result), context);
+    }
+
+    private async Task<LaunchTaskResponse> LaunchAsync(
+        ISessionGrain session, string id, Func<Task<PollResult<TaskInfo>>>? first, ServerCallContext context)
+    {
         while (true)
         {
             PollResult<TaskInfo> poll;
             try
             {
-                poll = await session.LaunchTaskAsync(id);
+                poll = first is not null ? await first() : await session.LaunchTaskAsync(id);
+                first = null;
             }
             catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
             {
@@ -185,16 +200,18 @@ internal sealed partial class BackendService(
     public override async Task<Result> CompleteTask(CompleteTaskRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
-        var result = Required(request.TaskResult, "task_result");
+        var result = ToResult(Required(request.TaskResult, "task_result"));
         var sessionId = await SessionOfAsync(id);
-        await grains.GetGrain<ISessionGrain>(sessionId).CompleteTaskAsync(id, new TaskResultInfo
-        {
-            ReturnCode = result.ReturnCode,
-            Output = result.GetOutputOrNull(),
-            Message = result.HasMessage ? result.Message : null,
-        });
+        await grains.GetGrain<ISessionGrain>(sessionId).CompleteTaskAsync(id, result);
         return Ok;
     }
+
+    private static TaskResultInfo ToResult(TaskResult result) => new()
+    {
+        ReturnCode = result.ReturnCode,
+        Output = result.GetOutputOrNull(),
+        Message = result.HasMessage ? result.Message : null,
+    };
 
     private async Task<string> SessionOfAsync(string executorId)
     {

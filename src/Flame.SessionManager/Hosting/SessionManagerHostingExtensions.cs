@@ -52,6 +52,8 @@ public static class SessionManagerHostingExtensions
         });
         builder.Services.AddSingleton<OrleansFlameClient>();
         builder.Services.AddSingleton<ExecutorSessions>();
+        // The extension services reuse the Backend's code paths.
+        builder.Services.AddScoped<BackendService>();
         if (options.RegisterBuiltInApplications)
             builder.Services.AddHostedService<BuiltInApplications>();
         // After UseOrleans: hosted services stop in reverse order, so the executors stop before the silo.
@@ -92,6 +94,8 @@ public static class SessionManagerHostingExtensions
     {
         app.MapGrpcService<FrontendService>();
         app.MapGrpcService<BackendService>();
+        app.MapGrpcService<FrontendExtService>();
+        app.MapGrpcService<BackendExtService>();
         return app;
     }
 }
