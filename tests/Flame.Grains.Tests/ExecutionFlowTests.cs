@@ -221,12 +221,26 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
 
         // No heartbeats are sent: after the timeout the node is NotReady and the task is requeued.
         var deadline = DateTime.UtcNow + Timeout;
-        while ((await executor.GetAsync()).State != ExecutorState.Released)
+        // A released executor deactivates: it reads as Released, then as not found.
+        async Task<bool> ReleasedAsync()
+        {
+            try
+            {
+                return (await executor.GetAsync()).State == ExecutorState.Released;
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+            {
+                return true;
+            }
+        }
+        while (!await ReleasedAsync())
         {
             Assert.True(DateTime.UtcNow < deadline, "the executor of a silent node was not released");
             await Task.Delay(100);
         }
         Assert.Equal(NodeState.NotReady, (await node.GetAsync()).State);
+        var bind = await Assert.ThrowsAsync<FlameException>(() => executor.BindAsync());
+        Assert.Equal(FlameErrorKind.NotFound, bind.Kind); // its manager must end the worker and free the slot
         var task = await session.GetTaskAsync(running.Id);
         Assert.Equal(TaskState.Pending, task.State);
         Assert.Contains("stopped heartbeating", task.Events[^1].Message);

@@ -69,6 +69,10 @@ public sealed partial class ExecutorGrain(
     public async Task<PollResult<SessionBinding>> BindAsync()
     {
         var executor = Existing();
+        if (executor.State == ExecutorState.Released)
+            // NOT_FOUND, not FAILED_PRECONDITION: the executor manager must end this worker and free its slot
+            // (it was released behind its back, e.g. its node was declared dead while it was only paused).
+            throw FlameException.NotFound($"executor '{Id}' was released; register a new executor");
         if (executor.State is not (ExecutorState.Idle or ExecutorState.Binding))
             throw FlameException.FailedPrecondition($"executor '{Id}' is {executor.State}; BindExecutor needs it Idle");
         if (executor.State == ExecutorState.Idle)
@@ -176,6 +180,7 @@ public sealed partial class ExecutorGrain(
             await DetachAsync(executor.SessionId, $"executor '{Id}' was lost: {reason}");
         await GrainFactory.GetGrain<INodeGrain>(executor.Node).ExecutorReleasedAsync(Id);
         LogReleased(Id, reason);
+        DeactivateOnIdle(); // a released executor keeps nothing worth memory; a new registration starts afresh
     }
 
     private PollResult<SessionBinding> ReleaseForIdleness()

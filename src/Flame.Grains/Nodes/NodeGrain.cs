@@ -68,14 +68,20 @@ public sealed partial class NodeGrain(
     public Task WatchAsync(INodeWatcher watcher)
     {
         Existing();
+        var wasWatched = _watcher is not null;
         _watcher = watcher;
+        if (!wasWatched)
+            Report(); // it can take executors from now on
         return Task.CompletedTask;
     }
 
     public Task UnwatchAsync(INodeWatcher watcher)
     {
         if (Equals(_watcher, watcher))
+        {
             _watcher = null;
+            Report(); // nobody can tell it to create executors any more
+        }
         return Task.CompletedTask;
     }
 
@@ -120,8 +126,13 @@ public sealed partial class NodeGrain(
         _executors.Clear();
     }
 
+    /// <summary>
+    /// Tells the scheduler about the node. A node nobody watches (its executor manager has not opened WatchNode yet,
+    /// or the stream broke) cannot be asked for executors, so the scheduler sees it NotReady until it is watched.
+    /// </summary>
     private void Report() =>
-        _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).ReportNodeAsync(_node!);
+        _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key)
+            .ReportNodeAsync(_watcher is null && _node!.State == NodeState.Ready ? _node with { State = NodeState.NotReady } : _node!);
 
     private NodeInfo Existing() =>
         _node ?? throw FlameException.NotFound($"node '{Name}' not found");

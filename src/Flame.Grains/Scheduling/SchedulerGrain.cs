@@ -101,6 +101,9 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
         if (!await GrainFactory.GetGrain<INodeGrain>(create.Node).CreateExecutorAsync(executor))
         {
             _executors.Remove(id);
+            // Leave the node out until it reports again (watched, Ready), or this pass would ask it again at once.
+            if (_nodes.TryGetValue(create.Node, out var node))
+                _nodes[create.Node] = node with { State = NodeState.NotReady };
             await grain.LostAsync($"node '{create.Node}' could not take it");
             return;
         }

@@ -34,7 +34,9 @@ public sealed partial class SessionGrain(
     private SessionDemand? _lastReported;
     private IGrainTimer? _demandTimer;
 
-    private string Id => this.GetPrimaryKeyString();
+    // Cached: GetPrimaryKeyString builds a new string, and the hot path uses it for every task.
+    private string Id => _id ??= this.GetPrimaryKeyString();
+    private string? _id;
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -415,7 +417,8 @@ public sealed partial class SessionGrain(
 
     // ---- Scheduler reports -----------------------------------------------------------------------
 
-    private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
+    private ISchedulerGrain Scheduler => _scheduler ??= GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
+    private ISchedulerGrain? _scheduler;
 
     /// <summary>
     /// Tells the scheduler about the session's demand. At once when it matters for allocation

@@ -120,7 +120,7 @@ internal sealed partial class BackendService(
             var poll = await executor.BindAsync();
             if (poll.Item is { } binding)
             {
-                sessions.Remember(id, binding.Session.Id);
+                sessions.Remember(id, grains.GetGrain<ISessionGrain>(binding.Session.Id));
                 return new BindExecutorResponse { Application = binding.Application.ToWire(), Session = binding.Session.ToWire() };
             }
             if (!poll.KeepWaiting)
@@ -154,7 +154,7 @@ internal sealed partial class BackendService(
     public override async Task<LaunchTaskResponse> LaunchTask(LaunchTaskRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
-        var session = grains.GetGrain<ISessionGrain>(await SessionOfAsync(id));
+        var session = await SessionOfAsync(id);
         return await LaunchAsync(session, id, first: null, context);
     }
 
@@ -162,7 +162,7 @@ internal sealed partial class BackendService(
     public async Task<LaunchTaskResponse> CompleteAndLaunchAsync(CompleteTaskRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
-        var session = grains.GetGrain<ISessionGrain>(await SessionOfAsync(id));
+        var session = await SessionOfAsync(id);
         var result = ToResult(Required(request.TaskResult, "task_result"));
         return await LaunchAsync(session, id, () => session.CompleteAndLaunchTaskAsync(id, result), context);
     }
@@ -201,8 +201,7 @@ internal sealed partial class BackendService(
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
         var result = ToResult(Required(request.TaskResult, "task_result"));
-        var sessionId = await SessionOfAsync(id);
-        await grains.GetGrain<ISessionGrain>(sessionId).CompleteTaskAsync(id, result);
+        await (await SessionOfAsync(id)).CompleteTaskAsync(id, result);
         return Ok;
     }
 
@@ -213,15 +212,17 @@ internal sealed partial class BackendService(
         Message = result.HasMessage ? result.Message : null,
     };
 
-    private async Task<string> SessionOfAsync(string executorId)
+    /// <summary>The session grain the executor is bound to; cached, since resolving a grain reference costs microseconds per task.</summary>
+    private async ValueTask<ISessionGrain> SessionOfAsync(string executorId)
     {
         if (sessions.TryGet(executorId, out var cached))
             return cached;
         var executor = await grains.GetGrain<IExecutorGrain>(executorId).GetAsync();
         if (executor.State != ExecutorState.Bound || executor.SessionId is null)
             throw FlameException.FailedPrecondition($"executor '{executorId}' is {executor.State}, not Bound to a session");
-        sessions.Remember(executorId, executor.SessionId);
-        return executor.SessionId;
+        var session = grains.GetGrain<ISessionGrain>(executor.SessionId);
+        sessions.Remember(executorId, session);
+        return session;
     }
 
     private async Task HeartbeatAsync(INodeGrain node, string name, NodeHeartbeat heartbeat, ChannelWriter<WatchNodeResponse> outbox)
@@ -259,11 +260,11 @@ internal sealed partial class BackendService(
 /// </summary>
 internal sealed class ExecutorSessions
 {
-    private readonly ConcurrentDictionary<string, string> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ISessionGrain> _sessions = new(StringComparer.Ordinal);
 
-    public bool TryGet(string executorId, out string sessionId) => _sessions.TryGetValue(executorId, out sessionId!);
+    public bool TryGet(string executorId, out ISessionGrain session) => _sessions.TryGetValue(executorId, out session!);
 
-    public void Remember(string executorId, string sessionId) => _sessions[executorId] = sessionId;
+    public void Remember(string executorId, ISessionGrain session) => _sessions[executorId] = session;
 
     public void Forget(string executorId) => _sessions.TryRemove(executorId, out _);
 }

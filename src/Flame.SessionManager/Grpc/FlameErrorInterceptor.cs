@@ -61,6 +61,9 @@ internal sealed partial class FlameErrorInterceptor(ILogger<FlameErrorIntercepto
                 return FlameStatus.ToRpcException(flame);
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+            case IOException when context.CancellationToken.IsCancellationRequested:
+                // The peer went away mid-stream (an executor manager killed, a client gone): not a server fault.
+                return new RpcException(new Status(StatusCode.Cancelled, "the peer closed the call"));
             case TimeoutException or SiloUnavailableException or OrleansMessageRejectionException:
                 LogUnavailable(context.Method, ex);
                 return new RpcException(new Status(StatusCode.Unavailable, $"the cluster did not answer: {ex.Message}"));

@@ -1,0 +1,318 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Flame.Client;
+
+namespace Flame.Cli.Control;
+
+/// <summary>
+/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, completion.
+/// Program.cs only calls <see cref="RunAsync(string[], TextWriter, TextWriter)"/>, which tests call in-process too.
+/// </summary>
+/// <remarks>
+/// Exit codes: 0 done; 1 the server refused the request or could not be reached (one line on stderr);
+/// 2 a usage mistake or a malformed file (one line on stderr).
+/// </remarks>
+public static class Flmctl
+{
+    private const string Tool = "flmctl";
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    /// <summary>Runs flmctl with <paramref name="args"/>; colours only when writing to a terminal's stdout and NO_COLOR is unset.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr) =>
+        RunAsync(args, stdout, stderr, color: ReferenceEquals(stdout, Console.Out) && Ansi.ConsoleWantsColor());
+
+    /// <summary>Runs flmctl with <paramref name="args"/>, colouring tables when <paramref name="color"/> is true.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, bool color, CancellationToken cancellationToken = default)
+    {
+        var root = Build(stdout, stderr, color);
+        var parse = root.Parse(args);
+        if (parse.Action is ParseErrorAction)
+        {
+            // One line per problem, then where to look, instead of the whole help text.
+            foreach (var error in parse.Errors)
+                stderr.WriteLine($"{Tool}: {CliErrors.OneLine(error.Message)}");
+            var command = string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [Tool] : new[] { Tool, parse.CommandResult.Command.Name });
+            stderr.WriteLine($"{Tool}: run '{command} --help' for usage");
+            return CliErrors.Usage;
+        }
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken);
+    }
+
+    /// <summary>The command tree; actions write to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
+    public static RootCommand Build(TextWriter stdout, TextWriter stderr, bool color)
+    {
+        var endpoint = new Option<string?>("--endpoint")
+        {
+            Description = $"The Flame gateway (default: $FLAME_ENDPOINT, else {Endpoints.Default})",
+            Recursive = true,
+        };
+        var timeout = new Option<int>("--timeout")
+        {
+            Description = "Seconds to wait for the gateway before giving up",
+            DefaultValueFactory = _ => 30,
+            Recursive = true,
+        };
+        var root = new RootCommand("flmctl: controls a Flame cluster: applications, sessions, tasks, executors and nodes.")
+        {
+            endpoint, timeout,
+        };
+
+        // Runs one command's body against the gateway, with the error handling every command shares.
+        Command Action(Command command, Func<ParseResult, IFlameClient, CancellationToken, Task<int>> body)
+        {
+            command.SetAction((parse, ct) => CliErrors.RunAsync(Tool, stderr, async () =>
+            {
+                var seconds = parse.GetValue(timeout);
+                if (seconds <= 0)
+                    throw new CliUsageException("--timeout must be at least 1 second");
+                var address = Endpoints.Resolve(parse.GetValue(endpoint));
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
+                await using var client = new GrpcFlameClient(address);
+                try
+                {
+                    return await body(parse, client, deadline.Token);
+                }
+                catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    throw new FlameException(FlameErrorKind.Unavailable, $"no answer from {address} within {seconds}s");
+                }
+                catch (FlameException ex) when (ex.Kind == FlameErrorKind.Unavailable && !ex.Message.Contains(address, StringComparison.Ordinal))
+                {
+                    throw new FlameException(FlameErrorKind.Unavailable, $"{address}: {ex.Message}");
+                }
+            }));
+            return command;
+        }
+
+        root.Subcommands.Add(ListCommand(stdout, color, Action));
+        root.Subcommands.Add(ViewCommand(stdout, color, Action));
+        root.Subcommands.Add(CreateCommand(stdout, Action));
+        root.Subcommands.Add(SessionCommand("close", "Closes a session: no more tasks, pending ones cancelled", stdout, Action,
+            async (client, id, ct) => { await client.CloseSessionAsync(id, ct); return $"session {id} closed"; }));
+        root.Subcommands.Add(SessionCommand("delete", "Deletes a closed session with no running task", stdout, Action,
+            async (client, id, ct) => { await client.DeleteSessionAsync(id, ct); return $"session {id} deleted"; }));
+        root.Subcommands.Add(AppFileCommand("register", "Registers an application from a YAML file", stdout, Action,
+            async (client, name, spec, ct) => { await client.RegisterApplicationAsync(name, spec, ct); return $"application {name} registered"; }));
+        root.Subcommands.Add(AppFileCommand("update", "Replaces an application's spec with a YAML file's", stdout, Action,
+            async (client, name, spec, ct) => { await client.UpdateApplicationAsync(name, spec, ct); return $"application {name} updated"; }));
+        root.Subcommands.Add(UnregisterCommand(stdout, Action));
+        root.Subcommands.Add(CompletionCommand(stdout));
+        return root;
+    }
+
+    private delegate Command ActionBinder(Command command, Func<ParseResult, IFlameClient, CancellationToken, Task<int>> body);
+
+    // ------------------------------------------------------------------ list
+
+    private static Command ListCommand(TextWriter stdout, bool color, ActionBinder bind)
+    {
+        var apps = new Option<bool>("--application", "-a") { Description = "List applications" };
+        var sessions = new Option<bool>("--session", "-s") { Description = "List sessions" };
+        var executors = new Option<bool>("--executor", "-e") { Description = "List executors" };
+        var nodes = new Option<bool>("--node", "-n") { Description = "List nodes" };
+        var command = new Command("list", "Lists applications (-a), sessions (-s), executors (-e) or nodes (-n) as a table") { apps, sessions, executors, nodes };
+        return bind(command, async (parse, client, ct) =>
+        {
+            var chosen = new[] { parse.GetValue(apps), parse.GetValue(sessions), parse.GetValue(executors), parse.GetValue(nodes) };
+            if (chosen.Count(c => c) != 1)
+                throw new CliUsageException("list: give exactly one of -a (applications), -s (sessions), -e (executors), -n (nodes)");
+            Table table =
+                chosen[0] ? Views.Applications(await client.ListApplicationsAsync(ct).ToListAsync(ct), color)
+                : chosen[1] ? Views.Sessions(await client.ListSessionsAsync(ct).ToListAsync(ct), color)
+                : chosen[2] ? Views.Executors(await client.ListExecutorsAsync(ct).ToListAsync(ct), color)
+                : Views.Nodes(await client.ListNodesAsync(ct).ToListAsync(ct), color, DateTimeOffset.UtcNow);
+            table.WriteTo(stdout);
+            return 0;
+        });
+    }
+
+    // ------------------------------------------------------------------ view
+
+    private static Command ViewCommand(TextWriter stdout, bool color, ActionBinder bind)
+    {
+        var app = new Option<string?>("--application", "-a") { Description = "View an application", HelpName = "NAME" };
+        var session = new Option<string?>("--session", "-s") { Description = "View a session (with -t: the session of the task)", HelpName = "ID" };
+        var task = new Option<string?>("--task", "-t") { Description = "View a task: SESSION_ID/TASK_ID, or TASK_ID with -s", HelpName = "TASK" };
+        var node = new Option<string?>("--node", "-n") { Description = "View a node", HelpName = "NAME" };
+        var output = new Option<string>("--output", "-o") { Description = "Output format", DefaultValueFactory = _ => "table" };
+        output.AcceptOnlyFromAmong("table", "json", "yaml");
+        var command = new Command("view", "Shows one application, session, task or node") { app, session, task, node, output };
+        return bind(command, async (parse, client, ct) =>
+        {
+            var (a, s, t, n) = (parse.GetValue(app), parse.GetValue(session), parse.GetValue(task), parse.GetValue(node));
+            var format = parse.GetValue(output)!;
+            var targets = new[] { a is not null, s is not null || t is not null, n is not null }.Count(x => x);
+            if (targets != 1)
+                throw new CliUsageException("view: give exactly one of -a NAME, -s ID, -t SESSION_ID/TASK_ID (or -s ID -t TASK_ID), -n NAME");
+
+            if (a is not null)
+            {
+                var info = await client.GetApplicationAsync(a, ct);
+                Print(stdout, format, Views.Tree(info), w => Views.DescribeApplication(w, info, color));
+            }
+            else if (t is not null)
+            {
+                var (sessionId, taskId) = ParseTask(s, t);
+                var info = await client.GetTaskAsync(sessionId, taskId, ct);
+                Print(stdout, format, Views.Tree(info), w => Views.DescribeTask(w, info, color));
+            }
+            else if (s is not null)
+            {
+                var info = await client.GetSessionAsync(s, ct);
+                Print(stdout, format, Views.Tree(info), w => Views.DescribeSession(w, info, color));
+            }
+            else
+            {
+                var info = await client.GetNodeAsync(n!, ct);
+                Print(stdout, format, Views.Tree(info), w => Views.DescribeNode(w, info, color, DateTimeOffset.UtcNow));
+            }
+            return 0;
+        });
+    }
+
+    /// <summary>The session and task ids of <c>-t SESSION/TASK</c> or <c>-s SESSION -t TASK</c>.</summary>
+    public static (string SessionId, long TaskId) ParseTask(string? session, string task)
+    {
+        string sessionPart, taskPart;
+        var slash = task.LastIndexOf('/');
+        if (session is not null)
+        {
+            if (slash >= 0)
+                throw new CliUsageException($"view: with -s, give -t as a task id only, not '{task}'");
+            (sessionPart, taskPart) = (session, task);
+        }
+        else if (slash > 0)
+        {
+            (sessionPart, taskPart) = (task[..slash], task[(slash + 1)..]);
+        }
+        else
+        {
+            throw new CliUsageException($"view: give the task as SESSION_ID/TASK_ID (or -s SESSION_ID -t TASK_ID), not '{task}'");
+        }
+        if (!long.TryParse(taskPart, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var taskId) || taskId <= 0)
+            throw new CliUsageException($"view: a task id is a whole number from 1, not '{taskPart}'");
+        return (sessionPart, taskId);
+    }
+
+    private static void Print(TextWriter stdout, string format, JsonObject tree, Action<TextWriter> table)
+    {
+        switch (format)
+        {
+            case "json":
+                stdout.WriteLine(tree.ToJsonString(JsonOptions));
+                break;
+            case "yaml":
+                stdout.Write(YamlWriter.Write(tree));
+                break;
+            default:
+                table(stdout);
+                break;
+        }
+    }
+
+    // ------------------------------------------------------------------ create, close, delete
+
+    private static Command CreateCommand(TextWriter stdout, ActionBinder bind)
+    {
+        var app = new Option<string>("--application", "-a") { Description = "The application the session runs", Required = true, HelpName = "NAME" };
+        var id = new Option<string?>("--id") { Description = "The session id (default: the server picks one)" };
+        var priority = new Option<uint>("--priority") { Description = "Higher is served first", DefaultValueFactory = _ => 0 };
+        var min = new Option<uint>("--min") { Description = "Executors kept for the session while it is open", DefaultValueFactory = _ => 0 };
+        var max = new Option<uint?>("--max") { Description = "Most executors for the session (default: unlimited)" };
+        var commonData = new Option<FileInfo?>("--common-data-file") { Description = "A file whose bytes every service instance receives when it enters the session" };
+        var command = new Command("create", "Creates a session and prints its id") { app, id, priority, min, max, commonData };
+        return bind(command, async (parse, client, ct) =>
+        {
+            var (minValue, maxValue) = (parse.GetValue(min), parse.GetValue(max));
+            if (maxValue is { } m && m < minValue)
+                throw new CliUsageException($"create: --max ({m}) is smaller than --min ({minValue})");
+            byte[]? data = null;
+            if (parse.GetValue(commonData) is { } file)
+            {
+                try
+                {
+                    data = await File.ReadAllBytesAsync(file.FullName, ct);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw new CliUsageException($"{file}: cannot read the common data file: {ex.Message}");
+                }
+            }
+            var spec = new SessionSpec
+            {
+                Application = parse.GetValue(app)!,
+                Priority = parse.GetValue(priority),
+                MinInstances = minValue,
+                MaxInstances = maxValue,
+                CommonData = data,
+            };
+            var session = await client.CreateSessionAsync(parse.GetValue(id), spec, ct);
+            stdout.WriteLine(session.Id);
+            return 0;
+        });
+    }
+
+    private static Command SessionCommand(string name, string description, TextWriter stdout, ActionBinder bind,
+        Func<IFlameClient, string, CancellationToken, Task<string>> act)
+    {
+        var session = new Option<string>("--session", "-s") { Description = "The session id", Required = true, HelpName = "ID" };
+        var command = new Command(name, description) { session };
+        return bind(command, async (parse, client, ct) =>
+        {
+            stdout.WriteLine(await act(client, parse.GetValue(session)!, ct));
+            return 0;
+        });
+    }
+
+    // ------------------------------------------------------------------ applications
+
+    private static Command AppFileCommand(string name, string description, TextWriter stdout, ActionBinder bind,
+        Func<IFlameClient, string, ApplicationSpec, CancellationToken, Task<string>> act)
+    {
+        var file = new Option<string>("--file", "-f")
+        {
+            Description = "The application file (YAML: name, shim, description, labels, command, arguments, environments, working_directory, max_instances, delay_release)",
+            Required = true,
+            HelpName = "app.yaml",
+        };
+        var command = new Command(name, description) { file };
+        return bind(command, async (parse, client, ct) =>
+        {
+            var (appName, spec) = AppFile.Load(parse.GetValue(file)!);
+            stdout.WriteLine(await act(client, appName, spec, ct));
+            return 0;
+        });
+    }
+
+    private static Command UnregisterCommand(TextWriter stdout, ActionBinder bind)
+    {
+        var app = new Option<string>("--application", "-a") { Description = "The application's name", Required = true, HelpName = "NAME" };
+        var command = new Command("unregister", "Removes an application") { app };
+        return bind(command, async (parse, client, ct) =>
+        {
+            var name = parse.GetValue(app)!;
+            await client.UnregisterApplicationAsync(name, ct);
+            stdout.WriteLine($"application {name} unregistered");
+            return 0;
+        });
+    }
+
+    // ------------------------------------------------------------------ completion
+
+    private static Command CompletionCommand(TextWriter stdout)
+    {
+        var shell = new Argument<string>("shell") { Description = "The shell (bash)" };
+        shell.AcceptOnlyFromAmong("bash");
+        var command = new Command("completion", "Prints a shell script that completes flmctl's commands and options; e.g. source <(flmctl completion bash)") { shell };
+        command.SetAction(_ =>
+        {
+            stdout.WriteLine(Completion.Bash);
+            return 0;
+        });
+        return command;
+    }
+}

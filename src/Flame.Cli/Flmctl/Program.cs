@@ -1,0 +1,1 @@
+return await Flame.Cli.Control.Flmctl.RunAsync(args, Console.Out, Console.Error);

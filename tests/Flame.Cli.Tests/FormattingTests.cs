@@ -1,0 +1,200 @@
+using System.Text.Json.Nodes;
+using Flame.Cli.Control;
+
+namespace Flame.Cli.Tests;
+
+public sealed class UnitsTests
+{
+    [Theory]
+    [InlineData(0UL, "0 B")]
+    [InlineData(1023UL, "1023 B")]
+    [InlineData(1024UL, "1 KiB")]
+    [InlineData(1536UL, "1.5 KiB")]
+    [InlineData(3435973837UL, "3.2 GiB")]
+    [InlineData(150UL * 1024 * 1024, "150 MiB")]
+    public void Bytes_AreWrittenInBinaryUnits(ulong bytes, string expected) => Assert.Equal(expected, Units.Bytes(bytes));
+
+    [Theory]
+    [InlineData(4000UL, "4")]
+    [InlineData(250UL, "250m")]
+    [InlineData(1500UL, "1.5")]
+    public void Cpu_IsWrittenInCores(ulong millicores, string expected) => Assert.Equal(expected, Units.Cpu(millicores));
+
+    [Fact]
+    public void Ago_CountsTheLargestWholeUnit()
+    {
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(1_000_000_000);
+        Assert.Equal("5s ago", Units.Ago(1_000_000_000 - 5_400, now));
+        Assert.Equal("3m ago", Units.Ago(1_000_000_000 - 200_000, now));
+        Assert.Equal("2h ago", Units.Ago(1_000_000_000 - 2 * 3_600_000 - 5, now));
+        Assert.Equal("never", Units.Ago(0, now));
+    }
+
+    [Fact]
+    public void LocalTime_IsWrittenToTheSecond_InTheGivenZone()
+    {
+        var ms = new DateTimeOffset(2026, 11, 29, 18, 6, 58, 123, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        Assert.Equal("2026-11-29 18:06:58", Units.LocalTime(ms, TimeZoneInfo.Utc));
+        Assert.Equal("2026-11-29T18:06:58.123Z", Units.IsoTime(ms));
+        Assert.Equal("-", Units.LocalTime(0));
+    }
+
+    [Fact]
+    public void PrintableText_IsNull_ForBinaryOrInvalidUtf8()
+    {
+        Assert.Equal("héllo\n", Units.PrintableText("héllo\n"u8.ToArray()));
+        Assert.Null(Units.PrintableText([0xff, 0xfe]));
+        Assert.Null(Units.PrintableText([0x41, 0x00]));
+        Assert.Null(Units.PrintableText(null));
+    }
+}
+
+public sealed class TableTests
+{
+    [Fact]
+    public void Table_AlignsColumns_AndDoesNotPadTheLastOne()
+    {
+        var text = new Table("ID", "STATE", "APP").Add("s-1", "Open", "pi").Add("session-22", "Closed", null).ToString();
+        Assert.Equal(
+            "ID          STATE   APP\n" +
+            "s-1         Open    pi\n" +
+            "session-22  Closed  -\n",
+            text.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void ColouredTable_KeepsTheAlignmentOfThePlainText()
+    {
+        var table = new Table("ID", "STATE", "APP") { Color = true }.ColorColumn(1, Ansi.OfState).Add("s-1", "Open", "pi");
+        var lines = table.ToString().ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal($"s-1 {Ansi.Green}Open{Ansi.Reset}   pi".Replace("s-1 ", "s-1  "), lines[1]);
+        Assert.StartsWith(Ansi.Bold, lines[0]);
+    }
+
+    [Fact]
+    public void SessionsTable_HasFlamesColumns()
+    {
+        var session = new SessionInfo
+        {
+            Id = "s1",
+            Spec = new SessionSpec { Application = "pi", Priority = 3 },
+            Status = new SessionStatus { State = SessionState.Open, Pending = 4, Running = 1, Succeed = 7, CreationTime = 0 },
+        };
+        var lines = Views.Sessions([session], color: false).ToString().ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal("ID  STATE  APP  PRIORITY  PENDING  RUNNING  SUCCEED  FAILED  CANCELLED  CREATED", lines[0]);
+        Assert.Equal("s1  Open   pi   3         4        1        7        0       0          -", lines[1]);
+    }
+
+    [Fact]
+    public void NodesTable_WritesMemoryAndHeartbeatForPeople()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var node = new NodeInfo
+        {
+            Name = "n1", State = NodeState.Ready, Arch = "x86_64", Os = "linux",
+            Capacity = new ResourceRequirement { Cpu = 8000, Memory = 3435973837 },
+            LastHeartbeatTime = now.ToUnixTimeMilliseconds() - 5_000,
+        };
+        var lines = Views.Nodes([node], false, now).ToString().ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal("NAME  STATE  CPU  MEMORY   ARCH    OS     HEARTBEAT", lines[0]);
+        Assert.Equal("n1    Ready  8    3.2 GiB  x86_64  linux  5s ago", lines[1]);
+    }
+}
+
+public sealed class YamlWriterTests
+{
+    [Fact]
+    public void Yaml_WritesNestedMappingsAndSequences_InBlockStyle()
+    {
+        var tree = new JsonObject
+        {
+            ["id"] = 3,
+            ["name"] = "pi",
+            ["empty"] = new JsonArray(),
+            ["missing"] = null,
+            ["tasks"] = new JsonObject { ["pending"] = 1 },
+            ["events"] = new JsonArray(new JsonObject { ["code"] = 0, ["message"] = "a: b" }, new JsonObject { ["code"] = 2, ["message"] = null }),
+            ["labels"] = new JsonArray("x", "true"),
+        };
+        Assert.Equal("""
+            id: 3
+            name: pi
+            empty: []
+            missing: null
+            tasks:
+              pending: 1
+            events:
+              - code: 0
+                message: "a: b"
+              - code: 2
+                message: null
+            labels:
+              - x
+              - "true"
+
+            """.ReplaceLineEndings("\n"), YamlWriter.Write(tree));
+    }
+
+    [Theory]
+    [InlineData("plain", "plain")]
+    [InlineData("", "\"\"")]
+    [InlineData("123", "\"123\"")]
+    [InlineData("yes", "\"yes\"")]
+    [InlineData("-x", "\"-x\"")]
+    [InlineData("two\nlines", "\"two\\nlines\"")]
+    [InlineData(" padded", "\" padded\"")]
+    [InlineData("a #b", "\"a #b\"")]
+    [InlineData("2026-11-29T18:06:58.123Z", "2026-11-29T18:06:58.123Z")]
+    public void Yaml_QuotesStrings_OnlyWhenTheyWouldReadBackAsSomethingElse(string value, string expected) =>
+        Assert.Equal(expected, YamlWriter.Str(value));
+
+    [Fact]
+    public void Yaml_ReadsBackAsTheSameTree()
+    {
+        var tree = Views.Tree(new TaskInfo
+        {
+            Id = 2, SessionId = "s:1", State = TaskState.Succeed, Input = [1, 2], Output = "ok"u8.ToArray(), CreationTime = 1000, CompletionTime = 2000,
+            Events = [new FlameEvent { Code = 0, CreationTime = 1000 }, new FlameEvent { Code = 2, Message = "done: 'x' #1", CreationTime = 2000 }],
+        });
+        var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+        yaml.Load(new StringReader(YamlWriter.Write(tree)));
+        var root = (YamlDotNet.RepresentationModel.YamlMappingNode)yaml.Documents[0].RootNode;
+        Assert.Equal("s:1", root["sessionId"].ToString());
+        Assert.Equal("ok", root["outputText"].ToString());
+        Assert.Equal("AQI=", root["input"].ToString());
+        var events = (YamlDotNet.RepresentationModel.YamlSequenceNode)root["events"];
+        Assert.Equal("done: 'x' #1", events[1]["message"].ToString());
+    }
+}
+
+public sealed class JsonViewTests
+{
+    [Fact]
+    public void TaskTree_GivesSizesBase64AndPrintableOutput()
+    {
+        var tree = Views.Tree(new TaskInfo { Id = 1, SessionId = "s", State = TaskState.Succeed, Input = [0xff], Output = "42"u8.ToArray(), CreationTime = 1 });
+        Assert.Equal(1, tree["inputSize"]!.GetValue<int>());
+        Assert.Equal("/w==", tree["input"]!.GetValue<string>());
+        Assert.Equal(2, tree["outputSize"]!.GetValue<int>());
+        Assert.Equal("42", tree["outputText"]!.GetValue<string>());
+        Assert.Equal("Succeed", tree["state"]!.GetValue<string>());
+    }
+}
+
+public sealed class TaskArgumentTests
+{
+    [Theory]
+    [InlineData(null, "s1/7", "s1", 7L)]
+    [InlineData(null, "a/b/3", "a/b", 3L)]
+    [InlineData("s1", "7", "s1", 7L)]
+    public void TaskIds_AreReadFromEitherForm(string? session, string task, string expectedSession, long expectedTask) =>
+        Assert.Equal((expectedSession, expectedTask), Flmctl.ParseTask(session, task));
+
+    [Theory]
+    [InlineData(null, "7")]
+    [InlineData(null, "s1/x")]
+    [InlineData("s1", "s1/7")]
+    [InlineData(null, "s1/0")]
+    public void BadTaskIds_AreUsageErrors(string? session, string task) =>
+        Assert.Throws<CliUsageException>(() => Flmctl.ParseTask(session, task));
+}

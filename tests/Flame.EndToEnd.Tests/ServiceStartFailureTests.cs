@@ -1,0 +1,72 @@
+using Flame.EndToEnd.Tests.Support;
+using static Flame.EndToEnd.Tests.Support.SessionChecks;
+
+namespace Flame.EndToEnd.Tests;
+
+/// <summary>
+/// Services that cannot enter a session (their OnSessionEnter fails, or their command does not exist): after
+/// <see cref="ClusterFixture.MaxBindingFailures"/> failed bindings in a row the pending tasks are Failed with a
+/// readable event, and nothing stays Pending or Running.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ServiceStartFailureTests(ClusterFixture fixture)
+{
+    private const int Failures = ClusterFixture.MaxBindingFailures;
+
+    private readonly FlameCluster _cluster = fixture.Cluster;
+
+    [Fact]
+    public async Task ServiceWhoseEnterFails_FailsThePendingTasks_AfterTheBindingFailures()
+    {
+        var app = await _cluster.RegisterTestApplicationAsync("enter-fails", new Dictionary<string, string> { ["FLAME_TEST_SERVICE_FAIL_ENTER"] = "1" });
+
+        var session = await RunUntilFailedAsync(app, "OnSessionEnter failed on purpose (FLAME_TEST_SERVICE_FAIL_ENTER=1)");
+
+        // Each failed binding was a real service process that was called once and never got a task.
+        var calls = app.Calls();
+        Assert.True(calls.Count(c => c.StartsWith($"enter {session.Id} ", StringComparison.Ordinal)) >= Failures,
+            $"expected at least {Failures} OnSessionEnter calls, saw: {string.Join(", ", calls)}");
+        Assert.DoesNotContain(calls, c => c.StartsWith("invoke ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ServiceWhoseCommandDoesNotExist_FailsThePendingTasks_AfterTheBindingFailures()
+    {
+        var missing = Path.Combine(_cluster.Root, "no-such-service");
+        var app = await _cluster.RegisterTestApplicationAsync("no-command", command: missing);
+
+        await RunUntilFailedAsync(app, "service failed to start");
+    }
+
+    private async Task<SessionInfo> RunUntilFailedAsync(TestApplication app, string reason)
+    {
+        var client = _cluster.Client;
+        var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
+        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, 4).Select(i => $"echo:{i}"));
+        await _cluster.WaitUntilAllTerminalAsync(session.Id, 4);
+
+        var tasks = await client.CheckTasksAsync(session.Id, 4);
+        foreach (var task in tasks)
+        {
+            Assert.True(task.State == TaskState.Failed, $"task {task.Id} should be Failed, is {task.State}: {Describe(task.Events)}");
+            Assert.Contains($"could not enter the session {Failures} times in a row", task.LastMessage());
+            Assert.Contains(reason, task.LastMessage());
+        }
+        var events = (await client.GetSessionAsync(session.Id)).Status.Events;
+        Assert.True(events.Count(e => e.Code == SessionEventCodes.BindingFailed) >= Failures,
+            $"expected at least {Failures} binding failures among the session events: {DescribeSessionEvents(events)}");
+        Assert.All(events.Where(e => e.Code == SessionEventCodes.BindingFailed), e => Assert.Contains(reason, e.Message));
+        Assert.Single(events, e => e.Code == SessionEventCodes.PendingTasksFailed);
+
+        // The session is not stuck: a task created now fails the same way instead of waiting forever.
+        await client.CreateTaskAsync(session.Id, Utf8("echo:again"));
+        await _cluster.WaitUntilAllTerminalAsync(session.Id, 5);
+        var again = (await client.CheckTasksAsync(session.Id, 5))[^1];
+        Assert.True(again.State == TaskState.Failed, $"the task created after the failure should be Failed, is {again.State}: {Describe(again.Events)}");
+        Assert.Contains(reason, again.LastMessage());
+        await client.CloseSessionAsync(session.Id);
+        return session;
+    }
+
+    private static string DescribeSessionEvents(IEnumerable<FlameEvent> events) => string.Join(" | ", events.Select(e => $"{e.Code} {e.Message}"));
+}
