@@ -14,7 +14,7 @@ public sealed class GatewayFixture : IAsyncLifetime
 {
     private WebApplication? _app;
 
-    public string Endpoint { get; } = $"http://127.0.0.1:{FreePort()}";
+    public string Endpoint { get; } = $"http://127.0.0.1:{FreePorts.Next()}";
 
     /// <summary>A client of the gateway, for arranging what the CLI then reads.</summary>
     public IFlameClient Client { get; private set; } = null!;
@@ -24,8 +24,8 @@ public sealed class GatewayFixture : IAsyncLifetime
         _app = SessionManagerApp.Create([], new Dictionary<string, string?>
         {
             ["Flame:SessionManager:Endpoint"] = Endpoint,
-            ["Flame:SessionManager:SiloPort"] = FreePort().ToString(),
-            ["Flame:SessionManager:OrleansGatewayPort"] = FreePort().ToString(),
+            ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
+            ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
             ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
             ["Flame:SessionManager:ClusterId"] = "cli-" + Guid.NewGuid().ToString("N")[..8],
@@ -46,23 +46,6 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
     }
 
-    private static readonly HashSet<int> Given = [];
-
-    private static int FreePort()
-    {
-        lock (Given)
-        {
-            while (true)
-            {
-                using var socket = new TcpListener(IPAddress.Loopback, 0);
-                socket.Start();
-                var port = ((IPEndPoint)socket.LocalEndpoint).Port;
-                socket.Stop();
-                if (Given.Add(port))
-                    return port;
-            }
-        }
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Flame.EndToEnd.Tests.Support;
+namespace Flame.Testing;
 
-/// <summary>Loopback ports that nothing listens on, handed out once per test process.</summary>
+/// <summary>
+/// Loopback ports that nothing listens on, never the same one twice in this process. Shared (as a linked source
+/// file) by the test projects and the benchmarks that start servers.
+/// </summary>
 public static class FreePorts
 {
     private static readonly HashSet<int> Given = [];
