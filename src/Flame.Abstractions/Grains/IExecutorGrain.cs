@@ -31,6 +31,12 @@ public interface IExecutorGrain : IGrainWithStringKey
     [Alias("Unregister")] Task UnregisterAsync();
     /// <summary>The executor's node died or left (→ Released); its running task goes back to the queue.</summary>
     [Alias("Lost")] Task LostAsync(string reason);
+    /// <summary>
+    /// Like <see cref="LostAsync"/>, but leaves detaching from the session to the caller and returns the session the
+    /// executor served (or null): a node losing all its executors detaches them from each session at once, so that
+    /// a requeued task is never handed to another executor of the same dead node.
+    /// </summary>
+    [Alias("Lose")] Task<string?> LoseAsync(string reason);
     /// <summary>The executor now; NotFound if it was never created or registered.</summary>
     [Alias("Get")] Task<ExecutorInfo> GetAsync();
 }

@@ -53,6 +53,8 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("AttachExecutor")] Task AttachExecutorAsync(string executorId);
     /// <summary>An executor left (or was lost): its running task goes back to Pending, counted as an attempt.</summary>
     [Alias("DetachExecutor")] Task DetachExecutorAsync(string executorId, string reason);
+    /// <summary>Several executors were lost together (their node died): all are detached before any task is requeued.</summary>
+    [Alias("DetachExecutors")] Task DetachExecutorsAsync(IReadOnlyList<string> executorIds, string reason);
     /// <summary>
     /// The next pending task for the executor, marked Running. Without one, waits for a task; the wait ends
     /// with <see cref="PollResult{T}.Done"/> once the session has had no task for the application's

@@ -168,20 +168,26 @@ public sealed partial class ExecutorGrain(
 
     public Task<ExecutorInfo> GetAsync() => Task.FromResult(Existing());
 
-    private async Task ReleaseAsync(string reason)
+    public async Task<string?> LoseAsync(string reason) => await ReleaseAsync(reason, detach: false);
+
+    private async Task<string?> ReleaseAsync(string reason, bool detach = true)
     {
         if (_executor is not { } executor || executor.State == ExecutorState.Released)
-            return;
+            return null;
         _createTimer?.Dispose();
         _createTimer = null;
         SetState(ExecutorState.Released, sessionId: null);
         _bindWaiter?.TrySetResult();
-        if (executor.State is ExecutorState.Bound or ExecutorState.Binding or ExecutorState.Unbinding)
-            await DetachAsync(executor.SessionId, $"executor '{Id}' was lost: {reason}");
+        var served = executor.State is ExecutorState.Bound or ExecutorState.Binding or ExecutorState.Unbinding ? executor.SessionId : null;
+        if (detach)
+            await DetachAsync(served, LostReason(reason));
         await GrainFactory.GetGrain<INodeGrain>(executor.Node).ExecutorReleasedAsync(Id);
         LogReleased(Id, reason);
         DeactivateOnIdle(); // a released executor keeps nothing worth memory; a new registration starts afresh
+        return served;
     }
+
+    private string LostReason(string reason) => $"executor '{Id}' was lost: {reason}";
 
     private PollResult<SessionBinding> ReleaseForIdleness()
     {

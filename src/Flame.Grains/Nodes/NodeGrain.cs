@@ -119,11 +119,19 @@ public sealed partial class NodeGrain(
         await LoseExecutorsAsync($"node '{Name}' stopped heartbeating ({silentMs / 1000.0:0.#}s without a heartbeat)");
     }
 
+    /// <summary>
+    /// Releases every executor of the node, then detaches them from their sessions one session at a time, all of a
+    /// session's at once: a task requeued from one of them must not be handed to another executor of this node.
+    /// </summary>
     private async Task LoseExecutorsAsync(string reason)
     {
+        var bySession = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var id in _executors.ToList())
-            await GrainFactory.GetGrain<IExecutorGrain>(id).LostAsync(reason);
+            if (await GrainFactory.GetGrain<IExecutorGrain>(id).LoseAsync(reason) is { } sessionId)
+                (bySession.TryGetValue(sessionId, out var ids) ? ids : bySession[sessionId] = []).Add(id);
         _executors.Clear();
+        foreach (var (sessionId, ids) in bySession)
+            await GrainFactory.GetGrain<ISessionGrain>(sessionId).DetachExecutorsAsync(ids, $"{ids.Count} executor(s) of node '{Name}' were lost: {reason}");
     }
 
     /// <summary>

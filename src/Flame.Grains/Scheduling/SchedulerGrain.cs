@@ -17,6 +17,10 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
     private readonly SortedDictionary<string, ExecutorInfo> _executors = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
     private IGrainTimer? _soon;
+    private readonly Dictionary<string, DateTime> _refusedUntil = new(StringComparer.Ordinal);
+
+    /// <summary>How long a node that refused an executor is left out of allocation.</summary>
+    private static readonly TimeSpan RefusalBackoff = TimeSpan.FromSeconds(2);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -53,7 +57,12 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
 
     public async Task<int> ScheduleAsync()
     {
-        var actions = _policy.Plan(new ClusterView(_sessions.Values, _executors.Values, _nodes.Values));
+        var now = DateTime.UtcNow;
+        foreach (var (node, until) in _refusedUntil.ToList())
+            if (until <= now)
+                _refusedUntil.Remove(node);
+        var nodes = _refusedUntil.Count == 0 ? _nodes.Values : (IReadOnlyCollection<NodeInfo>)_nodes.Values.Where(n => !_refusedUntil.ContainsKey(n.Name)).ToList();
+        var actions = _policy.Plan(new ClusterView(_sessions.Values, _executors.Values, nodes));
         foreach (var action in actions)
         {
             switch (action)
@@ -101,9 +110,8 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
         if (!await GrainFactory.GetGrain<INodeGrain>(create.Node).CreateExecutorAsync(executor))
         {
             _executors.Remove(id);
-            // Leave the node out until it reports again (watched, Ready), or this pass would ask it again at once.
-            if (_nodes.TryGetValue(create.Node, out var node))
-                _nodes[create.Node] = node with { State = NodeState.NotReady };
+            // Leave the node out for a while, or the next pass (triggered by this very release) would ask it again at once.
+            _refusedUntil[create.Node] = DateTime.UtcNow + RefusalBackoff;
             await grain.LostAsync($"node '{create.Node}' could not take it");
             return;
         }

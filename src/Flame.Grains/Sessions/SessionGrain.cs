@@ -223,15 +223,26 @@ public sealed partial class SessionGrain(
         return Task.CompletedTask;
     }
 
-    public Task DetachExecutorAsync(string executorId, string reason)
+    public Task DetachExecutorAsync(string executorId, string reason) => DetachExecutorsAsync([executorId], reason);
+
+    public Task DetachExecutorsAsync(IReadOnlyList<string> executorIds, string reason)
     {
-        if (_session is null || !_executors.Remove(executorId, out var slot))
+        if (_session is null)
             return Task.CompletedTask;
-        slot.Detached = true;
-        slot.Waiter?.TrySetResult(0);
-        if (slot.RunningTask != 0)
-            FailAttempt(slot.RunningTask, reason);
-        slot.RunningTask = 0;
+        // Detach them all first: a task requeued below must not go to another of these executors.
+        var running = new List<long>();
+        foreach (var executorId in executorIds)
+        {
+            if (!_executors.Remove(executorId, out var slot))
+                continue;
+            slot.Detached = true;
+            slot.Waiter?.TrySetResult(0);
+            if (slot.RunningTask != 0)
+                running.Add(slot.RunningTask);
+            slot.RunningTask = 0;
+        }
+        foreach (var taskId in running)
+            FailAttempt(taskId, reason);
         Dispatch();
         ReportDemand(force: true);
         return Task.CompletedTask;
