@@ -217,7 +217,7 @@ public sealed partial class SessionGrain(
     {
         Existing();
         if (!_executors.ContainsKey(executorId))
-            _executors[executorId] = new ExecutorSlot(executorId);
+            _executors[executorId] = new ExecutorSlot();
         _bindingFailures = 0;
         ReportDemand(force: true);
         return Task.CompletedTask;
@@ -660,9 +660,8 @@ public sealed partial class SessionGrain(
     }
 
     /// <summary>An executor bound to the session: the task it runs and its pending long-poll, if any.</summary>
-    private sealed class ExecutorSlot(string executorId)
+    private sealed class ExecutorSlot
     {
-        public string ExecutorId { get; } = executorId;
         public long RunningTask { get; set; }
         public long IdleSince { get; set; }
         public TaskCompletionSource<long>? Waiter { get; set; }

@@ -180,7 +180,13 @@ internal sealed partial class BackendService(
             }
             catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
             {
+                sessions.Forget(id);
                 return new LaunchTaskResponse(); // the session is gone: no more work, unbind
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.FailedPrecondition)
+            {
+                sessions.Forget(id); // the executor is no longer attached: the cached session is stale
+                throw;
             }
             if (poll.Item is { } task)
             {
