@@ -145,8 +145,9 @@ public sealed class SilentNodeTests(NodeFaultFixture fixture)
 internal static class NodeLoss
 {
     /// <summary>
-    /// A session of <paramref name="tasks"/> <c>sleep:2000</c> tasks (more than the 4 slots), returned once every slot
-    /// runs one of them, two of them on <paramref name="node"/>.
+    /// A session of <paramref name="tasks"/> <c>sleep:4000</c> tasks (more than the 4 slots), returned once every slot
+    /// runs one of them, two of them on <paramref name="node"/>. Returned while no task has finished yet, so each of
+    /// the four executors is inside its first task: an executor between two tasks would lose nothing with its node.
     /// </summary>
     public static async Task<SessionInfo> StartBusySessionAsync(FlameCluster cluster, string node, int tasks)
     {
@@ -154,7 +155,7 @@ internal static class NodeLoss
         Assert.Equal(NodeState.Ready, await cluster.NodeStateAsync(node));
         var app = await cluster.RegisterTestApplicationAsync("node-loss");
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
-        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, tasks).Select(_ => "sleep:2000"));
+        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, tasks).Select(_ => "sleep:4000"));
 
         SessionInfo? seen = null;
         await cluster.UntilAsync(
@@ -162,9 +163,9 @@ internal static class NodeLoss
             {
                 seen = await client.GetSessionAsync(session.Id);
                 var onNode = (await ExecutorsOfAsync(client, session.Id)).Count(e => e.Node == node && e.State == ExecutorState.Bound);
-                return seen.Status.Running >= 4 && onNode == 2;
+                return seen.Status.Running >= 4 && seen.Status.Succeed == 0 && onNode == 2;
             },
-            $"4 running tasks, two of them on {node}",
+            $"4 running tasks, two of them on {node}, none finished yet",
             TasksTimeout,
             async () => $"{Describe(seen)}; executors: {await DescribeExecutorsAsync(cluster)}");
         return session;
