@@ -67,7 +67,7 @@ public static class GatewayChannels
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || string.IsNullOrEmpty(uri.Host))
         {
-            error = $"'{text}' is not an http(s) address like {Example}";
+            error = $"'{text}' is not an address like {Example}";
             return false;
         }
         if (uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
