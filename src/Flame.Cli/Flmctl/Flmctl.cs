@@ -55,6 +55,11 @@ public static class Flmctl
             Description = Endpoints.ContextHelp,
             Recursive = true,
         };
+        var config = new Option<string?>("--config")
+        {
+            Description = Endpoints.ConfigHelp,
+            Recursive = true,
+        };
         var timeout = new Option<int>("--timeout")
         {
             Description = "Seconds to wait for the gateway before giving up",
@@ -63,7 +68,7 @@ public static class Flmctl
         };
         var root = new RootCommand("flmctl: controls a Flame cluster: applications, sessions, tasks, executors and nodes.")
         {
-            endpoint, context, timeout,
+            endpoint, context, config, timeout,
         };
 
         // Runs one command's body against the gateways, with the error handling every command shares.
@@ -74,7 +79,7 @@ public static class Flmctl
                 var seconds = parse.GetValue(timeout);
                 if (seconds <= 0)
                     throw new CliUsageException("--timeout must be at least 1 second");
-                var connection = Endpoints.Resolve(parse.GetValue(endpoint), parse.GetValue(context));
+                var connection = Endpoints.Resolve(parse.GetValue(endpoint), parse.GetValue(context), parse.GetValue(config));
                 var address = connection.Display;
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 deadline.CancelAfter(TimeSpan.FromSeconds(seconds));

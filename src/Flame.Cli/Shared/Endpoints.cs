@@ -19,8 +19,11 @@ public static class Endpoints
     /// <summary>The help text of the --context option.</summary>
     public const string ContextHelp = "A context of the client configuration file (~/.flame/flame.yaml or $FLAME_CONFIG; default: $FLAME_CONTEXT, else its current-context)";
 
+    /// <summary>The help text of the --config option.</summary>
+    public const string ConfigHelp = "The client configuration file (default: $FLAME_CONFIG, else ~/.flame/flame.yaml)";
+
     /// <summary>The gateways to use.</summary>
     /// <exception cref="FlameClientConfigurationException">The file or a value is malformed, or the context unknown.</exception>
-    public static FlameConnection Resolve(IEnumerable<string>? endpoints, string? context) =>
-        FlameClientConfig.ResolveConnection(endpoints, context);
+    public static FlameConnection Resolve(IEnumerable<string>? endpoints, string? context, string? configFile) =>
+        FlameClientConfig.ResolveConnection(endpoints, context, path: configFile);
 }

@@ -158,14 +158,18 @@ public sealed class FlameClientConfig
 
     /// <summary>Loads the configuration (see <see cref="Load"/>) and resolves where to connect (see <see cref="Resolve"/>).</summary>
     /// <exception cref="FlameClientConfigurationException">The file or a value is malformed, or the context unknown.</exception>
+    /// <param name="endpoints">Endpoints given explicitly, or null/empty.</param>
+    /// <param name="context">A context named explicitly, or null.</param>
+    /// <param name="environment">Reads an environment variable; default <see cref="Environment.GetEnvironmentVariable(string)"/>.</param>
+    /// <param name="path">The configuration file, overriding <c>FLAME_CONFIG</c> (e.g. flmctl's <c>--config</c>), or null.</param>
     public static FlameConnection ResolveConnection(IEnumerable<string>? endpoints = null, string? context = null,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null, string? path = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var explicitEndpoints = endpoints?.Any(e => !string.IsNullOrWhiteSpace(e)) == true
                                 || !string.IsNullOrWhiteSpace(environment(EndpointVariable));
         // Explicit endpoints win over every context, so the file is not needed (nor can it get in the way).
-        var config = explicitEndpoints ? new FlameClientConfig(DefaultPath, null, []) : Load(null, environment);
+        var config = explicitEndpoints ? new FlameClientConfig(DefaultPath, null, []) : Load(path, environment);
         return config.Resolve(endpoints, context, environment);
     }
 
