@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Flame.Cli.Control;
 
@@ -48,14 +46,8 @@ public sealed class ClientConfigurationTests(GatewayFixture gateway) : IDisposab
     private static string Context(string name, params string[] endpoints) =>
         $"  - name: {name}\n    cluster:\n      endpoints: [{string.Join(", ", endpoints)}]\n";
 
-    private static string DeadEndpoint()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        var port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        socket.Stop();
-        return $"http://127.0.0.1:{port}";
-    }
+    // A loopback port nothing listens on: connections to it are refused.
+    private static string DeadEndpoint() => $"http://127.0.0.1:{FreePorts.Next()}";
 
     private async Task<string> RegisterAppAsync()
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Flame.Client.Configuration;
 
 namespace Flame.Client.Tests;
@@ -38,14 +36,8 @@ public sealed class FailoverTests : IAsyncLifetime
     private static async Task<string[]> ApplicationsAsync(IFlameClient client) =>
         [.. (await client.ListApplicationsAsync().ToListAsync()).Select(a => a.Name)];
 
-    private static string DeadEndpoint()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        var port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        socket.Stop();
-        return $"http://127.0.0.1:{port}";
-    }
+    // A loopback port nothing listens on: connections to it are refused.
+    private static string DeadEndpoint() => $"http://127.0.0.1:{FreePorts.Next()}";
 
     [Fact]
     public async Task Client_UsesTheSecondGateway_WhenTheFirstRefusesConnections()

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Flame.ExecutorManager.Hosting;
 using Flame.ExecutorManager.Tests.Support;
 using Microsoft.Extensions.Hosting;
@@ -72,15 +70,8 @@ public sealed class GatewayFailoverTests(ITestOutputHelper output) : IAsyncLifet
         return gateway;
     }
 
-    // A loopback port that was just free: connections to it are refused.
-    private static string DeadEndpoint()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        var port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        socket.Stop();
-        return $"http://127.0.0.1:{port}";
-    }
+    // A loopback port nothing listens on: connections to it are refused.
+    private static string DeadEndpoint() => $"http://127.0.0.1:{FreePorts.Next()}";
 
     private async Task StartNodeAsync(string endpoints)
     {
