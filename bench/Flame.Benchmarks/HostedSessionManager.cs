@@ -41,6 +41,8 @@ internal sealed class HostedSessionManager : IAsyncDisposable
             ["Flame:SessionManager:ServiceId"] = id,
             // No executors: the benchmarks measure tasks that stay pending.
             ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
+            // In memory: a test leaves no files behind, and each run starts empty.
+            ["Flame:Storage:Provider"] = "Memory",
             ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
             // appsettings.json (copied next to this binary) names some categories; silence all of them.
             ["Logging:LogLevel:Default"] = "Warning",

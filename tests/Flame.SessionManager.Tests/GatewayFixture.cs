@@ -49,6 +49,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
             // The Frontend tests run no executors: tasks stay where the tests put them.
             ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
+            // In memory: a test leaves no files behind, and each run starts empty.
+            ["Flame:Storage:Provider"] = "Memory",
             ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
             ["Flame:SessionManager:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Flame:Limits:MaxTaskInputBytes"] = MaxTaskInputBytes.ToString(),

@@ -9,6 +9,7 @@ namespace Flame.TestService;
 /// <list type="table">
 /// <item><term><c>echo:TEXT</c></term><description>returns TEXT.</description></item>
 /// <item><term><c>sleep:MS</c></term><description>sleeps MS milliseconds (cancellable), then returns <c>slept</c>.</description></item>
+/// <item><term><c>slowecho:MS:TEXT</c></term><description>sleeps MS milliseconds, then returns TEXT.</description></item>
 /// <item><term><c>fail:MESSAGE</c></term><description>fails the task with return code 1 and exactly MESSAGE (a <see cref="FlameTaskException"/>).</description></item>
 /// <item><term><c>throw:MESSAGE</c></term><description>throws an <see cref="InvalidOperationException"/>: return code 1, message <c>InvalidOperationException: MESSAGE</c>.</description></item>
 /// <item><term><c>crash</c></term><description>exits the process at once with code 42, in the middle of the task.</description></item>
@@ -58,6 +59,12 @@ internal sealed class TestService : FlameService
             case "sleep":
                 await Task.Delay(int.Parse(argument, NumberStyles.None, CultureInfo.InvariantCulture), cancellationToken);
                 return "slept"u8.ToArray();
+            case "slowecho":
+            {
+                var colon = argument.IndexOf(':', StringComparison.Ordinal);
+                await Task.Delay(int.Parse(argument[..colon], NumberStyles.None, CultureInfo.InvariantCulture), cancellationToken);
+                return Encoding.UTF8.GetBytes(argument[(colon + 1)..]);
+            }
             case "fail":
                 throw new FlameTaskException(argument, 1);
             case "throw":

@@ -32,6 +32,8 @@ public sealed class InProcessGateway : IAsyncDisposable
             ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
+            // In memory: a test leaves no files behind, and each run starts empty.
+            ["Flame:Storage:Provider"] = "Memory",
             ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
             ["Flame:SessionManager:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Logging:LogLevel:Default"] = "Warning",

@@ -53,6 +53,13 @@ public static class SessionManagerApp
     /// <exception cref="FlameStartupException">The database cannot be reached or lacks the schema.</exception>
     public static async Task PrepareAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
+        var store = app.Services.GetRequiredService<IOptions<FlameStorageOptions>>().Value;
+        if (store.Provider == StorageProvider.Sqlite)
+        {
+            app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(
+                LockDataDirectory(store.DataDirectory!).Dispose);
+            OpenStore(app, store.DataDirectory!);
+        }
         var cluster = app.Services.GetRequiredService<IOptions<FlameClusterOptions>>().Value;
         if (cluster.Provider != ClusterProvider.Postgres)
             return;
@@ -64,16 +71,56 @@ public static class SessionManagerApp
             {
                 var applied = await PostgresSchema.ApplyAsync(cluster.ConnectionString!, cancellationToken);
                 logger.LogInformation("Database {Database}: {Scripts}", where, applied.Count == 0 ? "schema up to date" : "applied " + string.Join(", ", applied));
-                return;
             }
-            var missing = await PostgresSchema.MissingAsync(cluster.ConnectionString!, cancellationToken);
-            if (missing.Count > 0)
-                throw new FlameStartupException(
-                    $"database {where} lacks schema {string.Join(", ", missing)}: run deploy/postgres/apply.sh, or start with --init-db");
+            else
+            {
+                var missing = await PostgresSchema.MissingAsync(cluster.ConnectionString!, cancellationToken);
+                if (missing.Count > 0)
+                    throw new FlameStartupException(
+                        $"database {where} lacks schema {string.Join(", ", missing)}: run deploy/postgres/apply.sh, or start with --init-db");
+            }
+            OpenStore(app, where);
         }
         catch (Exception ex) when (ex is NpgsqlException or PostgresException or TimeoutException)
         {
             throw new FlameStartupException($"database {where}: {ex.Message}");
+        }
+    }
+
+    /// <summary>Opens the task store now, so that a store that cannot be opened stops the start with its reason.</summary>
+    private static void OpenStore(WebApplication app, string where)
+    {
+        try
+        {
+            app.Services.GetRequiredService<Flame.Storage.ITaskStore>();
+        }
+        catch (Exception ex) when (ex is not FlameStartupException)
+        {
+            var reason = ex.Message;
+            for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+                reason = inner.Message;
+            throw new FlameStartupException($"task store {where}: {reason}");
+        }
+    }
+
+    /// <summary>
+    /// Holds an exclusive lock on the data directory while the process runs: a second session manager on the same
+    /// directory would write the same SQLite file behind the first one's back.
+    /// </summary>
+    private static FileStream LockDataDirectory(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            return new FileStream(Path.Combine(directory, "flame.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex) when (ex is not DirectoryNotFoundException)
+        {
+            throw new FlameStartupException($"data directory {directory} is in use by another session manager (Flame:Storage:DataDirectory): {ex.Message}");
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new FlameStartupException($"data directory {directory} cannot be written (Flame:Storage:DataDirectory): {ex.Message}");
         }
     }
 

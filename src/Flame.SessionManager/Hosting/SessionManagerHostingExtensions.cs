@@ -4,6 +4,10 @@ using Flame.Grains.Hosting;
 using Flame.SessionManager.Grpc;
 using Flame.SessionManager.Options;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Flame.Storage;
+using Flame.Storage.Memory;
+using Flame.Storage.Postgres;
+using Flame.Storage.Sqlite;
 using Npgsql;
 using Orleans.Configuration;
 
@@ -22,9 +26,21 @@ public static class SessionManagerHostingExtensions
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
         RefuseUnknownSections(builder.Configuration);
         var advertised = ValidateCluster(cluster);
+        var storage = builder.Configuration.BindValidated<FlameStorageOptions>(FlameStorageOptions.Section);
+        var store = ResolveStorage(storage, cluster);
 
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(cluster));
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(store));
+        // Before AddFlameGrains, which falls back to an in-memory store.
+        builder.Services.AddSingleton<ITaskStore>(services => store.Provider switch
+        {
+            StorageProvider.Sqlite => new SqliteTaskStore(
+                Path.Combine(store.DataDirectory!, "flame.db"), logger: services.GetRequiredService<ILogger<SqliteTaskStore>>()),
+            StorageProvider.Postgres => new PostgresTaskStore(
+                cluster.ConnectionString!, logger: services.GetRequiredService<ILogger<PostgresTaskStore>>()),
+            _ => new MemoryTaskStore(),
+        });
         builder.Services.AddFlameGrains(limits, execution);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -65,7 +81,7 @@ public static class SessionManagerHostingExtensions
     }
 
     /// <summary>The sections under <c>Flame</c> that something reads; a misspelt one would otherwise be ignored.</summary>
-    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Limits", "Execution", "ExecutorManager"];
+    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "ExecutorManager"];
 
     private static void RefuseUnknownSections(IConfiguration configuration)
     {
@@ -103,6 +119,34 @@ public static class SessionManagerHostingExtensions
             throw new FlameConfigurationException($"configuration key '{section}:InitDatabase' (--init-db): needs Provider Postgres; Localhost keeps nothing in a database");
         }
         return advertised;
+    }
+
+    /// <summary>The store to use, <c>Auto</c> resolved, with its data directory; refuses combinations that cannot work.</summary>
+    private static FlameStorageOptions ResolveStorage(FlameStorageOptions storage, FlameClusterOptions cluster)
+    {
+        const string key = $"{FlameStorageOptions.Section}:Provider";
+        var provider = storage.Provider != StorageProvider.Auto ? storage.Provider
+            : cluster.Provider == ClusterProvider.Postgres ? StorageProvider.Postgres
+            : StorageProvider.Sqlite;
+        if (provider == StorageProvider.Postgres && cluster.Provider != ClusterProvider.Postgres)
+            throw new FlameConfigurationException(
+                $"configuration key '{key}': Postgres keeps the tasks in the cluster's database; set Flame:Cluster:Provider=Postgres and its ConnectionString");
+        if (provider == StorageProvider.Sqlite && cluster.Provider == ClusterProvider.Postgres)
+            throw new FlameConfigurationException(
+                $"configuration key '{key}': Sqlite is a file of one machine; the silos of a Postgres cluster share their tasks in PostgreSQL");
+        string? directory = null;
+        if (provider == StorageProvider.Sqlite)
+        {
+            try
+            {
+                directory = Path.GetFullPath(string.IsNullOrWhiteSpace(storage.DataDirectory) ? FlameStorageOptions.DefaultDataDirectory : storage.DataDirectory);
+            }
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                throw new FlameConfigurationException($"configuration key '{FlameStorageOptions.Section}:DataDirectory': {ex.Message}");
+            }
+        }
+        return new FlameStorageOptions { Provider = provider, DataDirectory = directory };
     }
 
     /// <summary>

@@ -191,6 +191,8 @@ public sealed class FlameCluster : IAsyncDisposable
                 $"--Flame:SessionManager:Endpoint={Endpoint}",
                 $"--Flame:SessionManager:SiloPort={FreePorts.Next()}",
                 $"--Flame:SessionManager:OrleansGatewayPort={FreePorts.Next()}",
+                // The durable default (SQLite), in this cluster's own folder.
+                $"--Flame:Storage:DataDirectory={Path.Combine(Root, "data")}",
             };
             arguments.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
             var process = ChildProcess.StartProgram(
