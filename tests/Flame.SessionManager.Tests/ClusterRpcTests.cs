@@ -48,3 +48,58 @@ public sealed class ClusterRpcTests(GatewayFixture gateway)
             Unary(() => Frontend.GetNodeAsync(new GetNodeRequest { Name = name })), "node name", mention);
     }
 }
+
+/// <summary>The operator's view of one silo on localhost membership: ClusterExt, grpc.health.v1, reflection, /healthz.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class ClusterHealthTests(GatewayFixture gateway)
+{
+    [Fact]
+    public async Task GetClusterStatus_ShowsTheOneLocalSilo_Active()
+    {
+        var status = await new ClusterExt.ClusterExtClient(gateway.Channel).GetClusterStatusAsync(new GetClusterStatusRequest());
+
+        Assert.Equal("Localhost", status.Membership);
+        var silo = Assert.Single(status.Silos);
+        Assert.Equal("Active", silo.Status);
+        Assert.True(silo.IsLocal);
+        Assert.StartsWith("127.0.0.1:", silo.Address);
+        Assert.True(silo.StartTime > 0);
+        Assert.Equal(0, status.NodesReady);
+    }
+
+    [Fact]
+    public async Task GrpcHealth_IsServing()
+    {
+        var health = await new global::Grpc.Health.V1.Health.HealthClient(gateway.Channel).CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest());
+
+        Assert.Equal(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
+
+    [Fact]
+    public async Task Healthz_AnswersHealthy_OverHttp2()
+    {
+        using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+        using var response = await http.GetAsync($"{gateway.Endpoint}/healthz");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Reflection_ListsTheFlameServices()
+    {
+        var reflection = new global::Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(gateway.Channel);
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new global::Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+
+        Assert.Contains("flame.v1.Frontend", services);
+        Assert.Contains("flame.v1.Backend", services);
+        Assert.Contains("flame.v1.ClusterExt", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
+}

@@ -1,4 +1,6 @@
 using Flame.SessionManager.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flame.SessionManager.Tests;
 
@@ -91,5 +93,95 @@ public sealed class ConfigurationTests
             SessionManagerApp.Create(["--Flame:Limits:MaxCommonDataBytes=zero"]));
 
         Assert.Contains("Flame:Limits:MaxCommonDataBytes", error.Message);
+    }
+
+    public static TheoryData<string, string, string> BadClusterSettings => new()
+    {
+        { "Flame:Cluster:Provider", "Etcd", "Flame:Cluster" },
+        { "Flame:Cluster:Provider", "Postgres", "Flame:Cluster:ConnectionString" },
+        { "Flame:Cluster:InitDatabase", "true", "Flame:Cluster:InitDatabase" },
+        { "Flame:Cluster:AdvertisedAddress", "my-host", "Flame:Cluster:AdvertisedAddress" },
+        { "Flame:Cluster:ProbeTimeoutSeconds", "0", "Flame:Cluster:ProbeTimeoutSeconds" },
+        { "Flame:Clustr:Provider", "Postgres", "Flame:Clustr" },
+        { "Flame:SessionManager:Name", "two words", "Flame:SessionManager:Name" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadClusterSettings))]
+    public void Create_Fails_NamingTheKey_WhenTheClusterCannotBeConfigured(string key, string value, string named)
+    {
+        var error = Assert.Throws<FlameConfigurationException>(() => SessionManagerApp.Create([], new Dictionary<string, string?>
+        {
+            ["Flame:SessionManager:Endpoint"] = "http://127.0.0.1:0",
+            [key] = value,
+        }));
+
+        Assert.Contains(named, error.Message);
+    }
+
+    [Fact]
+    public void Create_Fails_WhenTheConnectionStringIsNotNpgsql()
+    {
+        var error = Assert.Throws<FlameConfigurationException>(() => SessionManagerApp.Create([], new Dictionary<string, string?>
+        {
+            ["Flame:Cluster:Provider"] = "Postgres",
+            ["Flame:Cluster:ConnectionString"] = "postgresql://flame@db/flame",
+        }));
+
+        Assert.Contains("Flame:Cluster:ConnectionString", error.Message);
+    }
+
+    [Fact]
+    public async Task ClusterFile_InYaml_SetsKeys_AndTheCommandLineWinsOverIt()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("flame-config-").FullName, "cluster.yaml");
+        await File.WriteAllTextAsync(file, """
+            # The cluster file: the same keys as appsettings.json.
+            Flame:
+              SessionManager:
+                Name: from-file
+                Endpoint: http://127.0.0.1:1
+              Limits:
+                MaxTaskInputBytes: 1000
+            """);
+
+        await using var app = SessionManagerApp.Create(["--config", file, "--Flame:SessionManager:Endpoint=http://127.0.0.1:2"]);
+
+        var configuration = app.Services.GetRequiredService<IConfiguration>();
+        Assert.Equal("from-file", configuration["Flame:SessionManager:Name"]);
+        Assert.Equal("1000", configuration["Flame:Limits:MaxTaskInputBytes"]);
+        Assert.Equal("http://127.0.0.1:2", configuration["Flame:SessionManager:Endpoint"]);
+    }
+
+    public static TheoryData<string, string, string> BadClusterFiles => new()
+    {
+        { "bad.yaml", "Flame:\n  SessionManager: [unclosed\n", "': line " },
+        { "bad.yaml", "- a list\n- at the top\n", "must be a mapping" },
+        { "dup.yaml", "Flame:\n  Limits:\n    MaxTaskInputBytes: 1\n    MaxTaskInputBytes: 2\n", "MaxTaskInputBytes" },
+        { "bad.json", "{ \"Flame\": ", "bad.json" },
+        { "cluster.toml", "a = 1", "unknown format '.toml'" },
+        { "typo.yaml", "Flame:\n  Limits:\n    MaxTaskInputByte: 1\n", "MaxTaskInputByte" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadClusterFiles))]
+    public async Task ClusterFile_ThatCannotBeUsed_IsRefusedInOneLine(string name, string text, string mention)
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("flame-config-").FullName, name);
+        await File.WriteAllTextAsync(file, text);
+
+        var error = Assert.Throws<FlameConfigurationException>(() => SessionManagerApp.Create(["--config", file]));
+
+        Assert.Contains(mention, error.Message);
+        Assert.DoesNotContain('\n', error.Message.TrimEnd());
+    }
+
+    [Fact]
+    public void ClusterFile_ThatDoesNotExist_IsRefused()
+    {
+        var error = Assert.Throws<FlameConfigurationException>(() => SessionManagerApp.Create(["--config", "/nonexistent/flame.yaml"]));
+
+        Assert.Contains("/nonexistent/flame.yaml", error.Message);
+        Assert.Contains("does not exist", error.Message);
     }
 }

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Flame.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,14 +26,11 @@ public static class ExecutorManagerApp
         {
             try
             {
-                builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
+                builder.Configuration.AddClusterConfigurationFile(file);
             }
-            catch (Exception ex) when (ex is InvalidDataException or FormatException or JsonException or IOException)
+            catch (InvalidDataException ex)
             {
-                var reason = ex.Message;
-                for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
-                    reason += " " + inner.Message;
-                throw new ExecutorManagerConfigurationException($"configuration file '{file}': {reason}");
+                throw new ExecutorManagerConfigurationException(ex.Message);
             }
             // The environment wins over the file, as it does over appsettings.json.
             builder.Configuration.AddEnvironmentVariables();

@@ -2,7 +2,7 @@ namespace Flame.ExecutorManager.Hosting;
 
 /// <summary>
 /// The executable's command line: a few switches, each mapped onto a key of <see cref="FlameExecutorManagerOptions"/>,
-/// plus <c>--config FILE.json</c>. Every other key is set in the JSON file or in environment variables.
+/// plus <c>--config FILE</c> (the cluster file, YAML or JSON). Every other key is set in the JSON file or in environment variables.
 /// </summary>
 public sealed record ExecutorManagerCommandLine
 {
@@ -17,7 +17,7 @@ public sealed record ExecutorManagerCommandLine
           --slots N          executors run at once; default: cores    (Flame:ExecutorManager:Slots)
           --node NAME        the node's name; default: the host name  (Flame:ExecutorManager:NodeName)
           --work-dir DIR     sockets, logs, working dirs; /tmp/flame  (Flame:ExecutorManager:WorkDirectory)
-          --config FILE      a JSON configuration file with a "Flame": { "ExecutorManager": { ... } } section
+          --config FILE      the cluster file (YAML or JSON) with a Flame: ExecutorManager: section
           -h, --help         this help
 
         Environment variables such as Flame__ExecutorManager__TaskTimeout=00:05:00 set the other keys.
@@ -34,7 +34,7 @@ public sealed record ExecutorManagerCommandLine
     /// <summary>True when help was asked for: print <see cref="Usage"/> and do nothing else.</summary>
     public bool ShowHelp { get; init; }
 
-    /// <summary>The full path of the JSON file given with <c>--config</c>, if any.</summary>
+    /// <summary>The full path of the cluster file given with <c>--config</c>, if any.</summary>
     public string? ConfigFile { get; init; }
 
     /// <summary>Configuration keys set by switches; they win over the file and the environment.</summary>

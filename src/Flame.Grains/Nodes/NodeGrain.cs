@@ -38,7 +38,6 @@ public sealed partial class NodeGrain(
     public Task HeartbeatAsync(NodeInfo status)
     {
         var node = Existing();
-        var wasReady = node.State == NodeState.Ready;
         _node = node with
         {
             State = NodeState.Ready,
@@ -46,8 +45,8 @@ public sealed partial class NodeGrain(
             Allocatable = status.Allocatable,
             LastHeartbeatTime = Now,
         };
-        if (!wasReady || Slots.Of(node) != Slots.Of(_node))
-            Report();
+        // Every heartbeat, not only changes: the cluster view is what ListNode shows, heartbeat time included.
+        Report();
         return Task.CompletedTask;
     }
 

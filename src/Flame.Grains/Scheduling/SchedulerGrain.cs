@@ -1,3 +1,4 @@
+using Flame.Grains.Nodes;
 using Flame.Grains.Scheduling.Actions;
 using Flame.Grains.Scheduling.Plugins;
 using Microsoft.Extensions.Logging;
@@ -50,8 +51,11 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
 
     public Task ReportNodeAsync(NodeInfo node)
     {
+        // Nodes report every heartbeat (so that listings show it); only a change of state or size can change a plan.
+        var changed = !_nodes.TryGetValue(node.Name, out var old) || old.State != node.State || Slots.Of(old) != Slots.Of(node);
         _nodes[node.Name] = node;
-        ScheduleSoon();
+        if (changed)
+            ScheduleSoon();
         return Task.CompletedTask;
     }
 

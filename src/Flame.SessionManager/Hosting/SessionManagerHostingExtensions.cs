@@ -4,6 +4,8 @@ using Flame.Grains.Hosting;
 using Flame.SessionManager.Grpc;
 using Flame.SessionManager.Options;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Npgsql;
+using Orleans.Configuration;
 
 namespace Flame.SessionManager.Hosting;
 
@@ -16,9 +18,13 @@ public static class SessionManagerHostingExtensions
         var options = builder.Configuration.BindValidated<FlameSessionManagerOptions>(FlameSessionManagerOptions.Section);
         var limits = builder.Configuration.BindValidated<FlameLimitsOptions>(FlameLimitsOptions.Section);
         var execution = builder.Configuration.BindValidated<FlameExecutionOptions>(FlameExecutionOptions.Section);
+        var cluster = builder.Configuration.BindValidated<FlameClusterOptions>(FlameClusterOptions.Section);
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
+        RefuseUnknownSections(builder.Configuration);
+        var advertised = ValidateCluster(cluster);
 
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(cluster));
         builder.Services.AddFlameGrains(limits, execution);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -33,14 +39,7 @@ public static class SessionManagerHostingExtensions
             kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
         });
 
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(
-                siloPort: options.SiloPort,
-                gatewayPort: options.OrleansGatewayPort,
-                serviceId: options.ServiceId,
-                clusterId: options.ClusterId);
-        });
+        builder.UseOrleans(silo => ConfigureSilo(silo, options, cluster, advertised));
 
         builder.Services.AddGrpc(grpc =>
         {
@@ -50,6 +49,9 @@ public static class SessionManagerHostingExtensions
             grpc.MaxReceiveMessageSize = limits.LargestPayloadBytes + 1024 * 1024;
             grpc.MaxSendMessageSize = null;
         });
+        builder.Services.AddGrpcReflection();
+        // grpc.health.v1 and /healthz report the same check: this silo is an Active cluster member.
+        builder.Services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         builder.Services.AddSingleton<OrleansFlameClient>();
         builder.Services.AddSingleton<ExecutorSessions>();
         // The extension services reuse the Backend's code paths.
@@ -61,6 +63,102 @@ public static class SessionManagerHostingExtensions
             builder.Services.AddFlameExecutorManager(EmbeddedExecutorManagerOptions(builder.Configuration, endpoint));
         return builder;
     }
+
+    /// <summary>The sections under <c>Flame</c> that something reads; a misspelt one would otherwise be ignored.</summary>
+    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Limits", "Execution", "ExecutorManager"];
+
+    private static void RefuseUnknownSections(IConfiguration configuration)
+    {
+        foreach (var section in configuration.GetSection("Flame").GetChildren())
+        {
+            if (!KnownSections.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+                throw new FlameConfigurationException(
+                    $"configuration section 'Flame:{section.Key}' is unknown; known sections: {string.Join(", ", KnownSections.Select(k => "Flame:" + k))}");
+        }
+    }
+
+    /// <summary>Checks the keys that depend on each other; returns the advertised address, if one is set.</summary>
+    private static System.Net.IPAddress? ValidateCluster(FlameClusterOptions cluster)
+    {
+        const string section = FlameClusterOptions.Section;
+        System.Net.IPAddress? advertised = null;
+        if (cluster.AdvertisedAddress is { Length: > 0 } address && !System.Net.IPAddress.TryParse(address, out advertised))
+            throw new FlameConfigurationException($"configuration key '{section}:AdvertisedAddress': '{address}' is not an IP address");
+        if (cluster.Provider == ClusterProvider.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(cluster.ConnectionString))
+                throw new FlameConfigurationException(
+                    $"configuration key '{section}:ConnectionString': required with Provider Postgres, e.g. Host=127.0.0.1;Port=5432;Username=flame;Password=...;Database=flame");
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(cluster.ConnectionString);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new FlameConfigurationException($"configuration key '{section}:ConnectionString': not an Npgsql connection string: {ex.Message}");
+            }
+        }
+        else if (cluster.InitDatabase)
+        {
+            throw new FlameConfigurationException($"configuration key '{section}:InitDatabase' (--init-db): needs Provider Postgres; Localhost keeps nothing in a database");
+        }
+        return advertised;
+    }
+
+    /// <summary>
+    /// Membership, reminders and grain storage: in memory on one silo (Localhost), or in PostgreSQL for a cluster of
+    /// silos, with membership tuned to declare a dead silo dead in seconds.
+    /// </summary>
+    private static void ConfigureSilo(ISiloBuilder silo, FlameSessionManagerOptions options, FlameClusterOptions cluster, System.Net.IPAddress? advertised)
+    {
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
+        });
+        silo.Configure<SiloOptions>(o => o.SiloName = options.Name ?? Environment.MachineName);
+        if (cluster.Provider == ClusterProvider.Localhost)
+        {
+            silo.UseLocalhostClustering(
+                siloPort: options.SiloPort,
+                gatewayPort: options.OrleansGatewayPort,
+                serviceId: options.ServiceId,
+                clusterId: options.ClusterId);
+            silo.AddMemoryGrainStorage(StorageName);
+            silo.UseInMemoryReminderService();
+            return;
+        }
+
+        if (advertised is null)
+            silo.ConfigureEndpoints(options.SiloPort, options.OrleansGatewayPort, listenOnAnyHostAddress: true);
+        else
+            silo.ConfigureEndpoints(advertised, options.SiloPort, options.OrleansGatewayPort);
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = PostgresInvariant;
+            o.ConnectionString = cluster.ConnectionString;
+        });
+        silo.AddAdoNetGrainStorage(StorageName, o =>
+        {
+            o.Invariant = PostgresInvariant;
+            o.ConnectionString = cluster.ConnectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = PostgresInvariant;
+            o.ConnectionString = cluster.ConnectionString;
+        });
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(cluster.ProbeTimeoutSeconds);
+            o.NumMissedProbesLimit = cluster.MissedProbesLimit;
+        });
+    }
+
+    /// <summary>The grain storage provider's name.</summary>
+    public const string StorageName = "flame";
+
+    private const string PostgresInvariant = "Npgsql";
 
     /// <summary>
     /// The embedded executor manager's options: section <c>Flame:ExecutorManager</c>, connecting to this gateway
@@ -96,6 +194,11 @@ public static class SessionManagerHostingExtensions
         app.MapGrpcService<BackendService>();
         app.MapGrpcService<FrontendExtService>();
         app.MapGrpcService<BackendExtService>();
+        app.MapGrpcService<ClusterExtService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        // HTTP/2 like the rest of the endpoint: curl --http2-prior-knowledge http://127.0.0.1:8080/healthz
+        app.MapHealthChecks("/healthz");
         return app;
     }
 }

@@ -23,6 +23,10 @@ public sealed class FlameSessionManagerOptions
     [Required, RegularExpression("^[A-Za-z0-9._-]+$")]
     public string ServiceId { get; set; } = "flame";
 
+    /// <summary>This silo's name in the cluster (membership, <c>flmctl health</c>). Default: the host name.</summary>
+    [RegularExpression("^[A-Za-z0-9._-]+$")]
+    public string? Name { get; set; }
+
     /// <summary>The silo-to-silo port. Default 11111.</summary>
     [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;
