@@ -108,7 +108,7 @@ any_alive() {
     local name
     for name in "${EXECUTOR_MANAGERS[@]}"; do alive "$STATE/pids/$name.pid" flame-executor-manager && return 0; done
     for name in "${SESSION_MANAGERS[@]}"; do alive "$STATE/pids/$name.pid" flame-session-manager && return 0; done
-    [[ -n "${POSTGRES_DATA:-}" && -f "$POSTGRES_DATA/postmaster.pid" ]]
+    [[ -n "${POSTGRES_DATA:-}" && -f "$POSTGRES_DATA/data/postmaster.pid" ]]
 }
 
 stop_all() {
@@ -117,9 +117,9 @@ stop_all() {
     for name in "${EXECUTOR_MANAGERS[@]}"; do terminate "$name" flame-executor-manager; done
     for name in "${SESSION_MANAGERS[@]}"; do terminate "$name" flame-session-manager; done
     if [[ -n "${POSTGRES_DATA:-}" && -d "$POSTGRES_DATA" ]]; then
-        if [[ -f "$POSTGRES_DATA/postmaster.pid" ]]; then
-            as_postgres "$PG_BIN/pg_ctl" -D "$POSTGRES_DATA" -m immediate -w -t 30 stop >/dev/null 2>&1 \
-                || kill -KILL "$(head -n 1 "$POSTGRES_DATA/postmaster.pid")" 2>/dev/null || true
+        if [[ -f "$POSTGRES_DATA/data/postmaster.pid" ]]; then
+            as_postgres "$PG_BIN/pg_ctl" -D "$POSTGRES_DATA/data" -m immediate -w -t 30 stop >/dev/null 2>&1 \
+                || kill -KILL "$(head -n 1 "$POSTGRES_DATA/data/postmaster.pid")" 2>/dev/null || true
         fi
         rm -rf "$POSTGRES_DATA"
     fi

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Flame.Client;
 using Flame.EndToEnd.Tests.Support;
+using Grpc.Net.Client;
 using YamlDotNet.RepresentationModel;
 
 namespace Flame.EndToEnd.Tests;
@@ -120,7 +121,8 @@ public sealed partial class LocalClusterTests
             Assert.Equal(gateways[0], cluster["FLAME_ENDPOINT"]);
             Assert.Contains(start.StandardOutput, l => l.Contains(gateways[1], StringComparison.Ordinal));
 
-            // One cluster: each executor manager registered with its own gateway, and one gateway lists both nodes.
+            // One cluster: each executor manager registered with its own gateway, one gateway lists both nodes,
+            // the other both silos.
             await using (var client = new GrpcFlameClient(gateways[0]))
             {
                 var nodes = new List<string>();
@@ -130,6 +132,12 @@ public sealed partial class LocalClusterTests
                         nodes.Add(node.Name);
                 }
                 Assert.Equal(["em-1", "em-2"], nodes.Order());
+            }
+            using (var channel = GrpcChannel.ForAddress(gateways[1]))
+            {
+                var view = await new Flame.V1.ClusterExt.ClusterExtClient(channel).GetClusterStatusAsync(new Flame.V1.GetClusterStatusRequest());
+                Assert.Equal("Postgres", view.Membership);
+                Assert.Equal(["session-manager-1 Active", "session-manager-2 Active"], view.Silos.Select(s => $"{s.Name} {s.Status}").Order());
             }
 
             var status = await RunScriptAsync("status", StopTimeout, environment);
