@@ -159,11 +159,13 @@ public sealed partial class LocalClusterTests
         }
         finally
         {
+            var postgresData = File.Exists(Path.Combine(state, "cluster.env")) ? ReadClusterEnv(state).GetValueOrDefault("POSTGRES_DATA") : null;
             var stop = await RunScriptAsync("stop", StopTimeout, environment);
-            var stopped = stop.ExitCode == 0 && !File.Exists(Path.Combine(state, "cluster.env"));
-            if (stopped && Environment.GetEnvironmentVariable("FLAME_E2E_KEEP") != "1")
+            var stopped = stop.ExitCode == 0 && !File.Exists(Path.Combine(state, "cluster.env"))
+                && (postgresData is null || !Directory.Exists(postgresData));
+            if (stopped && Environment.GetEnvironmentVariable("FLAME_E2E_KEEP") != "1" && Directory.Exists(state))
                 Directory.Delete(state, recursive: true);
-            Assert.True(stopped, $"local-cluster.sh stop should stop the cluster and remove its state{stop}");
+            Assert.True(stopped, $"local-cluster.sh stop should stop the cluster and remove its state and {postgresData}{stop}");
         }
     }
 
