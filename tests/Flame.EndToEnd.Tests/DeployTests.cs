@@ -55,6 +55,38 @@ public sealed class ComposeFileTests
         Assert.StartsWith("http://session-manager-", Scalar(Mapping(executorManager, "environment"), "Flame__ExecutorManager__Endpoint"));
     }
 
+    /// <summary>
+    /// The Dockerfile restores from the project files alone before it copies the sources; a project missing from that
+    /// layer breaks the image build, which nothing here can run (no Docker engine), so check the list instead.
+    /// </summary>
+    [Fact]
+    public void Dockerfile_CopiesEveryProjectOfThePublishedPrograms_BeforeRestoring()
+    {
+        var root = ExternalCommand.RepositoryRoot;
+        var dockerfile = File.ReadAllLines(Path.Combine(root, "deploy", "Dockerfile"));
+        var programs = dockerfile.Single(l => l.StartsWith("ENV PROGRAMS=", StringComparison.Ordinal))["ENV PROGRAMS=".Length..].Trim('"')
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var copied = dockerfile.Where(l => l.StartsWith("COPY ", StringComparison.Ordinal))
+            .SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).SkipLast(1))
+            .Where(f => f.EndsWith(".csproj", StringComparison.Ordinal))
+            .ToHashSet();
+
+        var needed = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>(programs.Select(p => Directory.EnumerateFiles(Path.Combine(root, p), "*.csproj").Single()));
+        while (pending.TryPop(out var project))
+        {
+            if (!needed.Add(Path.GetRelativePath(root, project).Replace('\\', '/')))
+                continue;
+            foreach (var reference in System.Xml.Linq.XDocument.Load(project).Descendants("ProjectReference"))
+            {
+                var include = reference.Attribute("Include")!.Value.Replace('\\', '/');
+                pending.Push(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, include)));
+            }
+        }
+        var missing = needed.Except(copied).ToList();
+        Assert.True(missing.Count == 0, $"deploy/Dockerfile restores before copying the sources, but has no COPY line for {string.Join(", ", missing)}");
+    }
+
     private static YamlMappingNode Parse(IReadOnlyList<string> lines)
     {
         var yaml = new YamlStream();
