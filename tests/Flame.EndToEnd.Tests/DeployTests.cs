@@ -7,7 +7,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Flame.EndToEnd.Tests;
 
-/// <summary>deploy/compose.yaml as Compose itself reads it (no Docker engine needed).</summary>
+/// <summary>deploy/compose.yaml as Compose itself reads it, and deploy/Dockerfile: checks that need no Docker engine.</summary>
 public sealed class ComposeFileTests
 {
     private static readonly TimeSpan ConfigTimeout = TimeSpan.FromSeconds(60);
