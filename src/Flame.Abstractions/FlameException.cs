@@ -38,4 +38,6 @@ public sealed class FlameException : Exception
     public static FlameException AlreadyExists(string message) => new(FlameErrorKind.AlreadyExists, message);
     /// <summary>A state conflict.</summary>
     public static FlameException FailedPrecondition(string message) => new(FlameErrorKind.FailedPrecondition, message);
+    /// <summary>A dependency (the task store) cannot take the request now; the client may retry.</summary>
+    public static FlameException Unavailable(string message) => new(FlameErrorKind.Unavailable, message);
 }

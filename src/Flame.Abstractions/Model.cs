@@ -72,6 +72,8 @@ public static class SessionEventCodes
     public const int BindingFailed = 102;
     /// <summary>Entering the session failed too often: the pending tasks were Failed.</summary>
     public const int PendingTasksFailed = 103;
+    /// <summary>The session was restored from the task store after its silo stopped; the message says what was lost.</summary>
+    public const int Restored = 104;
 }
 
 /// <summary>Resources a session's service instance needs, or a node offers.</summary>

@@ -1,7 +1,10 @@
 using System.Runtime.CompilerServices;
+using Flame.Channels;
+using Flame.Client.Configuration;
 using Flame.Client.Wire;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 
 namespace Flame.Client;
 
@@ -25,15 +28,38 @@ public sealed class GrpcFlameClient : IFlameClient
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/>, e.g. <c>http://127.0.0.1:8080</c> (an endpoint without a scheme
-    /// is taken as <c>http://</c>). The channel is created with <see cref="CreateChannelOptions"/> and owned by this client.
+    /// is taken as <c>http://</c>), or to a comma-separated list of gateways with failover (see
+    /// <see cref="GrpcFlameClient(FlameConnection)"/>). The channel is owned by this client.
     /// </summary>
+    /// <exception cref="ArgumentException">An entry is not an http(s) address.</exception>
     public GrpcFlameClient(string endpoint)
+        : this(new FlameConnection(ParseEndpoints(endpoint), null, nameof(endpoint)))
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
-        _ownedChannel = GrpcChannel.ForAddress(NormalizeEndpoint(endpoint), CreateChannelOptions());
+    }
+
+    /// <summary>
+    /// Connects to the gateways of <paramref name="connection"/> (see <see cref="FlameClientConfig"/>); the channel is
+    /// owned by this client. With several gateways the channel uses the first one that answers and moves to the next
+    /// when its connection breaks; calls that only read (Get*, List*, WatchTask, WatchSession, OpenSession) are then
+    /// retried on <c>UNAVAILABLE</c>, while calls that change state (CreateTask, CreateSession, CloseSession, …) are not,
+    /// since the lost attempt may have reached the server: they fail with <see cref="FlameErrorKind.Unavailable"/>
+    /// and the caller decides (e.g. by reading the session's tasks).
+    /// </summary>
+    public GrpcFlameClient(FlameConnection connection)
+    {
+        _ownedChannel = CreateChannel(connection);
         _client = new V1.Frontend.FrontendClient(_ownedChannel);
         _ext = new V1.FrontendExt.FrontendExtClient(_ownedChannel);
     }
+
+    /// <summary>
+    /// Connects where the client configuration says (<see cref="FlameClientConfig.ResolveConnection"/>):
+    /// <c>FLAME_ENDPOINT</c>, else context <paramref name="context"/>, <c>FLAME_CONTEXT</c> or the
+    /// <c>current-context</c> of <c>~/.flame/flame.yaml</c> (or <c>FLAME_CONFIG</c>), else <c>http://127.0.0.1:8080</c>.
+    /// </summary>
+    /// <exception cref="FlameClientConfigurationException">The file is malformed, a value is wrong or the context unknown.</exception>
+    public static GrpcFlameClient FromConfiguration(string? context = null) =>
+        new(FlameClientConfig.ResolveConnection(endpoints: null, context));
 
     /// <summary>
     /// Uses an existing channel, which this client does not dispose. Create it with <see cref="CreateChannelOptions"/>
@@ -74,10 +100,52 @@ public sealed class GrpcFlameClient : IFlameClient
         },
     };
 
-    private static string NormalizeEndpoint(string endpoint)
+    /// <summary>
+    /// A channel to the gateways of <paramref name="connection"/>, with <see cref="CreateChannelOptions"/>: one gateway
+    /// as usual; several with <c>pick_first</c> failover and retries of the calls that only read (see
+    /// <see cref="GrpcFlameClient(FlameConnection)"/>). With <see cref="FlameConnection.CaFile"/>, https gateways must
+    /// present a certificate that this CA signed, for their host name. The caller disposes the channel.
+    /// </summary>
+    public static GrpcChannel CreateChannel(FlameConnection connection)
     {
-        endpoint = endpoint.Trim();
-        return endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : "http://" + endpoint;
+        ArgumentNullException.ThrowIfNull(connection);
+        var options = CreateChannelOptions();
+        var handler = (SocketsHttpHandler)options.HttpHandler!;
+        if (connection.CaFile is { } caFile)
+            handler.SslOptions.RemoteCertificateValidationCallback = GatewayTls.TrustOnly(caFile);
+        if (connection.Endpoints.Count > 1)
+        {
+            // A gateway that does not answer at all must not hold up the move to the next one for long.
+            handler.ConnectTimeout = TimeSpan.FromSeconds(5);
+            var retry = new MethodConfig { RetryPolicy = GatewayChannels.SafeRetryPolicy(connection.Endpoints.Count) };
+            foreach (var (service, method) in SafeToRetry)
+                retry.Names.Add(new MethodName { Service = service, Method = method });
+            options.ServiceConfig = new ServiceConfig { MethodConfigs = { retry } };
+        }
+        return GatewayChannels.Create(connection.Endpoints, options);
+    }
+
+    /// <summary>
+    /// The calls that may be sent twice: reads, and OpenSession (which opens an existing session or creates it with
+    /// the same spec, so a repeat gives the same answer). Streams are retried only until their first message.
+    /// </summary>
+    internal static readonly (string Service, string Method)[] SafeToRetry =
+    [
+        ("flame.v1.Frontend", "GetApplication"), ("flame.v1.Frontend", "ListApplication"),
+        ("flame.v1.Frontend", "OpenSession"), ("flame.v1.Frontend", "GetSession"), ("flame.v1.Frontend", "ListSession"),
+        ("flame.v1.Frontend", "GetTask"), ("flame.v1.Frontend", "ListTask"), ("flame.v1.Frontend", "WatchTask"),
+        ("flame.v1.Frontend", "ListExecutor"), ("flame.v1.Frontend", "ListNodes"), ("flame.v1.Frontend", "GetNode"),
+        ("flame.v1.FrontendExt", "WatchSession"),
+        ("flame.v1.ClusterExt", "GetClusterStatus"),
+        ("grpc.health.v1.Health", "Check"),
+    ];
+
+    private static IReadOnlyList<Uri> ParseEndpoints(string endpoint)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(endpoint);
+        return GatewayChannels.TryParseList(endpoint, assumeHttp: true, out var endpoints, out var error)
+            ? endpoints
+            : throw new ArgumentException(error, nameof(endpoint));
     }
 
     // ---------------------------------------------------------------- applications

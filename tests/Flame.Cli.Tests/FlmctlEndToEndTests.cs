@@ -232,7 +232,7 @@ public sealed class FlmctlEndToEndTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task EveryCommand_HasHelp_WithTheEndpointOption()
     {
-        foreach (var command in new[] { "list", "view", "create", "close", "delete", "register", "update", "unregister", "completion" })
+        foreach (var command in new[] { "list", "view", "create", "close", "delete", "register", "update", "unregister", "health", "completion" })
         {
             var help = await Run(command, "--help");
             Assert.Equal(0, help.Code);

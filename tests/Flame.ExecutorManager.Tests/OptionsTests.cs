@@ -21,11 +21,23 @@ public sealed class OptionsTests
         Assert.Equal(System.Net.Dns.GetHostName(), options.EffectiveNodeName);
     }
 
+    [Fact]
+    public void Endpoint_TakesACommaSeparatedListOfGateways_InOrder()
+    {
+        var options = new FlameExecutorManagerOptions { Endpoint = "http://10.0.0.1:8080, http://10.0.0.2:8080" };
+
+        Assert.Empty(options.ValidationErrors());
+        Assert.Equal([new Uri("http://10.0.0.1:8080"), new Uri("http://10.0.0.2:8080")], options.Endpoints);
+    }
+
     [Theory]
     [InlineData("Endpoint", "", "configuration key 'Flame:ExecutorManager:Endpoint': is empty; give the gateway's address, e.g. http://127.0.0.1:8080")]
     [InlineData("Endpoint", "127.0.0.1:8080", "configuration key 'Flame:ExecutorManager:Endpoint': '127.0.0.1:8080' is not an address like http://127.0.0.1:8080")]
     [InlineData("Endpoint", "ftp://host:1", "configuration key 'Flame:ExecutorManager:Endpoint': 'ftp://host:1' is not an address like http://127.0.0.1:8080")]
     [InlineData("Endpoint", "http://host:1/flame", "configuration key 'Flame:ExecutorManager:Endpoint': 'http://host:1/flame' has a path; give only http://HOST:PORT")]
+    [InlineData("Endpoint", "http://a:1,,http://b:2", "configuration key 'Flame:ExecutorManager:Endpoint': 'http://a:1,,http://b:2' has an empty entry; separate addresses with single commas")]
+    [InlineData("Endpoint", "http://a:1,ftp://b:2", "configuration key 'Flame:ExecutorManager:Endpoint': 'ftp://b:2' is not an address like http://127.0.0.1:8080")]
+    [InlineData("Endpoint", "http://a:1,https://b:2", "configuration key 'Flame:ExecutorManager:Endpoint': 'http://a:1,https://b:2' mixes http:// and https:// addresses; a channel is either plaintext or TLS")]
     [InlineData("NodeName", "node 1", "configuration key 'Flame:ExecutorManager:NodeName': 'node 1' is not a node name: use letters, digits, '.', '_' and '-', at most 253 characters")]
     [InlineData("Slots", "0", "configuration key 'Flame:ExecutorManager:Slots': must be between 1 and 1024, not 0")]
     [InlineData("Slots", "1025", "configuration key 'Flame:ExecutorManager:Slots': must be between 1 and 1024, not 1025")]

@@ -14,16 +14,21 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Returns the open session, creating it when absent and <paramref name="spec"/> is given.</summary>
     [Alias("Open")] Task<SessionInfo> OpenAsync(SessionSpec? spec);
     /// <summary>Stops accepting tasks and cancels the pending ones. Idempotent.</summary>
-    [Alias("Close")] Task<SessionInfo> CloseAsync();
+    [AlwaysInterleave, Alias("Close")] Task<SessionInfo> CloseAsync();
     /// <summary>Removes a closed session with no running task; returns its last view.</summary>
     [Alias("Delete")] Task<SessionInfo> DeleteAsync();
+    /// <summary>
+    /// Activates the session (restoring it from the task store) so that it reports its demand to the scheduler; sent to
+    /// every open session after a restart, so that pending work does not wait for a client to touch its session.
+    /// </summary>
+    [OneWay, Alias("Wake")] Task WakeAsync();
     /// <summary>The session; NotFound if it does not exist.</summary>
-    [Alias("Get")] Task<SessionInfo> GetAsync();
+    [AlwaysInterleave, Alias("Get")] Task<SessionInfo> GetAsync();
 
     /// <summary>Enqueues a task; InvalidArgument if the session is closed or the input too large.</summary>
-    [Alias("CreateTask")] Task<TaskInfo> CreateTaskAsync(byte[]? input);
+    [AlwaysInterleave, Alias("CreateTask")] Task<TaskInfo> CreateTaskAsync(byte[]? input);
     /// <summary>Enqueues one task per input, all or none; returns the first id (the others follow it).</summary>
-    [Alias("CreateTasks")] Task<long> CreateTasksAsync(IReadOnlyList<byte[]?> inputs);
+    [AlwaysInterleave, Alias("CreateTasks")] Task<long> CreateTasksAsync(IReadOnlyList<byte[]?> inputs);
     /// <summary>
     /// Registers <paramref name="watcher"/> to receive, in batches, every task that reaches a terminal state from now
     /// on, until the session is closed with nothing pending or running (the last batch says so).
@@ -32,15 +37,15 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Stops <see cref="WatchSessionAsync"/> for <paramref name="watcher"/>.</summary>
     [Alias("UnwatchSession")] Task UnwatchSessionAsync(ISessionWatcher watcher);
     /// <summary>One task; NotFound if unknown.</summary>
-    [Alias("GetTask")] Task<TaskInfo> GetTaskAsync(long taskId);
+    [AlwaysInterleave, Alias("GetTask")] Task<TaskInfo> GetTaskAsync(long taskId);
     /// <summary>Up to <paramref name="max"/> tasks with ids above <paramref name="afterId"/>, in id order.</summary>
-    [Alias("ListTasks")] Task<TaskPage> ListTasksAsync(long afterId, int max);
+    [AlwaysInterleave, Alias("ListTasks")] Task<TaskPage> ListTasksAsync(long afterId, int max);
 
     /// <summary>
     /// Returns the task now and, unless it is terminal, registers <paramref name="watcher"/> to be told of
     /// each later change until the task is terminal or <see cref="UnwatchTaskAsync"/> is called.
     /// </summary>
-    [Alias("WatchTask")] Task<TaskInfo> WatchTaskAsync(long taskId, ITaskWatcher watcher);
+    [AlwaysInterleave, Alias("WatchTask")] Task<TaskInfo> WatchTaskAsync(long taskId, ITaskWatcher watcher);
     /// <summary>Stops telling <paramref name="watcher"/> about the task.</summary>
     [Alias("UnwatchTask")] Task UnwatchTaskAsync(long taskId, ITaskWatcher watcher);
 
@@ -101,8 +106,10 @@ public interface ISessionDirectoryGrain : IGrainWithIntegerKey
     [Alias("Add")] Task AddAsync(string sessionId);
     /// <summary>Forgets a deleted session.</summary>
     [Alias("Remove")] Task RemoveAsync(string sessionId);
-    /// <summary>All session ids, oldest first.</summary>
+    /// <summary>All session ids, oldest first (after a restart: in id order).</summary>
     [Alias("List")] Task<IReadOnlyList<string>> ListAsync();
+    /// <summary>Wakes every open session (see <see cref="ISessionGrain.WakeAsync"/>); the scheduler asks for it when it starts.</summary>
+    [OneWay, Alias("WakeOpenSessions")] Task WakeOpenSessionsAsync();
 }
 
 /// <summary>The read side of the cluster view: nodes and executors. Served by the scheduler, key <see cref="Key"/>.</summary>

@@ -3,11 +3,12 @@ using System.CommandLine.Invocation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flame.Client;
+using Flame.Client.Configuration;
 
 namespace Flame.Cli.Control;
 
 /// <summary>
-/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, completion.
+/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, health, completion.
 /// Program.cs only calls <see cref="RunAsync(string[], TextWriter, TextWriter)"/>, which tests call in-process too.
 /// </summary>
 /// <remarks>
@@ -44,9 +45,19 @@ public static class Flmctl
     /// <summary>The command tree; actions write to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
     public static RootCommand Build(TextWriter stdout, TextWriter stderr, bool color)
     {
-        var endpoint = new Option<string?>("--endpoint")
+        var endpoint = new Option<string[]>("--endpoint")
         {
-            Description = $"The Flame gateway (default: $FLAME_ENDPOINT, else {Endpoints.Default})",
+            Description = Endpoints.EndpointHelp,
+            Recursive = true,
+        };
+        var context = new Option<string?>("--context")
+        {
+            Description = Endpoints.ContextHelp,
+            Recursive = true,
+        };
+        var config = new Option<string?>("--config")
+        {
+            Description = Endpoints.ConfigHelp,
             Recursive = true,
         };
         var timeout = new Option<int>("--timeout")
@@ -57,24 +68,24 @@ public static class Flmctl
         };
         var root = new RootCommand("flmctl: controls a Flame cluster: applications, sessions, tasks, executors and nodes.")
         {
-            endpoint, timeout,
+            endpoint, context, config, timeout,
         };
 
-        // Runs one command's body against the gateway, with the error handling every command shares.
-        Command Action(Command command, Func<ParseResult, IFlameClient, CancellationToken, Task<int>> body)
+        // Runs one command's body against the gateways, with the error handling every command shares.
+        Command Connected(Command command, Func<ParseResult, FlameConnection, CancellationToken, Task<int>> body)
         {
             command.SetAction((parse, ct) => CliErrors.RunAsync(Tool, stderr, async () =>
             {
                 var seconds = parse.GetValue(timeout);
                 if (seconds <= 0)
                     throw new CliUsageException("--timeout must be at least 1 second");
-                var address = Endpoints.Resolve(parse.GetValue(endpoint));
+                var connection = Endpoints.Resolve(parse.GetValue(endpoint), parse.GetValue(context), parse.GetValue(config));
+                var address = connection.Display;
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
-                await using var client = new GrpcFlameClient(address);
                 try
                 {
-                    return await body(parse, client, deadline.Token);
+                    return await body(parse, connection, deadline.Token);
                 }
                 catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
                 {
@@ -88,6 +99,13 @@ public static class Flmctl
             return command;
         }
 
+        Command Action(Command command, Func<ParseResult, IFlameClient, CancellationToken, Task<int>> body) =>
+            Connected(command, async (parse, connection, ct) =>
+            {
+                await using var client = new GrpcFlameClient(connection);
+                return await body(parse, client, ct);
+            });
+
         root.Subcommands.Add(ListCommand(stdout, color, Action));
         root.Subcommands.Add(ViewCommand(stdout, color, Action));
         root.Subcommands.Add(CreateCommand(stdout, Action));
@@ -100,6 +118,7 @@ public static class Flmctl
         root.Subcommands.Add(AppFileCommand("update", "Replaces an application's spec with a YAML file's", stdout, Action,
             async (client, name, spec, ct) => { await client.UpdateApplicationAsync(name, spec, ct); return $"application {name} updated"; }));
         root.Subcommands.Add(UnregisterCommand(stdout, Action));
+        root.Subcommands.Add(HealthCommand.Command(stdout, color, Connected));
         root.Subcommands.Add(CompletionCommand(stdout));
         return root;
     }
@@ -198,7 +217,7 @@ public static class Flmctl
         return (sessionPart, taskId);
     }
 
-    private static void Print(TextWriter stdout, string format, JsonObject tree, Action<TextWriter> table)
+    internal static void Print(TextWriter stdout, string format, JsonObject tree, Action<TextWriter> table)
     {
         switch (format)
         {

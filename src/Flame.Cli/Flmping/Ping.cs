@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using Flame.Client;
+using Flame.Client.Configuration;
 
 namespace Flame.Cli.Flmping;
 
 /// <summary>What flmping was asked to do.</summary>
-public sealed record PingOptions(string Endpoint, string Application, int Tasks, int CommonDataBytes, int InputBytes, bool Perf, int Concurrency)
+public sealed record PingOptions(FlameConnection Endpoint, string Application, int Tasks, int CommonDataBytes, int InputBytes, bool Perf, int Concurrency)
 {
     /// <summary>The options, or a <see cref="CliUsageException"/> naming the first bad one.</summary>
-    public static PingOptions Validated(string endpoint, string application, int tasks, int commonData, int input, bool perf, int concurrency)
+    public static PingOptions Validated(FlameConnection endpoint, string application, int tasks, int commonData, int input, bool perf, int concurrency)
     {
         if (tasks < 1) throw new CliUsageException($"--tasks must be at least 1, not {tasks}");
         if (commonData < 0) throw new CliUsageException($"--common-data cannot be negative ({commonData})");
@@ -32,7 +33,7 @@ public sealed class Ping(PingOptions options)
             CommonData = options.CommonDataBytes > 0 ? new byte[options.CommonDataBytes] : null,
         }, ct);
         var input = options.InputBytes > 0 ? new byte[options.InputBytes] : null;
-        Console.WriteLine($"Session <{session.Id}> created for application <{options.Application}> at {options.Endpoint}");
+        Console.WriteLine($"Session <{session.Id}> created for application <{options.Application}> at {options.Endpoint.Display}");
         try
         {
             var (failed, elapsed, latencies) = options.Perf

@@ -2,7 +2,9 @@ using System.CommandLine;
 using Flame.Cli;
 using Flame.Cli.Flmping;
 
-var endpoint = new Option<string?>("--endpoint", "-e") { Description = "The gateway, e.g. http://127.0.0.1:8080 (default: $FLAME_ENDPOINT, else http://127.0.0.1:8080)" };
+var endpoint = new Option<string[]>("--endpoint", "-e") { Description = Endpoints.EndpointHelp };
+var context = new Option<string?>("--context") { Description = Endpoints.ContextHelp };
+var config = new Option<string?>("--config") { Description = Endpoints.ConfigHelp };
 var app = new Option<string>("--app", "-a") { Description = "The application to ping", DefaultValueFactory = _ => "flmping" };
 var tasks = new Option<int>("--tasks", "-t") { Description = "How many tasks to run", DefaultValueFactory = _ => 10 };
 var commonData = new Option<int>("--common-data", "-c") { Description = "Bytes of common data for the session", DefaultValueFactory = _ => 0 };
@@ -12,10 +14,10 @@ var concurrency = new Option<int>("--concurrency") { Description = "Without -p: 
 
 var root = new RootCommand("flmping: runs tasks of a no-op application through Flame and reports how they went.")
 {
-    endpoint, app, tasks, commonData, input, perf, concurrency,
+    endpoint, context, config, app, tasks, commonData, input, perf, concurrency,
 };
 root.SetAction((parse, ct) => CliErrors.RunAsync("flmping", () => new Ping(PingOptions.Validated(
-    Endpoints.Resolve(parse.GetValue(endpoint)),
+    Endpoints.Resolve(parse.GetValue(endpoint), parse.GetValue(context), parse.GetValue(config)),
     parse.GetValue(app)!,
     parse.GetValue(tasks),
     parse.GetValue(commonData),

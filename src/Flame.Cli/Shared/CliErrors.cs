@@ -1,3 +1,4 @@
+using Flame.Client.Configuration;
 using Grpc.Core;
 
 namespace Flame.Cli;
@@ -24,6 +25,10 @@ public static class CliErrors
             return await body();
         }
         catch (CliUsageException ex)
+        {
+            return Report(stderr, tool, ex.Message, Usage);
+        }
+        catch (FlameClientConfigurationException ex)
         {
             return Report(stderr, tool, ex.Message, Usage);
         }

@@ -1,14 +1,29 @@
+using Flame.Client.Configuration;
+
 namespace Flame.Cli;
 
-/// <summary>Where the tools connect: the --endpoint option, else FLAME_ENDPOINT, else Flame's default.</summary>
+/// <summary>
+/// Where the tools connect: the --endpoint option (repeated or comma-separated), else FLAME_ENDPOINT, else the
+/// context named by --context, FLAME_CONTEXT or the current-context of the client configuration file, else
+/// Flame's default (see <see cref="FlameClientConfig"/>).
+/// </summary>
 public static class Endpoints
 {
     /// <summary>Flame's default gateway address.</summary>
-    public const string Default = "http://127.0.0.1:8080";
+    public const string Default = FlameClientConfig.DefaultEndpoint;
 
-    /// <summary>The endpoint to use.</summary>
-    public static string Resolve(string? option) =>
-        !string.IsNullOrWhiteSpace(option) ? option
-        : Environment.GetEnvironmentVariable("FLAME_ENDPOINT") is { Length: > 0 } env ? env
-        : Default;
+    /// <summary>The help text of the --endpoint option.</summary>
+    public const string EndpointHelp =
+        "A gateway, e.g. http://127.0.0.1:8080; repeat it or separate with commas for several (default: $FLAME_ENDPOINT, else the context's, else " + Default + ")";
+
+    /// <summary>The help text of the --context option.</summary>
+    public const string ContextHelp = "A context of the client configuration file (~/.flame/flame.yaml or $FLAME_CONFIG; default: $FLAME_CONTEXT, else its current-context)";
+
+    /// <summary>The help text of the --config option.</summary>
+    public const string ConfigHelp = "The client configuration file (default: $FLAME_CONFIG, else ~/.flame/flame.yaml)";
+
+    /// <summary>The gateways to use.</summary>
+    /// <exception cref="FlameClientConfigurationException">The file or a value is malformed, or the context unknown.</exception>
+    public static FlameConnection Resolve(IEnumerable<string>? endpoints, string? context, string? configFile) =>
+        FlameClientConfig.ResolveConnection(endpoints, context, path: configFile);
 }

@@ -1,4 +1,5 @@
 using System.Net.Http;
+using Flame.Channels;
 using Flame.ExecutorManager.Hosting;
 using Grpc.Net.Client;
 
@@ -21,7 +22,9 @@ internal sealed class GatewayConnection : IDisposable
     public GatewayConnection(FlameExecutorManagerOptions options)
     {
         Endpoint = options.Endpoint;
-        _channel = GrpcChannel.ForAddress(options.Endpoint, new GrpcChannelOptions
+        // Several gateways: pick_first over them, so a broken connection moves to the next one. Nothing is retried by
+        // the channel: the node agent and the workers retry UNAVAILABLE themselves, knowing which calls are safe.
+        _channel = GatewayChannels.Create(options.Endpoints, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = MaxMessageSize,
             MaxSendMessageSize = MaxMessageSize,
@@ -52,7 +55,7 @@ internal sealed class GatewayConnection : IDisposable
     /// <summary>The Flame.Orleans BackendExt client over the shared channel.</summary>
     public V1.BackendExt.BackendExtClient BackendExt { get; }
 
-    /// <summary>The gateway's address, as configured.</summary>
+    /// <summary>The gateway's address or comma-separated addresses, as configured.</summary>
     public string Endpoint { get; }
 
     /// <summary>The flame.v1 Backend client over the shared channel.</summary>

@@ -13,7 +13,8 @@ public sealed record ExecutorManagerCommandLine
         Runs the executors of one node of a Flame cluster.
 
         Options:
-          --endpoint URL     the gateway, e.g. http://127.0.0.1:8080   (Flame:ExecutorManager:Endpoint)
+          --endpoint URL     the gateway, e.g. http://127.0.0.1:8080; (Flame:ExecutorManager:Endpoint)
+                             several: URL,URL,... (failover in order)
           --slots N          executors run at once; default: cores    (Flame:ExecutorManager:Slots)
           --node NAME        the node's name; default: the host name  (Flame:ExecutorManager:NodeName)
           --work-dir DIR     sockets, logs, working dirs; /tmp/flame  (Flame:ExecutorManager:WorkDirectory)

@@ -1,4 +1,5 @@
 using System.Net;
+using Flame.Channels;
 using Microsoft.Extensions.Configuration;
 
 namespace Flame.ExecutorManager.Hosting;
@@ -20,10 +21,18 @@ public sealed class FlameExecutorManagerOptions
     ];
 
     /// <summary>
-    /// The gateway's flame.v1 address, <c>http://HOST:PORT</c> (plaintext HTTP/2) or <c>https://</c>; also given to
-    /// every service process as <c>FLAME_ENDPOINT</c>. Default <c>http://127.0.0.1:8080</c>.
+    /// The gateway's flame.v1 address, <c>http://HOST:PORT</c> (plaintext HTTP/2) or <c>https://</c>, or a
+    /// comma-separated list of the gateways of several silos: the first that answers is used, and the next when its
+    /// connection breaks (the node then registers again). Also given to every service process as <c>FLAME_ENDPOINT</c>.
+    /// Default <c>http://127.0.0.1:8080</c>.
     /// </summary>
     public string Endpoint { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>The gateways of <see cref="Endpoint"/>, in order. Valid after <see cref="Validate"/>.</summary>
+    public IReadOnlyList<Uri> Endpoints =>
+        GatewayChannels.TryParseList(Endpoint, assumeHttp: false, out var endpoints, out var error)
+            ? endpoints
+            : throw new ExecutorManagerConfigurationException(Key(nameof(Endpoint), error));
 
     /// <summary>The node's name, unique in the cluster: its id and name on the wire. Default: the host name.</summary>
     public string? NodeName { get; set; }
@@ -97,12 +106,8 @@ public sealed class FlameExecutorManagerOptions
     {
         if (string.IsNullOrWhiteSpace(Endpoint))
             yield return Key(nameof(Endpoint), "is empty; give the gateway's address, e.g. http://127.0.0.1:8080");
-        else if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri)
-                 || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-                 || string.IsNullOrEmpty(uri.Host))
-            yield return Key(nameof(Endpoint), $"'{Endpoint}' is not an address like http://127.0.0.1:8080");
-        else if (uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query))
-            yield return Key(nameof(Endpoint), $"'{Endpoint}' has a path; give only http://HOST:PORT");
+        else if (!GatewayChannels.TryParseList(Endpoint, assumeHttp: false, out _, out var endpointError))
+            yield return Key(nameof(Endpoint), endpointError);
 
         if (NodeName is not null && (NodeName.Length > 253 || !IsName(NodeName)))
             yield return Key(nameof(NodeName), $"'{NodeName}' is not a node name: use letters, digits, '.', '_' and '-', at most 253 characters");

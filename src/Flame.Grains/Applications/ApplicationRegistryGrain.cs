@@ -1,15 +1,26 @@
+using Flame.Grains.Sessions;
+using Flame.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Flame.Grains.Applications;
 
-/// <summary>All registered applications. See <see cref="IApplicationRegistryGrain"/>.</summary>
+/// <summary>
+/// All registered applications, kept in the task store (written before a change is acknowledged) and in memory.
+/// See <see cref="IApplicationRegistryGrain"/>.
+/// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
-public sealed partial class ApplicationRegistryGrain(TimeProvider clock, ILogger<ApplicationRegistryGrain> logger)
+public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvider clock, ILogger<ApplicationRegistryGrain> logger)
     : Grain, IApplicationRegistryGrain
 {
     private readonly SortedDictionary<string, ApplicationInfo> _applications = new(StringComparer.Ordinal);
 
-    public Task<ApplicationInfo> RegisterAsync(string name, ApplicationSpec spec)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        foreach (var stored in await store.LoadApplicationsAsync(cancellationToken))
+            _applications[stored.Name] = StoredForms.Read<ApplicationInfo>(stored.Json);
+    }
+
+    public async Task<ApplicationInfo> RegisterAsync(string name, ApplicationSpec spec)
     {
         ApplicationSpecs.Validate(name, spec);
         if (_applications.ContainsKey(name))
@@ -21,25 +32,44 @@ public sealed partial class ApplicationRegistryGrain(TimeProvider clock, ILogger
             State = ApplicationState.Enabled,
             CreationTime = clock.GetUtcNow().ToUnixTimeMilliseconds(),
         };
-        _applications[name] = info;
+        await SaveAsync(info);
         LogRegistered(name);
-        return Task.FromResult(info);
+        return info;
     }
 
-    public Task<ApplicationInfo> UpdateAsync(string name, ApplicationSpec spec)
+    public async Task<ApplicationInfo> UpdateAsync(string name, ApplicationSpec spec)
     {
         ApplicationSpecs.Validate(name, spec);
         var updated = Existing(name) with { Spec = spec };
-        _applications[name] = updated;
-        return Task.FromResult(updated);
+        await SaveAsync(updated);
+        return updated;
     }
 
-    public Task UnregisterAsync(string name)
+    public async Task UnregisterAsync(string name)
     {
         Existing(name);
+        await Stored(store.DeleteApplicationAsync(name));
         _applications.Remove(name);
         LogUnregistered(name);
-        return Task.CompletedTask;
+    }
+
+    /// <summary>Durable first, then visible: a change the store refused is not made.</summary>
+    private async Task SaveAsync(ApplicationInfo info)
+    {
+        await Stored(store.SaveApplicationAsync(new StoredApplication { Name = info.Name, Json = StoredForms.Write(info) }));
+        _applications[info.Name] = info;
+    }
+
+    private static async Task Stored(Task write)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception ex) when (ex is not FlameException)
+        {
+            throw FlameException.Unavailable($"the task store could not write the change: {ex.Message}");
+        }
     }
 
     public Task<ApplicationInfo> GetAsync(string name) => Task.FromResult(Existing(name));

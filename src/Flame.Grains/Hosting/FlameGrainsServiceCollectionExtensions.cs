@@ -11,6 +11,8 @@ public static class FlameGrainsServiceCollectionExtensions
         this IServiceCollection services, FlameLimitsOptions limits, FlameExecutionOptions? execution = null)
     {
         services.TryAddSingleton(TimeProvider.System);
+        // Nothing durable unless the host registers a real store (SQLite, PostgreSQL) first.
+        services.TryAddSingleton<Flame.Storage.ITaskStore, Flame.Storage.Memory.MemoryTaskStore>();
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(execution ?? new FlameExecutionOptions()));
         return services;

@@ -26,6 +26,9 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         this.RegisterGrainTimer(() => ScheduleAsync(), new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        // The view is built from reports: after a restart (or a move to another silo) the open sessions must report
+        // again, including those whose grains are not active yet. One-way, so that activation does not wait on it.
+        _ = GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).WakeOpenSessionsAsync();
         return Task.CompletedTask;
     }
 

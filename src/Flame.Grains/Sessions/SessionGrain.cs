@@ -1,4 +1,5 @@
 using Flame.Grains.Hosting;
+using Flame.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -9,15 +10,26 @@ namespace Flame.Grains.Sessions;
 /// The hot path (create, launch, complete) is O(1) and touches no other grain: tasks are handed
 /// straight to executors waiting in <see cref="LaunchTaskAsync"/>, and the scheduler hears of the
 /// session's demand only when it changes in a way that matters (see <see cref="ReportDemand"/>).
+/// <para>
+/// Durability: every change marks the task (or the session row) dirty; one flush at a time writes what is dirty to the
+/// <see cref="ITaskStore"/>, which commits the flushes of all sessions together. Nothing a client is told waits for
+/// less: a reply about a change (an accepted task, a closed session, a view) waits for the flush that holds it, and
+/// watchers hear of a change only once it is durable. Executors get their next task without waiting: if the silo
+/// dies before a Running state is written, the task simply runs again.
+/// </para>
 /// </remarks>
-// Held in memory only until the durable task store lands; never collected while it exists.
+// Its state is in the task store; it stays active while it exists because executors long-poll it.
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class SessionGrain(
     IOptions<FlameLimitsOptions> limits,
     IOptions<FlameExecutionOptions> execution,
+    ITaskStore store,
     TimeProvider clock,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
+    /// <summary>Task rows per store call: a session closing with a million pending tasks writes in slices.</summary>
+    private const int WriteSlice = 5000;
+
     private const int MaxSessionEvents = 1000;
 
     private readonly FlameLimitsOptions _limits = limits.Value;
@@ -33,12 +45,53 @@ public sealed partial class SessionGrain(
     private int _bindingFailures;
     private SessionDemand? _lastReported;
     private IGrainTimer? _demandTimer;
+    private bool _creating;
+
+    // The journal: what changed since the last flush, and who waits for it.
+    private readonly HashSet<long> _dirty = [];
+    private readonly HashSet<long> _toPublish = [];
+    private bool _sessionDirty;
+    private long _insertedUpTo;
+    private bool _flushing;
+    private TaskCompletionSource _nextFlush = NewFlush();
+    private Task _currentFlush = Task.CompletedTask;
 
     // Cached: GetPrimaryKeyString builds a new string, and the hot path uses it for every task.
     private string Id => _id ??= this.GetPrimaryKeyString();
     private string? _id;
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    // ---- Activation: restore from the task store --------------------------------------------------
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var row = await store.LoadSessionAsync(Id, cancellationToken);
+        if (row is null)
+            return;
+        var form = StoredForms.Read<StoredSessionForm>(row.Json);
+        _session = new SessionData(form.Spec, form.Application, form.CreationTime)
+        {
+            State = form.State,
+            CompletionTime = form.CompletionTime,
+        };
+        _session.Events.AddRange(form.Events);
+        await foreach (var task in store.LoadTasksAsync(Id, 0, cancellationToken))
+            _tasks.Restore(task);
+        _insertedUpTo = _tasks.Count;
+
+        // Running here means running when the silo that held the session stopped: that attempt is lost.
+        var lost = _tasks.IdsIn(TaskState.Running);
+        foreach (var taskId in lost)
+            FailAttempt(taskId, "the silo that held the session stopped while the task ran");
+        var now = Now;
+        AddEvent(SessionEventCodes.Restored,
+            $"restored from the task store: {_tasks.Count} task(s), {lost.Count} running task(s) lost an attempt", now);
+        ReportDemand(force: true);
+        LogRestored(Id, _tasks.Count, lost.Count);
+    }
+
+    public Task WakeAsync() => Task.CompletedTask; // activating restored it and reported its demand
 
     // ---- Frontend -------------------------------------------------------------------------------
 
@@ -76,18 +129,18 @@ public sealed partial class SessionGrain(
         if (session.State == SessionState.Open)
         {
             var now = Now;
-            var ids = _sessionWatchers.Count > 0 ? new List<long>() : null;
+            var ids = new List<long>();
             var cancelled = _tasks.CancelPending(now, "cancelled: the session was closed", ids);
             session.State = SessionState.Closed;
             session.CompletionTime = now;
             AddEvent(SessionEventCodes.Closed, $"closed; {cancelled} pending task(s) cancelled", now);
+            Changed(ids);
             NotifyTerminalWatchers();
-            FinishedInBulk(ids);
             WakeAllWaiters(); // nothing more will come: idle executors should unbind now
             ReportDemand(force: true);
             LogClosed(Id, cancelled);
         }
-        return Task.FromResult(View());
+        return DurableAsync(View());
     }
 
     public async Task<SessionInfo> DeleteAsync()
@@ -99,6 +152,11 @@ public sealed partial class SessionGrain(
         if (running > 0)
             throw FlameException.FailedPrecondition($"session '{Id}' has {running} running task(s); delete it when they finish");
         var last = View();
+        // Nothing of the session may be written after its delete: forget what is not flushed yet.
+        _dirty.Clear();
+        _toPublish.Clear();
+        _sessionDirty = false;
+        await store.DeleteSessionAsync(Id);
         await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).RemoveAsync(Id);
         _ = Scheduler.ReportSessionAsync(Demand() with { Deleted = true, Open = false });
         _session = null;
@@ -118,7 +176,7 @@ public sealed partial class SessionGrain(
     public Task<SessionInfo> GetAsync()
     {
         Existing();
-        return Task.FromResult(View());
+        return DurableAsync(View());
     }
 
     public Task<TaskInfo> CreateTaskAsync(byte[]? input)
@@ -130,10 +188,11 @@ public sealed partial class SessionGrain(
             throw FlameException.InvalidArgument(
                 $"task input is {input.Length} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes)");
         var id = _tasks.Add(input, Now);
+        Changed(id, publish: false);
         var created = _tasks.Get(id, Id);
         Dispatch();
         ReportDemand(force: false);
-        return Task.FromResult(created);
+        return DurableAsync(created);
     }
 
     public Task<long> CreateTasksAsync(IReadOnlyList<byte[]?> inputs)
@@ -149,11 +208,12 @@ public sealed partial class SessionGrain(
                     $"input {i} is {size} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes); no task was created");
         var now = Now;
         var first = _tasks.Add(inputs[0], now);
+        Changed(first, publish: false);
         for (var i = 1; i < inputs.Count; i++)
-            _tasks.Add(inputs[i], now);
+            Changed(_tasks.Add(inputs[i], now), publish: false);
         Dispatch();
         ReportDemand(force: false);
-        return Task.FromResult(first);
+        return DurableAsync(first);
     }
 
     public Task WatchSessionAsync(ISessionWatcher watcher)
@@ -161,7 +221,7 @@ public sealed partial class SessionGrain(
         Existing();
         if (!_sessionWatchers.Contains(watcher))
             _sessionWatchers.Add(watcher);
-        if (IsDone())
+        if (IsDone() && AllPublished)
             _ = watcher.OnTasksFinishedAsync([], sessionDone: true);
         return Task.CompletedTask;
     }
@@ -175,13 +235,13 @@ public sealed partial class SessionGrain(
     public Task<TaskInfo> GetTaskAsync(long taskId)
     {
         ExistingTask(taskId);
-        return Task.FromResult(_tasks.Get(taskId, Id));
+        return DurableAsync(_tasks.Get(taskId, Id));
     }
 
     public Task<TaskPage> ListTasksAsync(long afterId, int max)
     {
         Existing();
-        return Task.FromResult(_tasks.Page(afterId, Math.Clamp(max, 1, 10_000), Id));
+        return DurableAsync(_tasks.Page(afterId, Math.Clamp(max, 1, 10_000), Id));
     }
 
     public Task<TaskInfo> WatchTaskAsync(long taskId, ITaskWatcher watcher)
@@ -195,7 +255,7 @@ public sealed partial class SessionGrain(
             if (!list.Contains(watcher))
                 list.Add(watcher);
         }
-        return Task.FromResult(task);
+        return DurableAsync(task);
     }
 
     public Task UnwatchTaskAsync(long taskId, ITaskWatcher watcher)
@@ -345,10 +405,10 @@ public sealed partial class SessionGrain(
         AddEvent(SessionEventCodes.BindingFailed, $"executor '{executorId}' could not enter the session: {message}", now);
         if (_bindingFailures >= _execution.MaxBindingFailures && _tasks.CountOf(TaskState.Pending) > 0)
         {
-            var ids = _sessionWatchers.Count > 0 ? new List<long>() : null;
+            var ids = new List<long>();
             var failed = _tasks.FailPending(now,
                 $"the service could not enter the session {_bindingFailures} times in a row; last error: {message}", ids);
-            FinishedInBulk(ids);
+            Changed(ids);
             AddEvent(SessionEventCodes.PendingTasksFailed, $"{failed} pending task(s) failed: the service could not start", now);
             NotifyTerminalWatchers();
             ReportDemand(force: true);
@@ -493,24 +553,163 @@ public sealed partial class SessionGrain(
 
     // ---- Helpers ---------------------------------------------------------------------------------
 
-    /// <summary>Tells the task's watchers its new state (forgetting them once it is terminal), and the session's watchers when it finished.</summary>
-    private void Notify(long taskId)
+    /// <summary>A task changed: it is written by the next flush, and its watchers hear of it once that is durable.</summary>
+    private void Notify(long taskId) => Changed(taskId, publish: true);
+
+    // ---- The journal ----------------------------------------------------------------------------
+
+    private static TaskCompletionSource NewFlush() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Marks a task for the next flush; <paramref name="publish"/>: its watchers hear of it after the flush.</summary>
+    private void Changed(long taskId, bool publish)
     {
-        TaskInfo? task = null;
-        if (_watchers.TryGetValue(taskId, out var list))
+        _dirty.Add(taskId);
+        if (publish && (_watchers.Count > 0 || _sessionWatchers.Count > 0))
+            _toPublish.Add(taskId);
+        StartFlush();
+    }
+
+    private void Changed(List<long> taskIds)
+    {
+        foreach (var taskId in taskIds)
+            Changed(taskId, publish: true);
+    }
+
+    /// <summary>Marks the session's own row (state, events) for the next flush.</summary>
+    private void SessionChanged()
+    {
+        _sessionDirty = true;
+        StartFlush();
+    }
+
+    private bool AllPublished => _dirty.Count == 0 && _toPublish.Count == 0 && !_sessionDirty;
+
+    /// <summary>Completes when every change made so far is durable.</summary>
+    private Task Durable() => _dirty.Count > 0 || _sessionDirty ? _nextFlush.Task : _currentFlush;
+
+    private async Task<T> DurableAsync<T>(T reply)
+    {
+        await Durable();
+        return reply;
+    }
+
+    private void StartFlush()
+    {
+        if (_flushing)
+            return;
+        _flushing = true;
+        _ = FlushAsync();
+    }
+
+    /// <summary>
+    /// Writes what is dirty, one flush at a time, until nothing is: changes made while a flush is in the store go in
+    /// the next one. Runs on the grain's scheduler, so each capture is one consistent snapshot.
+    /// </summary>
+    private async Task FlushAsync()
+    {
+        try
         {
-            task = _tasks.Get(taskId, Id);
-            foreach (var watcher in list)
-                _ = watcher.OnTaskChangedAsync(task); // one-way: returns at once
-            if (task.State.IsTerminal())
-                _watchers.Remove(taskId);
+            // Let the turn that started us finish: all of its changes go in this flush.
+            await Task.Yield();
+            while (_dirty.Count > 0 || _sessionDirty)
+            {
+                var flush = _nextFlush;
+                _nextFlush = NewFlush();
+                _currentFlush = flush.Task;
+                var insertedBefore = _insertedUpTo;
+                var (session, tasks, published) = Capture();
+                try
+                {
+                    var writes = new List<Task>(1 + tasks.Count / WriteSlice);
+                    if (session is not null)
+                        writes.Add(store.SaveSessionAsync(session));
+                    for (var i = 0; i < tasks.Count; i += WriteSlice)
+                        writes.Add(store.WriteTasksAsync(Id, tasks.GetRange(i, Math.Min(WriteSlice, tasks.Count - i))));
+                    await Task.WhenAll(writes);
+                }
+                catch (Exception ex)
+                {
+                    // Not durable: whoever waits hears so; the changes stay marked and go with the next flush.
+                    LogFlushFailed(ex, Id, tasks.Count);
+                    if (_session is not null)
+                    {
+                        foreach (var task in tasks)
+                            _dirty.Add(task.Id);
+                        foreach (var task in published)
+                            _toPublish.Add(task.Id);
+                        _sessionDirty |= session is not null;
+                        _insertedUpTo = Math.Min(_insertedUpTo, insertedBefore);
+                    }
+                    flush.TrySetException(FlameException.Unavailable($"session '{Id}': the task store could not write the change: {ex.Message}"));
+                    await Task.Delay(TimeSpan.FromSeconds(1), clock);
+                    continue;
+                }
+                flush.TrySetResult();
+                Publish(published);
+            }
         }
-        if (_sessionWatchers.Count > 0 && _tasks.StateOf(taskId).IsTerminal())
+        finally
         {
-            Finished(task ?? _tasks.Get(taskId, Id));
-            if (IsDone())
-                FlushFinished(); // the last one: no need to wait for the timer
+            _flushing = false;
         }
+    }
+
+    private (StoredSession? Session, List<StoredTask> Tasks, List<TaskInfo> Published) Capture()
+    {
+        StoredSession? session = null;
+        if (_sessionDirty && _session is { } s)
+        {
+            session = new StoredSession
+            {
+                Id = Id,
+                Application = s.Spec.Application,
+                Open = s.State == SessionState.Open,
+                CreationTime = s.CreationTime,
+                CompletionTime = s.CompletionTime,
+                Json = StoredForms.Write(new StoredSessionForm
+                {
+                    Spec = s.Spec,
+                    Application = s.Application,
+                    State = s.State,
+                    CreationTime = s.CreationTime,
+                    CompletionTime = s.CompletionTime,
+                    Events = s.Events.ToArray(),
+                }),
+            };
+        }
+        _sessionDirty = false;
+
+        var tasks = new List<StoredTask>(_dirty.Count);
+        foreach (var taskId in _dirty)
+            tasks.Add(_tasks.Snapshot(taskId, withInput: taskId > _insertedUpTo));
+        tasks.Sort((a, b) => a.Id.CompareTo(b.Id));
+        _dirty.Clear();
+        _insertedUpTo = _tasks.Count;
+
+        var published = new List<TaskInfo>(_toPublish.Count);
+        foreach (var taskId in _toPublish)
+            published.Add(_tasks.Get(taskId, Id));
+        _toPublish.Clear();
+        return (session, tasks, published);
+    }
+
+    /// <summary>Tells watchers of changes that are now durable: each task's watchers, and the session's of the finished ones.</summary>
+    private void Publish(List<TaskInfo> tasks)
+    {
+        foreach (var task in tasks)
+        {
+            if (_watchers.TryGetValue(task.Id, out var list))
+            {
+                foreach (var watcher in list)
+                    _ = watcher.OnTaskChangedAsync(task); // one-way: returns at once
+                if (task.State.IsTerminal())
+                    _watchers.Remove(task.Id);
+            }
+            if (_sessionWatchers.Count > 0 && task.State.IsTerminal())
+                Finished(task);
+        }
+        if (_sessionWatchers.Count > 0 && IsDone() && AllPublished)
+            FlushFinished(); // the last ones: no need to wait for the timer
     }
 
     private const int FinishedBatchSize = 512;
@@ -532,24 +731,15 @@ public sealed partial class SessionGrain(
             }, new GrainTimerCreationOptions { DueTime = TimeSpan.FromMilliseconds(2), Period = Timeout.InfiniteTimeSpan, Interleave = true });
     }
 
-    private void FinishedInBulk(List<long>? ids)
-    {
-        if (ids is null)
-            return;
-        foreach (var id in ids)
-            Finished(_tasks.Get(id, Id));
-        if (IsDone())
-            FlushFinished();
-    }
-
     private void FlushFinished()
     {
         _flushTimer?.Dispose();
         _flushTimer = null;
         var batch = _finished ?? [];
         _finished = null;
-        // Done only when nothing is left to send: a bulk change flushes full batches before its end.
-        var done = IsDone() && batch.Count < FinishedBatchSize;
+        // Done only when nothing is left to send: a bulk change flushes full batches before its end, and changes not
+        // yet durable are published later.
+        var done = IsDone() && AllPublished && batch.Count < FinishedBatchSize;
         if (batch.Count == 0 && !done)
             return;
         foreach (var watcher in _sessionWatchers)
@@ -575,18 +765,25 @@ public sealed partial class SessionGrain(
         if (events.Count >= MaxSessionEvents)
             events.RemoveAt(1); // keep the creation event, drop the oldest after it
         events.Add(new FlameEvent { Code = code, Message = message, CreationTime = now });
+        SessionChanged();
     }
 
     private async Task CreateCoreAsync(SessionSpec spec)
     {
+        _creating = true;
         try
         {
             await CreateSessionAsync(spec);
         }
         catch
         {
+            _session = null;
             DeactivateOnIdle(); // a refused create leaves no activation behind
             throw;
+        }
+        finally
+        {
+            _creating = false;
         }
     }
 
@@ -603,6 +800,7 @@ public sealed partial class SessionGrain(
         var now = Now;
         _session = new SessionData(spec, application, now);
         AddEvent(SessionEventCodes.Created, "created", now);
+        await Durable();
         ReportDemand(force: true);
         LogCreated(Id, spec.Application);
     }
@@ -611,8 +809,9 @@ public sealed partial class SessionGrain(
     {
         if (_session is null)
         {
-            // Don't keep activations of ids that were never created.
-            DeactivateOnIdle();
+            // Don't keep activations of ids that were never created (unless one is being created right now).
+            if (!_creating)
+                DeactivateOnIdle();
             throw NotFound();
         }
         return _session;
@@ -676,4 +875,10 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} deleted")]
     private partial void LogDeleted(string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} restored from the task store: {Tasks} task(s), {Lost} running task(s) lost an attempt")]
+    private partial void LogRestored(string sessionId, int tasks, int lost);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: writing {Tasks} task change(s) to the task store failed; retrying")]
+    private partial void LogFlushFailed(Exception exception, string sessionId, int tasks);
 }

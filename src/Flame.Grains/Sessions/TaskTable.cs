@@ -1,3 +1,5 @@
+using Flame.Storage;
+
 namespace Flame.Grains.Sessions;
 
 /// <summary>
@@ -31,7 +33,9 @@ internal sealed class TaskTable
     public int CountOf(TaskState state) => _counts[(int)state];
 
     /// <summary>Adds a pending task and returns its id (1, 2, …).</summary>
-    public long Add(byte[]? input, long now)
+    public long Add(byte[]? input, long now) => Append(input, now, enqueue: true);
+
+    private long Append(byte[]? input, long now, bool enqueue)
     {
         var index = _count;
         var chunk = index >> ChunkBits;
@@ -41,7 +45,8 @@ internal sealed class TaskTable
         _chunks[chunk][index & ChunkMask] = new TaskRecord { Input = input, CreationTime = now, State = TaskState.Pending };
         _count++;
         _counts[(int)TaskState.Pending]++;
-        _pending.Enqueue(index);
+        if (enqueue)
+            _pending.Enqueue(index);
         return index + 1L;
     }
 
@@ -126,6 +131,17 @@ internal sealed class TaskTable
         return finished;
     }
 
+    /// <summary>The ids of the tasks in <paramref name="state"/>, in id order. O(n): for restoring, not the hot path.</summary>
+    public List<long> IdsIn(TaskState state)
+    {
+        var want = CountOf(state);
+        var ids = new List<long>(want);
+        for (var index = 0; index < _count && ids.Count < want; index++)
+            if (_chunks[index >> ChunkBits][index & ChunkMask].State == state)
+                ids.Add(index + 1L);
+        return ids;
+    }
+
     /// <summary>The attempts made so far for task <paramref name="id"/>.</summary>
     public int AttemptsOf(long id) => Record(id).Attempts;
 
@@ -155,6 +171,58 @@ internal sealed class TaskTable
         for (var id = first; id <= last; id++)
             tasks.Add(Get(id, sessionId));
         return new TaskPage { Tasks = tasks, NextAfterId = last < _count ? last : null };
+    }
+
+    /// <summary>Task <paramref name="id"/> as the task store keeps it, without its input (written once, at creation).</summary>
+    public StoredTask Snapshot(long id, bool withInput)
+    {
+        ref var r = ref Record(id);
+        var index = (int)(id - 1);
+        string? message = null;
+        if (r.State == TaskState.Failed)
+            _failureMessages?.TryGetValue(index, out message);
+        return new StoredTask
+        {
+            Id = id,
+            State = (int)r.State,
+            Attempts = r.Attempts,
+            Input = withInput ? r.Input ?? [] : null,
+            Output = r.Output,
+            Message = message,
+            CreationTime = r.CreationTime,
+            StartTime = r.StartTime,
+            CompletionTime = r.CompletionTime,
+            History = _history is not null && _history.TryGetValue(index, out var events) ? StoredForms.Events(events) : null,
+        };
+    }
+
+    /// <summary>
+    /// Appends a task read back from the task store; tasks must come in id order, 1, 2, … Pending ones queue in id
+    /// order; Running ones stay Running (the caller decides what a lost attempt means).
+    /// </summary>
+    public void Restore(StoredTask task)
+    {
+        if (task.Id != _count + 1L)
+            throw new InvalidOperationException($"task {task.Id} restored after task {_count}: the store lost or reordered tasks");
+        var state = (TaskState)task.State;
+        // Only pending tasks queue, in id order; a task requeued later goes to the end like any other.
+        var id = Append(task.Input is { Length: 0 } ? null : task.Input, task.CreationTime, enqueue: state == TaskState.Pending);
+        var index = (int)(id - 1);
+        ref var r = ref Record(id);
+        r.Attempts = task.Attempts;
+        r.Output = task.Output;
+        r.StartTime = task.StartTime;
+        r.CompletionTime = task.CompletionTime;
+        if (task.History is { } history)
+            (_history ??= [])[index] = StoredForms.Events(history);
+        if (state == TaskState.Failed && task.Message is not null)
+            (_failureMessages ??= [])[index] = task.Message;
+        if (state != TaskState.Pending)
+        {
+            _counts[(int)TaskState.Pending]--;
+            _counts[(int)state]++;
+            r.State = state;
+        }
     }
 
     private ref TaskRecord Record(long id)

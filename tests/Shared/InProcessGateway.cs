@@ -1,0 +1,56 @@
+using Flame.SessionManager.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace Flame.Testing;
+
+/// <summary>
+/// A real session manager (one silo + its gRPC gateway) hosted in the test process on free loopback ports, with no
+/// executors and no built-in applications, as a cluster of its own. Shared (as a linked source file) by the test
+/// projects that need a gateway to talk to.
+/// </summary>
+public sealed class InProcessGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _stopped;
+
+    private InProcessGateway(WebApplication app, string endpoint)
+    {
+        _app = app;
+        Endpoint = endpoint;
+    }
+
+    /// <summary>The gateway's address, <c>http://127.0.0.1:PORT</c>.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>Starts a session manager; <paramref name="overrides"/> adds or replaces configuration keys.</summary>
+    public static async Task<InProcessGateway> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var endpoint = $"http://127.0.0.1:{FreePorts.Next()}";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Flame:SessionManager:Endpoint"] = endpoint,
+            ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
+            ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
+            ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
+            ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
+            ["Flame:SessionManager:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        var app = SessionManagerApp.Create([], settings);
+        await app.StartAsync();
+        return new InProcessGateway(app, endpoint);
+    }
+
+    /// <summary>Stops the gateway and its silo (once); clients see their connections closed.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            return;
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}
