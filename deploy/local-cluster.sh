@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The topology of deploy/compose.yaml as plain processes on 127.0.0.1, without Docker: a throwaway PostgreSQL
 # with the Orleans schema, two session managers (silos of one cluster, each with its gRPC gateway) and two
-# executor managers (one per gateway).
+# executor managers (each on its own gateway first, the other on failover).
 #
 #   deploy/local-cluster.sh start     builds in Release, starts everything, waits until ready, prints the endpoints
 #   deploy/local-cluster.sh status    one line per process, and the silos in the membership table
@@ -201,13 +201,14 @@ start_session_manager() { # index (1-based)
         "--Logging:Console:FormatterOptions:SingleLine=true"
 }
 
-start_executor_manager() { # index (1-based): executor-manager-N connects to session-manager-N's gateway
+start_executor_manager() { # index (1-based): executor-manager-N uses session-manager-N's gateway, the other on failover
     local name="${EXECUTOR_MANAGERS[$1 - 1]}" node="em-$1" work="$STATE/work/em-$1"
+    local first="http://127.0.0.1:${GATEWAY_PORTS[$1 - 1]}" second="http://127.0.0.1:${GATEWAY_PORTS[2 - $1]}"
     mkdir -p "$work"
     launch "$name" env Flame__ExecutorManager__HeartbeatInterval=00:00:01 \
         Logging__Console__FormatterName=simple Logging__Console__FormatterOptions__SingleLine=true \
         dotnet "$EXECUTOR_MANAGER_DLL" \
-        --endpoint "http://127.0.0.1:${GATEWAY_PORTS[$1 - 1]}" --slots "$SLOTS" --node "$node" --work-dir "$work"
+        --endpoint "$first,$second" --slots "$SLOTS" --node "$node" --work-dir "$work"
 }
 
 start() {
@@ -258,8 +259,8 @@ print_endpoints() {
     printf '  %-20s %s\n' postgres "$POSTGRES_URI"
     printf '  %-20s %s  (silo %s)\n' session-manager-1 "$SESSION_MANAGER_1_GATEWAY" "$SESSION_MANAGER_1_SILO"
     printf '  %-20s %s  (silo %s)\n' session-manager-2 "$SESSION_MANAGER_2_GATEWAY" "$SESSION_MANAGER_2_SILO"
-    printf '  %-20s node em-1, %s slots, gateway %s\n' executor-manager-1 "$SLOTS" "$SESSION_MANAGER_1_GATEWAY"
-    printf '  %-20s node em-2, %s slots, gateway %s\n' executor-manager-2 "$SLOTS" "$SESSION_MANAGER_2_GATEWAY"
+    printf '  %-20s node em-1, %s slots, gateways %s,%s\n' executor-manager-1 "$SLOTS" "$SESSION_MANAGER_1_GATEWAY" "$SESSION_MANAGER_2_GATEWAY"
+    printf '  %-20s node em-2, %s slots, gateways %s,%s\n' executor-manager-2 "$SLOTS" "$SESSION_MANAGER_2_GATEWAY" "$SESSION_MANAGER_1_GATEWAY"
     echo "export FLAME_ENDPOINT=$FLAME_ENDPOINT"
 }
 

@@ -52,7 +52,9 @@ public sealed class ComposeFileTests
         var dependsOn = Mapping(executorManager, "depends_on");
         foreach (var name in sessionManagers.Keys)
             Assert.Equal("service_healthy", Scalar(Mapping(dependsOn, name), "condition"));
-        Assert.StartsWith("http://session-manager-", Scalar(Mapping(executorManager, "environment"), "Flame__ExecutorManager__Endpoint"));
+        // Every gateway, so that a node outlives the silo it talks to.
+        var gateways = Scalar(Mapping(executorManager, "environment"), "Flame__ExecutorManager__Endpoint").Split(',');
+        Assert.Equal(sessionManagers.Keys.Select(n => $"http://{n}:8080").Order(), gateways.Order());
     }
 
     /// <summary>
@@ -176,6 +178,13 @@ public sealed partial class LocalClusterTests
             Assert.True(status.ExitCode == 0, $"local-cluster.sh status should report every process running{status}");
             foreach (var silo in new[] { "session-manager-1", "session-manager-2" })
                 Assert.Contains(status.StandardOutput, l => SiloLine().Match(l) is { Success: true } m && m.Groups[1].Value == silo && m.Groups[2].Value == "Active");
+
+            // The health check of the compose file's session managers, over both gateways.
+            using (var health = ChildProcess.StartProgram("flmctl", "flmctl", ["health", "--endpoint", cluster["GATEWAYS"]]))
+            {
+                var healthExit = await health.WaitForExitAsync(StopTimeout, "flmctl health to answer");
+                Assert.True(healthExit == 0, $"flmctl health should exit with 0 on a healthy cluster, exited with {healthExit}{health.Tail()}");
+            }
 
             using var pi = ChildProcess.StartProgram(
                 "pi-client", "pi-client",
