@@ -43,9 +43,9 @@ internal static class PostgresWrites
         var deleted = writes.DeletedSessions.ToArray();
         if (deleted.Length > 0)
         {
-            Add(batch, "DELETE FROM flame_task_payloads WHERE session_id = ANY($1)", deleted);
-            Add(batch, "DELETE FROM flame_tasks WHERE session_id = ANY($1)", deleted);
-            Add(batch, "DELETE FROM flame_sessions WHERE id = ANY($1)", deleted);
+            Add(batch, "DELETE FROM flame_task_payloads WHERE session_id = ANY($1::text[])", deleted);
+            Add(batch, "DELETE FROM flame_tasks WHERE session_id = ANY($1::text[])", deleted);
+            Add(batch, "DELETE FROM flame_sessions WHERE id = ANY($1::text[])", deleted);
         }
 
         var sessions = writes.SavedSessions.ToArray();
@@ -64,7 +64,7 @@ internal static class PostgresWrites
 
         var removedApplications = writes.Applications.Where(a => a.Value is null).Select(a => a.Key).ToArray();
         if (removedApplications.Length > 0)
-            Add(batch, "DELETE FROM flame_applications WHERE name = ANY($1)", removedApplications);
+            Add(batch, "DELETE FROM flame_applications WHERE name = ANY($1::text[])", removedApplications);
         var applications = writes.Applications.Values.OfType<StoredApplication>().ToArray();
         if (applications.Length > 0)
         {
@@ -137,7 +137,7 @@ internal static class PostgresWrites
         batch.BatchCommands.Add(command);
     }
 
-    private static void Add(NpgsqlBatch batch, string sql, params object[] arrays)
+    private static void Add(NpgsqlBatch batch, string sql, params Array[] arrays)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var array in arrays)
