@@ -105,12 +105,16 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var rows = 0;
+            var bytes = 0L;
             // The first write is always taken, however large; the rest only while the batch has room.
-            while (reader.TryPeek(out var next) && (writes.Count == 0 || rows + next.Rows <= Options.MaxBatchTasks) && reader.TryRead(out next))
+            while (reader.TryPeek(out var next)
+                   && (writes.Count == 0 || (rows + next.Rows <= Options.MaxBatchTasks && bytes + next.Bytes <= PendingWrite.MaxBatchBytes))
+                   && reader.TryRead(out next))
             {
                 writes.Add(next);
                 batch.Add(next);
                 rows += next.Rows;
+                bytes += next.Bytes;
             }
             try
             {

@@ -123,6 +123,17 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
         Assert.Equal([2L], (await AllTasksAsync("s")).Select(t => t.Id));
     }
 
+    [Fact]
+    public async Task Batch_ThatFailsForGood_FaultsItsCallersAtOnce_AndLaterWritesSucceed()
+    {
+        // PostgreSQL text cannot hold NUL: a permanent error, so no retry.
+        var bad = await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteTasksAsync("bad\0id", [NewTask(1)]).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(bad is NpgsqlException { IsTransient: true }, bad.ToString());
+
+        await Store.WriteTasksAsync("good", [NewTask(1)]);
+        Assert.Single(await AllTasksAsync("good"));
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

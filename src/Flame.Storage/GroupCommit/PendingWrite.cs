@@ -32,6 +32,15 @@ internal sealed class PendingWrite
     /// <summary>Rows it adds to a batch, counted against <see cref="FlameTaskStoreOptions.MaxBatchTasks"/>.</summary>
     public int Rows => Math.Max(1, Tasks.Length);
 
+    /// <summary>The bytes of inputs and outputs it carries, counted against <see cref="MaxBatchBytes"/>.</summary>
+    public long Bytes { get; private init; }
+
+    /// <summary>
+    /// Inputs and outputs one batch carries at most (a single larger call is still committed whole): a batch's
+    /// values are sent as one message, and PostgreSQL refuses messages over 1 GB.
+    /// </summary>
+    public const long MaxBatchBytes = 64 << 20;
+
     /// <summary>Completed once the batch has committed, or faulted with its exception.</summary>
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -46,5 +55,5 @@ internal sealed class PendingWrite
 
     // Copied: the caller may reuse its list once the call returns, long before the batch is written.
     public static PendingWrite WriteTasks(string sessionId, IReadOnlyList<StoredTask> tasks) =>
-        new(WriteKind.WriteTasks, sessionId) { Tasks = [.. tasks] };
+        new(WriteKind.WriteTasks, sessionId) { Tasks = [.. tasks], Bytes = tasks.Sum(t => (long)(t.Input?.Length ?? 0) + (t.Output?.Length ?? 0)) };
 }

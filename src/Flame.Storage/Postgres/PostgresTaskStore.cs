@@ -21,7 +21,13 @@ public sealed class PostgresTaskStore : GroupCommitTaskStore
     public PostgresTaskStore(string connectionString, FlameTaskStoreOptions? options = null, ILogger<PostgresTaskStore>? logger = null)
         : base(options, logger ?? NullLogger<PostgresTaskStore>.Instance)
     {
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // The store runs a dozen fixed statements over and over: preparing them saves a parse and plan per statement
+        // per batch (measured: 15-30 % more changes/s when commits are not waiting for fsync). Their generic plans are
+        // primary-key lookups and unnest upserts, which do not depend on the values.
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        _dataSource = builder.Build();
         StartWriter();
     }
 
