@@ -1,4 +1,6 @@
+using System.Data.Common;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Flame.Storage.GroupCommit;
 using Microsoft.Extensions.Logging;
@@ -69,20 +71,56 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
     public Task WriteTasksAsync(string sessionId, IReadOnlyList<StoredTask> tasks, CancellationToken cancellationToken = default) =>
         tasks.Count == 0 ? Task.CompletedTask : EnqueueAsync(PendingWrite.WriteTasks(sessionId, tasks), cancellationToken);
 
-    /// <inheritdoc />
-    public abstract Task<IReadOnlyList<StoredApplication>> LoadApplicationsAsync(CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Runs a query on a connection of its own; disposing the reader releases the connection. Parameters are
+    /// <c>$1</c>, <c>$2</c>, … in the order given.
+    /// </summary>
+    private protected abstract Task<DbDataReader> QueryAsync(string sql, object[] parameters, CancellationToken cancellationToken);
+
+    /// <summary>The SQL that makes an ORDER BY on text ordinal, as the contract's "in id order" means.</summary>
+    private protected abstract string OrdinalOrder { get; }
+
+    /// <summary>The condition selecting open sessions, as the partial index on them is declared.</summary>
+    private protected abstract string OpenSessions { get; }
 
     /// <inheritdoc />
-    public abstract Task<StoredSession?> LoadSessionAsync(string sessionId, CancellationToken cancellationToken = default);
+    public async Task<IReadOnlyList<StoredApplication>> LoadApplicationsAsync(CancellationToken cancellationToken = default) =>
+        await ListAsync($"SELECT name, json FROM flame_applications ORDER BY name {OrdinalOrder}", [], StoredRows.ReadApplication, cancellationToken)
+            .ConfigureAwait(false);
 
     /// <inheritdoc />
-    public abstract Task<IReadOnlyList<string>> LoadSessionIdsAsync(bool openOnly, CancellationToken cancellationToken = default);
+    public async Task<StoredSession?> LoadSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        (await ListAsync(StoredRows.SelectSession, [sessionId], StoredRows.ReadSession, cancellationToken).ConfigureAwait(false))
+            .SingleOrDefault();
 
     /// <inheritdoc />
-    public abstract IAsyncEnumerable<StoredTask> LoadTasksAsync(string sessionId, long afterId, CancellationToken cancellationToken = default);
+    public async Task<IReadOnlyList<string>> LoadSessionIdsAsync(bool openOnly, CancellationToken cancellationToken = default) =>
+        await ListAsync(
+            $"SELECT id FROM flame_sessions{(openOnly ? " WHERE " + OpenSessions : "")} ORDER BY id {OrdinalOrder}", [],
+            reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public abstract Task<StoredTask?> LoadTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default);
+    public async IAsyncEnumerable<StoredTask> LoadTasksAsync(string sessionId, long afterId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Rows are read as they arrive: a session of millions of tasks is never held in memory.
+        await using var reader = await QueryAsync(StoredRows.SelectTasksAfter, [sessionId, afterId], cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            yield return StoredRows.ReadTask(reader);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredTask?> LoadTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default) =>
+        (await ListAsync(StoredRows.SelectTask, [sessionId, taskId], StoredRows.ReadTask, cancellationToken).ConfigureAwait(false))
+            .SingleOrDefault();
+
+    private async Task<List<T>> ListAsync<T>(string sql, object[] parameters, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        await using var reader = await QueryAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            rows.Add(read(reader));
+        return rows;
+    }
 
     /// <summary>
     /// Cancelling a call stops waiting for it, not the write: once queued, it is committed with its batch (or fails

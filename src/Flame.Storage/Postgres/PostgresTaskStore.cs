@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Data.Common;
 using Flame.Storage.GroupCommit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -47,84 +47,18 @@ public sealed class PostgresTaskStore : GroupCommitTaskStore
 
     private protected override ValueTask DisposeResourcesAsync() => _dataSource.DisposeAsync();
 
-    /// <inheritdoc />
-    public override async Task<IReadOnlyList<StoredApplication>> LoadApplicationsAsync(CancellationToken cancellationToken = default)
-    {
-        await using var command = _dataSource.CreateCommand("SELECT name, json FROM flame_applications ORDER BY name COLLATE \"C\"");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var applications = new List<StoredApplication>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            applications.Add(new StoredApplication { Name = reader.GetString(0), Json = reader.GetString(1) });
-        return applications;
-    }
+    // COLLATE "C": ordinal order, whatever the database's collation.
+    private protected override string OrdinalOrder => "COLLATE \"C\"";
 
-    /// <inheritdoc />
-    public override async Task<StoredSession?> LoadSessionAsync(string sessionId, CancellationToken cancellationToken = default)
-    {
-        await using var command = _dataSource.CreateCommand(
-            "SELECT id, application, open, creation_time, completion_time, json FROM flame_sessions WHERE id = $1");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sessionId });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            return null;
-        return new StoredSession
-        {
-            Id = reader.GetString(0),
-            Application = reader.GetString(1),
-            Open = reader.GetBoolean(2),
-            CreationTime = reader.GetInt64(3),
-            CompletionTime = reader.IsDBNull(4) ? null : reader.GetInt64(4),
-            Json = reader.GetString(5),
-        };
-    }
+    private protected override string OpenSessions => "open";
 
-    /// <inheritdoc />
-    public override async Task<IReadOnlyList<string>> LoadSessionIdsAsync(bool openOnly, CancellationToken cancellationToken = default)
+    private protected override async Task<DbDataReader> QueryAsync(string sql, object[] parameters, CancellationToken cancellationToken)
     {
-        // COLLATE "C": ordinal order, as the contract and the other stores have it, whatever the database's collation.
-        await using var command = _dataSource.CreateCommand(openOnly
-            ? "SELECT id FROM flame_sessions WHERE open ORDER BY id COLLATE \"C\""
-            : "SELECT id FROM flame_sessions ORDER BY id COLLATE \"C\"");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var ids = new List<string>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            ids.Add(reader.GetString(0));
-        return ids;
+        // A data source's command opens a pooled connection and returns it when the reader is disposed. The command
+        // itself is left to the GC: disposing it here would be under the reader still in use.
+        var command = _dataSource.CreateCommand(sql);
+        foreach (var value in parameters)
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        return await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    /// <inheritdoc />
-    public override async IAsyncEnumerable<StoredTask> LoadTasksAsync(string sessionId, long afterId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        await using var command = _dataSource.CreateCommand(PostgresWrites.SelectTasks + " AND t.task_id > $2 ORDER BY t.task_id");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sessionId });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterId });
-        // Rows are read as they arrive: a session of millions of tasks is never held in memory.
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            yield return ReadTask(reader);
-    }
-
-    /// <inheritdoc />
-    public override async Task<StoredTask?> LoadTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default)
-    {
-        await using var command = _dataSource.CreateCommand(PostgresWrites.SelectTasks + " AND t.task_id = $2");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sessionId });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = taskId });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTask(reader) : null;
-    }
-
-    private static StoredTask ReadTask(NpgsqlDataReader reader) => new()
-    {
-        Id = reader.GetInt64(0),
-        State = reader.GetInt16(1),
-        Attempts = reader.GetInt32(2),
-        Input = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3),
-        Output = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4),
-        Message = reader.IsDBNull(5) ? null : reader.GetString(5),
-        CreationTime = reader.GetInt64(6),
-        StartTime = reader.GetInt64(7),
-        CompletionTime = reader.GetInt64(8),
-        History = reader.IsDBNull(9) ? null : reader.GetString(9),
-    };
 }

@@ -11,18 +11,6 @@ namespace Flame.Storage.Postgres;
 /// </summary>
 internal static class PostgresWrites
 {
-    /// <summary>A task with its input and output, from the row or from the payloads table (only probed when flagged).</summary>
-    public const string SelectTasks = """
-        SELECT t.task_id, t.state, t.attempts,
-               CASE WHEN t.payloads & 1 <> 0 THEN (SELECT p.data FROM flame_task_payloads p
-                    WHERE p.session_id = t.session_id AND p.task_id = t.task_id AND p.kind = 'i') ELSE t.input END,
-               CASE WHEN t.payloads & 2 <> 0 THEN (SELECT p.data FROM flame_task_payloads p
-                    WHERE p.session_id = t.session_id AND p.task_id = t.task_id AND p.kind = 'o') ELSE t.output END,
-               t.message, t.creation_time, t.start_time, t.completion_time, t.history
-        FROM flame_tasks t
-        WHERE t.session_id = $1
-        """;
-
     private const string UpsertTasks = """
         INSERT INTO flame_tasks (session_id, task_id, state, attempts, input, output, message,
                                  creation_time, start_time, completion_time, history, payloads)
