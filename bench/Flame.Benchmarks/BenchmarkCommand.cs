@@ -33,6 +33,14 @@ internal static class BenchmarkCommand
                           --concurrency C      grain calls in flight while filling (default 256)
                           --warmup N           tasks in a throw-away session first (default 20000)
                           --alloc-types N      list the N types allocated most while filling (default 0: off)
+          store         task-store write throughput: C writers each create a task, then complete it (2 changes per
+                        task, one awaited write at a time), on SQLite (synchronous FULL, then NORMAL) and PostgreSQL
+                          --postgres CONN      also a PostgreSQL database (an Npgsql connection string); schema 002 is
+                                               applied to it (default: SQLite only)
+                          --tasks N            tasks (default 100000)
+                          --concurrency C      writers (default 64)
+                          --input-bytes B      task input size (default 16)
+                          --warmup N           tasks in a throw-away session first (default 5000)
           all           create-task, then memory with input 0 and 16 bytes, all with defaults,
                         then a summary table (--endpoint URL is passed to create-task)
         """;
@@ -61,6 +69,12 @@ internal static class BenchmarkCommand
                     var o = MemoryOptions.From(options);
                     PrintHeader(o.CommandLine());
                     return (await MemoryBenchmark.RunAsync(o)).ExitCode;
+                }
+                case "store":
+                {
+                    var o = StoreOptions.From(options);
+                    PrintHeader(o.CommandLine());
+                    return (await StoreBenchmark.RunAsync(o)).ExitCode;
                 }
                 case "all":
                     return await RunAllAsync(options);

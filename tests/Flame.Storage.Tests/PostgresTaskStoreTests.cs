@@ -1,0 +1,147 @@
+using Flame.Storage.Postgres;
+using Npgsql;
+
+namespace Flame.Storage.Tests;
+
+/// <summary>One throwaway PostgreSQL server for the class; each test gets a database of its own with schema 002.</summary>
+public sealed class PostgresServerFixture : IAsyncLifetime
+{
+    public ThrowawayPostgres Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await ThrowawayPostgres.StartAsync();
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+
+    /// <summary>A new database with deploy/postgres/002_flame_store.sql applied through Npgsql.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var database = await Server.CreateDatabaseAsync("store");
+        await ApplySchemaAsync(database);
+        return database;
+    }
+
+    public static async Task ApplySchemaAsync(string database)
+    {
+        var script = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "schema", "002_flame_store.sql"));
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(script, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : TaskStoreContractTests, IClassFixture<PostgresServerFixture>
+{
+    private string _database = null!;
+
+    private FlameTaskStoreOptions _options = new();
+
+    public override async Task InitializeAsync()
+    {
+        _database = await fixture.CreateDatabaseAsync();
+        await base.InitializeAsync();
+    }
+
+    protected override Task<ITaskStore> OpenAsync() => Task.FromResult<ITaskStore>(new PostgresTaskStore(_database, _options));
+
+    protected override async Task<long?> CountRowsAsync(string table)
+    {
+        await using var connection = new NpgsqlConnection(_database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table}", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Schema_AppliedAgain_IsHarmless_AndRecordsVersion2Once()
+    {
+        await PostgresServerFixture.ApplySchemaAsync(_database);
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => PostgresServerFixture.ApplySchemaAsync(_database)));
+
+        await using var connection = new NpgsqlConnection(_database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT string_agg(version::text, ',') FROM flame_schema_migrations", connection);
+        Assert.Equal("2", await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task ServerRestart_WritesIssuedDuringTheOutage_CompleteAfterIt_AndNothingAcknowledgedIsLost()
+    {
+        _options = new FlameTaskStoreOptions { RetryWindow = TimeSpan.FromSeconds(90) };
+        await ReopenAsync();
+
+        // A writer that keeps going through the outage, one awaited write after another.
+        var acknowledged = new List<long>();
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (long id = 1; !stop.IsCancellationRequested; id++)
+            {
+                await Store.WriteTasksAsync("steady", [NewTask(id, input: [(byte)id])]);
+                lock (acknowledged)
+                    acknowledged.Add(id);
+            }
+        });
+        await WaitUntilAsync(() => { lock (acknowledged) return acknowledged.Count >= 20; }, "20 writes acknowledged before the crash");
+
+        await fixture.Server.StopAsync("immediate");
+        var duringOutage = Enumerable.Range(1, 50).Select(i => Store.WriteTasksAsync("outage", [NewTask(i, input: Bytes(i * 100))])).ToArray();
+        Assert.DoesNotContain(duringOutage, w => w.IsCompleted);
+        await fixture.Server.StartAgainAsync();
+
+        await Task.WhenAll(duringOutage).WaitAsync(TimeSpan.FromSeconds(90));
+        var before = acknowledged.Count;
+        await WaitUntilAsync(() => { lock (acknowledged) return acknowledged.Count >= before + 20; }, "20 more writes after the restart");
+        await stop.CancelAsync();
+        await writer.WaitAsync(TimeSpan.FromSeconds(60));
+
+        await ReopenAsync();
+        var stored = (await AllTasksAsync("steady")).Select(t => t.Id).ToHashSet();
+        Assert.All(acknowledged, id => Assert.Contains(id, stored));
+        var outage = await AllTasksAsync("outage");
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => (long)i), outage.Select(t => t.Id));
+        Assert.All(outage, t => Assert.Equal(Bytes((int)t.Id * 100), t.Input));
+    }
+
+    [Fact]
+    public async Task Outage_LongerThanTheRetryWindow_FailsTheCallers_AndTheStoreWorksAgainAfterwards()
+    {
+        _options = new FlameTaskStoreOptions { RetryWindow = TimeSpan.FromSeconds(1) };
+        await ReopenAsync();
+
+        await fixture.Server.StopAsync("fast");
+        try
+        {
+            await Assert.ThrowsAnyAsync<NpgsqlException>(() => Store.WriteTasksAsync("s", [NewTask(1)]).WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            await fixture.Server.StartAgainAsync();
+        }
+
+        await Store.WriteTasksAsync("s", [NewTask(2)]).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal([2L], (await AllTasksAsync("s")).Select(t => t.Id));
+    }
+
+    [Fact]
+    public async Task Batch_ThatFailsForGood_FaultsItsCallersAtOnce_AndLaterWritesSucceed()
+    {
+        // PostgreSQL text cannot hold NUL: a permanent error, so no retry.
+        var bad = await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteTasksAsync("bad\0id", [NewTask(1)]).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(bad is NpgsqlException { IsTransient: true }, bad.ToString());
+
+        await Store.WriteTasksAsync("good", [NewTask(1)]);
+        Assert.Single(await AllTasksAsync("good"));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"timed out after 60 s waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+}
