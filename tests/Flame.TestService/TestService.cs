@@ -61,9 +61,9 @@ internal sealed class TestService : FlameService
                 return "slept"u8.ToArray();
             case "slowecho":
             {
-                var colon = argument.IndexOf(':', StringComparison.Ordinal);
-                await Task.Delay(int.Parse(argument[..colon], NumberStyles.None, CultureInfo.InvariantCulture), cancellationToken);
-                return Encoding.UTF8.GetBytes(argument[(colon + 1)..]);
+                var split = argument.IndexOf(':', StringComparison.Ordinal);
+                await Task.Delay(int.Parse(argument[..split], NumberStyles.None, CultureInfo.InvariantCulture), cancellationToken);
+                return Encoding.UTF8.GetBytes(argument[(split + 1)..]);
             }
             case "fail":
                 throw new FlameTaskException(argument, 1);
