@@ -42,7 +42,8 @@ public sealed class ServiceStartFailureTests(ClusterFixture fixture)
     {
         var client = _cluster.Client;
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
-        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, 4).Select(i => $"echo:{i}"));
+        // In one call: the four are pending together when the binding failures fail the pending tasks.
+        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, 4).Select(i => (byte[]?)Utf8($"echo:{i}")).ToList());
         await _cluster.WaitUntilAllTerminalAsync(session.Id, 4);
 
         var tasks = await client.CheckTasksAsync(session.Id, 4);

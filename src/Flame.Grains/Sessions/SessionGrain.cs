@@ -46,6 +46,9 @@ public sealed partial class SessionGrain(
     private SessionDemand? _lastReported;
     private IGrainTimer? _demandTimer;
     private bool _creating;
+    // Restored from the store: executors bound before the restart come back on their own (see Attached).
+    private bool _restored;
+    private HashSet<string>? _detached;
 
     // The journal: what changed since the last flush, and who waits for it.
     private readonly HashSet<long> _dirty = [];
@@ -69,6 +72,7 @@ public sealed partial class SessionGrain(
         var row = await store.LoadSessionAsync(Id, cancellationToken);
         if (row is null)
             return;
+        _restored = true;
         var form = StoredForms.Read<StoredSessionForm>(row.Json);
         _session = new SessionData(form.Spec, form.Application, form.CreationTime)
         {
@@ -293,6 +297,8 @@ public sealed partial class SessionGrain(
         var running = new List<long>();
         foreach (var executorId in executorIds)
         {
+            if (_restored)
+                (_detached ??= new HashSet<string>(StringComparer.Ordinal)).Add(executorId);
             if (!_executors.Remove(executorId, out var slot))
                 continue;
             slot.Detached = true;
@@ -481,10 +487,20 @@ public sealed partial class SessionGrain(
     private long DelayReleaseMs(SessionData session) =>
         1000L * (session.Application.Spec.DelayRelease ?? _execution.DefaultDelayReleaseSeconds);
 
-    private ExecutorSlot Attached(string executorId) =>
-        _executors.TryGetValue(executorId, out var slot)
-            ? slot
-            : throw FlameException.FailedPrecondition($"executor '{executorId}' is not bound to session '{Id}'");
+    private ExecutorSlot Attached(string executorId)
+    {
+        if (_executors.TryGetValue(executorId, out var slot))
+            return slot;
+        // An executor bound before the session was restored (the gateway checked its binding) keeps serving it; the
+        // task it ran then was requeued at the restore, so it starts with none and its late completion is refused.
+        if (_restored && _session is { State: SessionState.Open } && !(_detached?.Contains(executorId) ?? false))
+        {
+            _executors[executorId] = slot = new ExecutorSlot();
+            ReportDemand(force: true);
+            return slot;
+        }
+        throw FlameException.FailedPrecondition($"executor '{executorId}' is not bound to session '{Id}'");
+    }
 
     // ---- Scheduler reports -----------------------------------------------------------------------
 
