@@ -63,7 +63,9 @@ public sealed class ClusterFaultTests : IAsyncLifetime
 
         var data = Path.Combine(_cluster["POSTGRES_DATA"], "data");
         var restart = await ExternalCommand.RunAsync("runuser",
-            ["-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "60", "restart"],
+            // -l: the new server logs to a file; otherwise it would hold this command's output pipes open.
+            ["-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "60",
+             "-l", Path.Combine(_cluster["POSTGRES_DATA"], "postgres.log"), "restart"],
             ScriptTimeout, "runuser is required (PostgreSQL refuses to run as root)");
         Assert.True(restart.ExitCode == 0, $"PostgreSQL should restart{restart}");
 

@@ -70,7 +70,16 @@ public static class ExternalCommand
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            // Bounded: a daemon it started (outside its tree) may hold the output pipes open for ever.
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Its output stays open; what was read so far goes into the failure.
+            }
             Assert.Fail($"expected {description} to finish within {timeout.TotalSeconds:0}s; it was killed"
                 + new CommandResult(description, -1, Snapshot(stdout), Snapshot(stderr)));
         }
