@@ -93,7 +93,8 @@ internal sealed class SchedulingPass
                 continue;
             if (!session.Demand.Open)
                 shareable -= Resources.Of(e.ResReq);
-            if (inFlight.TryGetValue(e.Id, out var p) && p.FromSession == sessionId)
+            // Bound since before the preemption: it has not left yet (after leaving, it may have been bound anew).
+            if (inFlight.TryGetValue(e.Id, out var p) && p.FromSession == sessionId && (e.BoundAt ?? long.MinValue) <= p.At)
             {
                 // Leaving at its next task boundary: it is the other session's already.
                 if (Sessions.TryGetValue(p.ForSession, out var to))

@@ -43,7 +43,7 @@ internal static class Preempt
                     victims.Enqueue(v, Key(v));
                     break;
                 }
-                if (Thrashes(pass, from: v, forSession: s) || TakeCovering(v, s.Req) is not { } executor)
+                if (Thrashes(pass, from: v, forSession: s) || TakeCovering(pass, v, s.Req) is not var (executor, release))
                 {
                     setAside.Add(v);
                     continue;
@@ -51,7 +51,7 @@ internal static class Preempt
                 var reason = v.Priority < s.Priority
                     ? PriorityOrder.Reason(s.Priority, v.Priority)
                     : DominantResourceFairness.Reason(s.Held * s.Share, s.Target * s.Share);
-                actions.Add(new PreemptAction(executor.Id, v.Id, s.Id, reason));
+                actions.Add(new PreemptAction(executor.Id, v.Id, s.Id, reason, release));
                 v.Have--;
                 s.Incoming++;
                 if (CanGive(v))
@@ -86,17 +86,23 @@ internal static class Preempt
         return from.Demand.Pending + from.Demand.Running > 0 && pass.RecentPairs.Contains((forSession.Id, from.Id));
     }
 
-    /// <summary>Removes and returns the oldest-bound preemptible executor of <paramref name="v"/> that covers <paramref name="req"/>.</summary>
-    private static ExecutorInfo? TakeCovering(SessionEntry v, Resources req)
+    /// <summary>
+    /// Removes and returns the oldest-bound preemptible executor of <paramref name="v"/> that makes room for
+    /// <paramref name="req"/>: by itself (it is then rebound), or released together with its node's free room.
+    /// </summary>
+    private static (ExecutorInfo Executor, bool Release)? TakeCovering(SchedulingPass pass, SessionEntry v, Resources req)
     {
         var list = v.Preemptible!;
         for (var i = list.Count - 1; i >= 0; i--)
-            if (Resources.Of(list[i].ResReq).Covers(req))
-            {
-                var e = list[i];
-                list.RemoveAt(i);
-                return e;
-            }
+        {
+            var e = list[i];
+            var size = Resources.Of(e.ResReq);
+            var release = !size.Covers(req);
+            if (release && !pass.Capacity.TakeInExchange(e.Node, size, req))
+                continue;
+            list.RemoveAt(i);
+            return (e, release);
+        }
         return null;
     }
 }

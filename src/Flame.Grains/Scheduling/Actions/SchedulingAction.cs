@@ -19,17 +19,19 @@ public sealed record CreateExecutorAction(string Node, string SessionId, Resourc
 /// <list type="bullet">
 /// <item>It happens at a task boundary only: a running task is never killed. The executor finishes the task it
 /// runs (if any), takes no further task of <paramref name="FromSession"/>, leaves it (OnSessionLeave) and goes
-/// back to Idle. A preemption whose executor is already gone, or no longer bound to FromSession, is dropped.</item>
+/// back to Idle; with <c>Release</c> (it is too small for ForSession, but its node has room once it is gone) it is
+/// released instead. A preemption whose executor is gone, or no longer bound to FromSession, is dropped.</item>
 /// <item>The carrier remembers it (<see cref="ClusterView.Preemptions"/>, with the time it was planned) for
 /// <see cref="SchedulingOptions.PreemptionMemory"/>. While the executor still serves FromSession it counts as
 /// ForSession's (no second executor is taken for the same need) and is not planned again; once Idle it is reserved:
 /// the next pass binds it to ForSession if that still wants one; and no executor is taken from ForSession back for
 /// FromSession while ForSession has demand.</item>
 /// <item>The plan only picks executors that are Bound, bound at least <see cref="SchedulingOptions.MinBoundTime"/>
-/// ago, whose resources cover ForSession's requirement, and never leaves FromSession below its min_instances.</item>
+/// ago, whose resources (with its node's free room, when released) cover ForSession's requirement, and never leaves
+/// FromSession below its min_instances.</item>
 /// </list>
 /// </remarks>
-public sealed record PreemptAction(string ExecutorId, string FromSession, string ForSession, string Reason) : SchedulingAction(Reason);
+public sealed record PreemptAction(string ExecutorId, string FromSession, string ForSession, string Reason, bool Release = false) : SchedulingAction(Reason);
 
 /// <summary>A preemption planned at <paramref name="At"/> (Unix epoch milliseconds), as the carrier remembers it.</summary>
 public sealed record Preemption(string ExecutorId, string FromSession, string ForSession, long At);

@@ -43,7 +43,7 @@ public readonly record struct Resources(long Cpu, long Memory, long Gpu)
 
     private static long Clamp(ulong value) => (long)Math.Min(value, long.MaxValue - 1);
 
-    private static long Add(long a, long b) => a == Unlimited || b == Unlimited || a > long.MaxValue - 1 - b ? Unlimited : a + b;
+    private static long Add(long a, long b) => a == Unlimited || b == Unlimited || (b > 0 && a > long.MaxValue - 1 - b) ? Unlimited : a + b;
 }
 
 /// <summary>
@@ -102,6 +102,20 @@ public sealed class NodeCapacity
         }
         _failed.Add(req);
         return null;
+    }
+
+    /// <summary>
+    /// Whether releasing an executor of <paramref name="freed"/> on <paramref name="node"/> makes room for one of
+    /// <paramref name="req"/>; if so that room is taken, so that two plans do not count on the same free space.
+    /// </summary>
+    public bool TakeInExchange(string node, Resources freed, Resources req)
+    {
+        if (!_nodes.TryGetValue(node, out var slot) || !Fits(slot.Free + freed, req))
+            return false;
+        _byFree.Remove(slot);
+        slot.Free = slot.Free + freed - req;
+        _byFree.Add(slot.Rescore());
+        return true;
     }
 
     private sealed class Slot(string name, Resources allocatable, Resources free)
