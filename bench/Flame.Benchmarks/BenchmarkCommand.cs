@@ -41,6 +41,17 @@ internal static class BenchmarkCommand
                           --concurrency C      writers (default 64)
                           --input-bytes B      task input size (default 16)
                           --warmup N           tasks in a throw-away session first (default 5000)
+          schedule      one scheduling Plan pass over a large cluster (pure policy, no grains)
+                          --sessions N         open sessions with pending tasks (default 10000)
+                          --executors N        bound executors, on 8-core nodes (default 1000)
+                          --passes N           timed passes (default 20)
+          simulate      the scheduling policy over simulated time: sessions arrive and finish, tasks run
+                          --nodes N            nodes (default 8)
+                          --cores N            cores per node, one executor each (default 8)
+                          --sessions N         sessions, 100-400 tasks of 2-8 s each (default 40)
+                          --seconds N          arrivals spread over this many seconds (default 600)
+                          --priorities N       priorities drawn from 0..N-1 (default 1)
+                          --seed N             random seed (default 7)
           all           create-task, then memory with input 0 and 16 bytes, all with defaults,
                         then a summary table (--endpoint URL is passed to create-task)
         """;
@@ -75,6 +86,27 @@ internal static class BenchmarkCommand
                     var o = StoreOptions.From(options);
                     PrintHeader(o.CommandLine());
                     return (await StoreBenchmark.RunAsync(o)).ExitCode;
+                }
+                case "schedule":
+                {
+                    var sessions = (int)TakeNumber(options, "sessions", 10_000, 1, 1_000_000);
+                    var executors = (int)TakeNumber(options, "executors", 1_000, 1, 1_000_000);
+                    var passes = (int)TakeNumber(options, "passes", 20, 1, 10_000);
+                    RejectRest(options, command);
+                    PrintHeader($"{RunPrefix} schedule --sessions {sessions} --executors {executors} --passes {passes}");
+                    return SchedulingBenchmark.Schedule(sessions, executors, passes).ExitCode;
+                }
+                case "simulate":
+                {
+                    var nodes = (int)TakeNumber(options, "nodes", 8, 1, 10_000);
+                    var cores = (int)TakeNumber(options, "cores", 8, 1, 1_024);
+                    var sessions = (int)TakeNumber(options, "sessions", 40, 1, 100_000);
+                    var seconds = (int)TakeNumber(options, "seconds", 600, 0, 10_000_000);
+                    var priorities = (int)TakeNumber(options, "priorities", 1, 1, 100);
+                    var seed = (int)TakeNumber(options, "seed", 7, 0, int.MaxValue);
+                    RejectRest(options, command);
+                    PrintHeader($"{RunPrefix} simulate --nodes {nodes} --cores {cores} --sessions {sessions} --seconds {seconds} --priorities {priorities} --seed {seed}");
+                    return SchedulingBenchmark.Simulate(nodes, cores, sessions, seconds, priorities, seed).ExitCode;
                 }
                 case "all":
                     return await RunAllAsync(options);

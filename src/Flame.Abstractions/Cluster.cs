@@ -48,6 +48,8 @@ public sealed record ExecutorInfo
     [Id(4)] public ExecutorState State { get; init; }
     /// <summary>The session it is bound to, if any.</summary>
     [Id(5)] public string? SessionId { get; init; }
+    /// <summary>Unix epoch milliseconds when it was given its current session; null when it has none (or it is not known).</summary>
+    [Id(6)] public long? BoundAt { get; init; }
 }
 
 /// <summary>A node address, as the node reports it.</summary>

@@ -52,7 +52,9 @@ public sealed partial class ExecutorGrain(
         {
             Id = Id,
             Node = executor.Node,
-            ResReq = executor.ResReq,
+            // What the scheduler asked the node for, when it asked: node accounting must hold that, not the
+            // executor manager's fixed report.
+            ResReq = from == ExecutorState.Void && _executor is not null ? _executor.ResReq : executor.ResReq,
             Shim = executor.Shim,
             State = ExecutorState.Idle,
         };
@@ -207,7 +209,9 @@ public sealed partial class ExecutorGrain(
     {
         if (state == ExecutorState.Idle && _executor?.State != ExecutorState.Idle)
             _idleSince = Now;
-        _executor = _executor! with { State = state, SessionId = sessionId };
+        // The bind time is what the scheduler's hysteresis looks at: an executor bound a moment ago is not preempted.
+        var boundAt = sessionId is null ? null : state == ExecutorState.Binding ? Now : _executor!.BoundAt;
+        _executor = _executor! with { State = state, SessionId = sessionId, BoundAt = boundAt };
         Report();
     }
 

@@ -1,4 +1,5 @@
 using Flame.Grains.Hosting;
+using Flame.Grains.Scheduling.Plugins;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,8 @@ public sealed partial class NodeGrain(
 {
     private readonly FlameExecutionOptions _execution = execution.Value;
     private NodeInfo? _node;
-    private readonly HashSet<string> _executors = new(StringComparer.Ordinal);
+    // Each executor with what it holds, so that the node is never asked for more than it has.
+    private readonly Dictionary<string, Resources> _executors = new(StringComparer.Ordinal);
     private INodeWatcher? _watcher;
     private IGrainTimer? _livenessTimer;
 
@@ -25,13 +27,13 @@ public sealed partial class NodeGrain(
     {
         FlameIds.ValidateNodeName(Name);
         var live = liveExecutors.ToHashSet(StringComparer.Ordinal);
-        foreach (var stale in _executors.Where(id => !live.Contains(id)).ToList())
+        foreach (var stale in _executors.Keys.Where(id => !live.Contains(id)).ToList())
             await GrainFactory.GetGrain<IExecutorGrain>(stale).LostAsync($"node '{Name}' registered again without it (its executor manager restarted)");
         _node = node with { Name = Name, State = NodeState.Ready, LastHeartbeatTime = Now };
         _livenessTimer ??= this.RegisterGrainTimer(CheckLivenessAsync,
             new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
         Report();
-        LogRegistered(Name, Slots.Of(_node));
+        LogRegistered(Name, Resources.Allocatable(_node).ToString());
         return _node;
     }
 
@@ -62,7 +64,7 @@ public sealed partial class NodeGrain(
     public Task<NodeInfo> GetAsync() => Task.FromResult(Existing());
 
     public async Task<IReadOnlyList<ExecutorInfo>> ListExecutorsAsync() =>
-        await Task.WhenAll(_executors.Select(id => GrainFactory.GetGrain<IExecutorGrain>(id).GetAsync()));
+        await Task.WhenAll(_executors.Keys.Select(id => GrainFactory.GetGrain<IExecutorGrain>(id).GetAsync()));
 
     public Task WatchAsync(INodeWatcher watcher)
     {
@@ -86,16 +88,16 @@ public sealed partial class NodeGrain(
 
     public Task<bool> CreateExecutorAsync(ExecutorInfo executor)
     {
-        if (_node?.State != NodeState.Ready || _watcher is null || _executors.Count >= Slots.Of(_node))
+        if (_node?.State != NodeState.Ready || _watcher is null || !NodeCapacity.Fits(Free(_node), Resources.Of(executor.ResReq)))
             return Task.FromResult(false);
-        _executors.Add(executor.Id);
+        _executors[executor.Id] = Resources.Of(executor.ResReq);
         _ = _watcher.OnExecutorAsync(executor); // one-way
         return Task.FromResult(true);
     }
 
     public Task ExecutorRegisteredAsync(ExecutorInfo executor)
     {
-        _executors.Add(executor.Id);
+        _executors[executor.Id] = Resources.Of(executor.ResReq);
         return Task.CompletedTask;
     }
 
@@ -103,6 +105,14 @@ public sealed partial class NodeGrain(
     {
         _executors.Remove(executorId);
         return Task.CompletedTask;
+    }
+
+    private Resources Free(NodeInfo node)
+    {
+        var free = Resources.Allocatable(node);
+        foreach (var held in _executors.Values)
+            free -= held;
+        return free;
     }
 
     private async Task CheckLivenessAsync()
@@ -125,7 +135,7 @@ public sealed partial class NodeGrain(
     private async Task LoseExecutorsAsync(string reason)
     {
         var bySession = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var id in _executors.ToList())
+        foreach (var id in _executors.Keys.ToList())
             if (await GrainFactory.GetGrain<IExecutorGrain>(id).LoseAsync(reason) is { } sessionId)
                 (bySession.TryGetValue(sessionId, out var ids) ? ids : bySession[sessionId] = []).Add(id);
         _executors.Clear();
@@ -144,19 +154,12 @@ public sealed partial class NodeGrain(
     private NodeInfo Existing() =>
         _node ?? throw FlameException.NotFound($"node '{Name}' not found");
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} registered with {Slots} executor slot(s)")]
-    private partial void LogRegistered(string node, int slots);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} registered with {Allocatable} for executors")]
+    private partial void LogRegistered(string node, string allocatable);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} is NotReady: no heartbeat for {Seconds}s; its executors are lost")]
     private partial void LogNotReady(string node, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} released")]
     private partial void LogReleased(string node);
-}
-
-/// <summary>How many executors a node can run: its allocatable CPU in whole cores (millicores / 1000), at least 1.</summary>
-public static class Slots
-{
-    /// <summary>The executor slots of <paramref name="node"/>.</summary>
-    public static int Of(NodeInfo node) => (int)Math.Max(1, Math.Min(int.MaxValue, node.Allocatable.Cpu / 1000));
 }

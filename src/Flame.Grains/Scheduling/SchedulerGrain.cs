@@ -1,4 +1,3 @@
-using Flame.Grains.Nodes;
 using Flame.Grains.Scheduling.Actions;
 using Flame.Grains.Scheduling.Plugins;
 using Microsoft.Extensions.Logging;
@@ -13,12 +12,15 @@ namespace Flame.Grains.Scheduling;
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
 {
-    private readonly IAllocationPolicy _policy = new ProportionalAllocation();
+    private readonly IAllocationPolicy _policy = new SchedulingPolicy(Options);
+    private static readonly SchedulingOptions Options = new();
     private readonly Dictionary<string, SessionDemand> _sessions = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, ExecutorInfo> _executors = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
     private IGrainTimer? _soon;
     private readonly Dictionary<string, DateTime> _refusedUntil = new(StringComparer.Ordinal);
+    // Planned preemptions by executor, kept for SchedulingOptions.PreemptionMemory (see PreemptAction).
+    private readonly Dictionary<string, Preemption> _preemptions = new(StringComparer.Ordinal);
 
     /// <summary>How long a node that refused an executor is left out of allocation.</summary>
     private static readonly TimeSpan RefusalBackoff = TimeSpan.FromSeconds(2);
@@ -55,7 +57,7 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
     public Task ReportNodeAsync(NodeInfo node)
     {
         // Nodes report every heartbeat (so that listings show it); only a change of state or size can change a plan.
-        var changed = !_nodes.TryGetValue(node.Name, out var old) || old.State != node.State || Slots.Of(old) != Slots.Of(node);
+        var changed = !_nodes.TryGetValue(node.Name, out var old) || old.State != node.State || Resources.Allocatable(old) != Resources.Allocatable(node);
         _nodes[node.Name] = node;
         if (changed)
             ScheduleSoon();
@@ -69,14 +71,26 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
             if (until <= now)
                 _refusedUntil.Remove(node);
         var nodes = _refusedUntil.Count == 0 ? _nodes.Values : (IReadOnlyCollection<NodeInfo>)_nodes.Values.Where(n => !_refusedUntil.ContainsKey(n.Name)).ToList();
-        var actions = _policy.Plan(new ClusterView(_sessions.Values, _executors.Values, nodes));
+        var nowMs = new DateTimeOffset(now).ToUnixTimeMilliseconds();
+        ForgetOldPreemptions(nowMs);
+        var actions = _policy.Plan(new ClusterView(_sessions.Values, _executors.Values, nodes)
+        {
+            Now = nowMs,
+            Preemptions = _preemptions.Values,
+        });
         foreach (var action in actions)
         {
             switch (action)
             {
                 case BindAction bind:
                     if (await GrainFactory.GetGrain<IExecutorGrain>(bind.ExecutorId).AssignAsync(bind.SessionId))
-                        _executors[bind.ExecutorId] = _executors[bind.ExecutorId] with { State = ExecutorState.Binding, SessionId = bind.SessionId };
+                        _executors[bind.ExecutorId] = _executors[bind.ExecutorId] with { State = ExecutorState.Binding, SessionId = bind.SessionId, BoundAt = nowMs };
+                    break;
+                case PreemptAction preempt:
+                    // Planned and remembered (the policy counts it and will not undo it), but not carried out yet:
+                    // releasing the executor at its next task boundary is the executor grain's part, still to come.
+                    _preemptions[preempt.ExecutorId] = new Preemption(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, nowMs);
+                    LogPreemptionPlanned(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, preempt.Reason);
                     break;
                 case CreateExecutorAction create:
                     await CreateExecutorAsync(create);
@@ -125,6 +139,16 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
         LogCreating(id, create.Node, create.SessionId);
     }
 
+    private void ForgetOldPreemptions(long nowMs)
+    {
+        if (_preemptions.Count == 0)
+            return;
+        var oldest = nowMs - (long)Options.PreemptionMemory.TotalMilliseconds;
+        foreach (var (id, p) in _preemptions.ToList())
+            if (p.At < oldest || !_executors.ContainsKey(id))
+                _preemptions.Remove(id);
+    }
+
     private void ScheduleSoon()
     {
         _soon ??= this.RegisterGrainTimer(async () =>
@@ -134,6 +158,9 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
             await ScheduleAsync();
         }, new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Planned to preempt executor {ExecutorId} from session {FromSession} for session {ForSession}: {Reason}")]
+    private partial void LogPreemptionPlanned(string executorId, string fromSession, string forSession, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Asked node {Node} for executor {ExecutorId} for session {SessionId}")]
     private partial void LogCreating(string executorId, string node, string sessionId);

@@ -1,11 +1,12 @@
+using Flame.Grains.Scheduling;
 using Flame.Grains.Scheduling.Actions;
 using Flame.Grains.Scheduling.Plugins;
 
 namespace Flame.Grains.Tests;
 
-public sealed class ProportionalAllocationTests
+public sealed class SchedulingPolicyTests
 {
-    private static readonly ProportionalAllocation Policy = new();
+    private static readonly SchedulingPolicy Policy = new();
 
     private static NodeInfo Node(string name, int slots, NodeState state = NodeState.Ready) => new()
     {
@@ -29,7 +30,7 @@ public sealed class ProportionalAllocationTests
         new() { Id = id, Node = node, State = state, SessionId = session };
 
     private static Dictionary<string, int> Grants(IEnumerable<SchedulingAction> actions) => actions
-        .Select(a => a switch { BindAction b => b.SessionId, CreateExecutorAction c => c.SessionId, _ => throw new InvalidOperationException() })
+        .Select(a => a switch { BindAction b => b.SessionId, CreateExecutorAction c => c.SessionId, _ => null }).OfType<string>()
         .GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
 
     [Fact]
@@ -143,10 +144,10 @@ public sealed class ProportionalAllocationTests
             {
                 var total = executors.Count(e => e.SessionId == s.SessionId) + grants.GetValueOrDefault(s.SessionId);
                 if (grants.ContainsKey(s.SessionId))
-                    Assert.True(total <= ProportionalAllocation.Desired(s), $"round {round}: session {s.SessionId} would hold {total} > desired {ProportionalAllocation.Desired(s)}");
+                    Assert.True(total <= InstanceLimits.Desired(s), $"round {round}: session {s.SessionId} would hold {total} > desired {InstanceLimits.Desired(s)}");
             }
         }
     }
 
-    private static int Slots(NodeInfo node) => Flame.Grains.Nodes.Slots.Of(node);
+    private static int Slots(NodeInfo node) => (int)(Resources.Allocatable(node).Cpu / 1000);
 }

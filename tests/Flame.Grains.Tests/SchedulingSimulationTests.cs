@@ -1,0 +1,23 @@
+namespace Flame.Grains.Tests;
+
+/// <summary>The policy over simulated time: sessions arrive and finish, tasks run, plans are applied each tick.</summary>
+public sealed class SchedulingSimulationTests
+{
+    [Fact]
+    public void EqualSessions_ShareFairly_AndKeepTheClusterBusyUnderBacklog()
+    {
+        var report = SchedulingSimulation.Run(nodes: 8, coresPerNode: 8, SchedulingSimulation.RandomSessions(seed: 7, count: 40, spreadSeconds: 600));
+        Assert.True(report.Jain >= 0.9, $"Jain's index {report.Jain:0.000} < 0.9 ({report})");
+        Assert.True(report.Utilisation >= 0.9, $"utilisation {report.Utilisation:0.000} < 0.9 ({report})");
+        Assert.True(report.Preemptions > 0, $"newcomers should have taken executors back ({report})");
+    }
+
+    [Fact]
+    public void Simulation_IsDeterministic()
+    {
+        var sessions = SchedulingSimulation.RandomSessions(seed: 3, count: 10, spreadSeconds: 100, priorities: 2);
+        var a = SchedulingSimulation.Run(2, 4, sessions);
+        var b = SchedulingSimulation.Run(2, 4, sessions);
+        Assert.Equal(a with { PlanMillisecondsPerTick = 0 }, b with { PlanMillisecondsPerTick = 0 });
+    }
+}
