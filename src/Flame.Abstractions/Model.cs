@@ -74,6 +74,12 @@ public static class SessionEventCodes
     public const int PendingTasksFailed = 103;
     /// <summary>The session was restored from the task store after its silo stopped; the message says what was lost.</summary>
     public const int Restored = 104;
+    /// <summary>The scheduler gave the session an executor (bound an idle one, or asked a node for a new one); the message says why.</summary>
+    public const int ExecutorAssigned = 105;
+    /// <summary>An executor left the session because it had no work (delay_release expired, or the session closed).</summary>
+    public const int ExecutorUnbound = 106;
+    /// <summary>An executor left the session at a task boundary, taken back by the scheduler for another session; the message says why.</summary>
+    public const int ExecutorPreempted = 107;
 }
 
 /// <summary>Resources a session's service instance needs, or a node offers.</summary>

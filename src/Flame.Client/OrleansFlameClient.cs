@@ -232,9 +232,12 @@ public sealed partial class OrleansFlameClient : IFlameClient
     /// <summary>The grain observer behind one <see cref="WatchSessionAsync"/>.</summary>
     private sealed class SessionWatcher(System.Threading.Channels.ChannelWriter<(IReadOnlyList<TaskInfo>, bool)> batches) : ISessionWatcher
     {
-        public Task OnTasksFinishedAsync(IReadOnlyList<TaskInfo> tasks, bool sessionDone)
+        private readonly SessionBatchOrder _order = new();
+
+        public Task OnTasksFinishedAsync(IReadOnlyList<TaskInfo> tasks, bool sessionDone, long batch)
         {
-            batches.TryWrite((tasks, sessionDone));
+            foreach (var ready in _order.Accept(tasks, sessionDone, batch))
+                batches.TryWrite(ready);
             return Task.CompletedTask;
         }
     }

@@ -272,9 +272,12 @@ public sealed class SessionStreamTests(ExecutionClusterFixture fixture)
     {
         public Channel<(IReadOnlyList<TaskInfo> Tasks, bool Done)> Batches { get; } = Channel.CreateUnbounded<(IReadOnlyList<TaskInfo>, bool)>();
 
-        public Task OnTasksFinishedAsync(IReadOnlyList<TaskInfo> tasks, bool sessionDone)
+        private readonly SessionBatchOrder _order = new();
+
+        public Task OnTasksFinishedAsync(IReadOnlyList<TaskInfo> tasks, bool sessionDone, long batch)
         {
-            Batches.Writer.TryWrite((tasks, sessionDone));
+            foreach (var ready in _order.Accept(tasks, sessionDone, batch))
+                Batches.Writer.TryWrite(ready);
             return Task.CompletedTask;
         }
     }

@@ -70,6 +70,13 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("CompleteTask")] Task CompleteTaskAsync(string executorId, TaskResultInfo result);
     /// <summary><see cref="CompleteTaskAsync"/> then <see cref="LaunchTaskAsync"/> in one call: one round trip per task.</summary>
     [AlwaysInterleave, Alias("CompleteAndLaunchTask")] Task<PollResult<TaskInfo>> CompleteAndLaunchTaskAsync(string executorId, TaskResultInfo result);
+    /// <summary>
+    /// The scheduler takes the executor back for <paramref name="forSession"/>: it leaves at its next task boundary
+    /// (now if idle; after its running task completes otherwise), never interrupting a task. Recorded as an event.
+    /// </summary>
+    [OneWay, Alias("PreemptExecutor")] Task PreemptExecutorAsync(string executorId, string forSession, string reason);
+    /// <summary>Records a scheduling decision about this session as a session event (code from <see cref="SessionEventCodes"/>).</summary>
+    [OneWay, Alias("RecordDecision")] Task RecordDecisionAsync(int code, string message);
     /// <summary>Gives back a task that was launched but never reached the executor; no attempt is counted.</summary>
     [Alias("ReturnTask")] Task ReturnTaskAsync(string executorId, long taskId);
     /// <summary>
@@ -92,7 +99,41 @@ public interface ITaskWatcher : IGrainObserver
 public interface ISessionWatcher : IGrainObserver
 {
     /// <summary>Tasks that reached a terminal state; <paramref name="sessionDone"/> when the session is closed with nothing left to run.</summary>
-    [OneWay, Alias("OnTasksFinished")] Task OnTasksFinishedAsync(IReadOnlyList<TaskInfo> tasks, bool sessionDone);
+    /// <remarks>
+    /// One-way calls can arrive out of order: <paramref name="batch"/> numbers this watcher's batches 1, 2, 3, … so
+    /// that it can put them back in order (see <see cref="SessionBatchOrder"/>), and never takes a "done" batch for
+    /// the end while an earlier one is still on its way.
+    /// </remarks>
+    [OneWay, Alias("OnTasksFinished")] Task OnTasksFinishedAsync(IReadOnlyList<TaskInfo> tasks, bool sessionDone, long batch);
+}
+
+/// <summary>
+/// Puts a session watcher's numbered batches back in order: <see cref="Accept"/> returns the batches that are now
+/// next in line (none while an earlier one is missing). Thread-safe.
+/// </summary>
+public sealed class SessionBatchOrder
+{
+    private readonly Lock _lock = new();
+    private readonly SortedDictionary<long, (IReadOnlyList<TaskInfo> Tasks, bool Done)> _early = [];
+    private long _next = 1;
+
+    /// <summary>Takes batch <paramref name="batch"/>; returns it and any held ones that follow it, in order.</summary>
+    public List<(IReadOnlyList<TaskInfo> Tasks, bool Done)> Accept(IReadOnlyList<TaskInfo> tasks, bool done, long batch)
+    {
+        var ready = new List<(IReadOnlyList<TaskInfo>, bool)>(1);
+        lock (_lock)
+        {
+            if (batch < _next)
+                return ready; // a duplicate
+            _early[batch] = (tasks, done);
+            while (_early.Remove(_next, out var next))
+            {
+                ready.Add(next);
+                _next++;
+            }
+        }
+        return ready;
+    }
 }
 
 /// <summary>The ids of every existing session, for listing. One activation, key <see cref="Key"/>.</summary>

@@ -385,7 +385,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
     /// <summary>The task's result and the next task in one round trip (the Flame.Orleans extension), falling back to the standard calls.</summary>
     private async Task<V1.LaunchTaskResponse> CompleteAndLaunchAsync(string taskId, V1.TaskResult result, CancellationToken cancellationToken)
     {
-        var request = new V1.CompleteTaskRequest { ExecutorId = ExecutorId, TaskResult = result };
+        // With the task's id: a retry after a lost answer cannot be taken for the next task's result.
+        var request = new V1.CompleteAndLaunchTaskRequest { ExecutorId = ExecutorId, TaskResult = result, TaskId = taskId };
         var backoff = new Backoff(RetryInitial, RetryMax);
         while (true)
         {

@@ -83,14 +83,19 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
             switch (action)
             {
                 case BindAction bind:
-                    if (await GrainFactory.GetGrain<IExecutorGrain>(bind.ExecutorId).AssignAsync(bind.SessionId))
+                    if (await AssignAsync(bind))
+                    {
                         _executors[bind.ExecutorId] = _executors[bind.ExecutorId] with { State = ExecutorState.Binding, SessionId = bind.SessionId, BoundAt = nowMs };
+                        _ = Session(bind.SessionId).RecordDecisionAsync(SessionEventCodes.ExecutorAssigned,
+                            $"idle executor '{bind.ExecutorId}' assigned{Because(bind.Reason)}");
+                    }
                     break;
                 case PreemptAction preempt:
-                    // Planned and remembered (the policy counts it and will not undo it), but not carried out yet:
-                    // releasing the executor at its next task boundary is the executor grain's part, still to come.
+                    // Remembered (the policy counts it and will not undo it); the session lets the executor go at its
+                    // next task boundary, and once it is idle the next pass binds it to ForSession.
                     _preemptions[preempt.ExecutorId] = new Preemption(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, nowMs);
                     LogPreemptionPlanned(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, preempt.Reason);
+                    _ = Session(preempt.FromSession).PreemptExecutorAsync(preempt.ExecutorId, preempt.ForSession, preempt.Reason);
                     break;
                 case CreateExecutorAction create:
                     await CreateExecutorAsync(create);
@@ -113,6 +118,24 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
 
     public Task<IReadOnlyList<ExecutorInfo>> ListExecutorsAsync() =>
         Task.FromResult<IReadOnlyList<ExecutorInfo>>(_executors.Values.ToArray());
+
+    private ISessionGrain Session(string id) => GrainFactory.GetGrain<ISessionGrain>(id);
+
+    /// <summary>Binds an idle executor; one whose grain no longer knows it (its silo died) leaves the view instead.</summary>
+    private async Task<bool> AssignAsync(BindAction bind)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IExecutorGrain>(bind.ExecutorId).AssignAsync(bind.SessionId);
+        }
+        catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+        {
+            _executors.Remove(bind.ExecutorId);
+            return false;
+        }
+    }
+
+    private static string Because(string reason) => string.IsNullOrEmpty(reason) ? "" : $": {reason}";
 
     private async Task CreateExecutorAsync(CreateExecutorAction create)
     {
@@ -137,6 +160,8 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
             return;
         }
         LogCreating(id, create.Node, create.SessionId);
+        _ = Session(create.SessionId).RecordDecisionAsync(SessionEventCodes.ExecutorAssigned,
+            $"new executor '{id}' asked of node '{create.Node}'{Because(create.Reason)}");
     }
 
     private void ForgetOldPreemptions(long nowMs)

@@ -38,6 +38,8 @@ public sealed partial class SessionGrain(
     private TaskTable _tasks = new();
     private readonly Dictionary<long, List<ITaskWatcher>> _watchers = [];
     private readonly List<ISessionWatcher> _sessionWatchers = [];
+    // Batches sent to each session watcher: one-way calls may arrive out of order, so each carries its number.
+    private readonly Dictionary<ISessionWatcher, long> _batchesSent = [];
     private List<TaskInfo>? _finished;
     private IGrainTimer? _flushTimer;
     private readonly Dictionary<string, ExecutorSlot> _executors = new(StringComparer.Ordinal);
@@ -45,6 +47,7 @@ public sealed partial class SessionGrain(
     private int _bindingFailures;
     private SessionDemand? _lastReported;
     private IGrainTimer? _demandTimer;
+    private IGrainTimer? _executorCheck;
     private bool _creating;
     // Restored from the store: executors bound before the restart come back on their own (see Attached).
     private bool _restored;
@@ -168,10 +171,13 @@ public sealed partial class SessionGrain(
         _watchers.Clear();
         FlushFinished();
         _sessionWatchers.Clear();
+        _batchesSent.Clear();
         _executors.Clear();
         _waiting.Clear();
         _demandTimer?.Dispose();
         _demandTimer = null;
+        _executorCheck?.Dispose();
+        _executorCheck = null;
         DeactivateOnIdle();
         LogDeleted(Id);
         return last;
@@ -224,15 +230,19 @@ public sealed partial class SessionGrain(
     {
         Existing();
         if (!_sessionWatchers.Contains(watcher))
+        {
             _sessionWatchers.Add(watcher);
+            _batchesSent[watcher] = 0;
+        }
         if (IsDone() && AllPublished)
-            _ = watcher.OnTasksFinishedAsync([], sessionDone: true);
+            _ = watcher.OnTasksFinishedAsync([], sessionDone: true, batch: ++_batchesSent[watcher]);
         return Task.CompletedTask;
     }
 
     public Task UnwatchSessionAsync(ISessionWatcher watcher)
     {
         _sessionWatchers.Remove(watcher);
+        _batchesSent.Remove(watcher);
         return Task.CompletedTask;
     }
 
@@ -283,6 +293,7 @@ public sealed partial class SessionGrain(
         if (!_executors.ContainsKey(executorId))
             _executors[executorId] = new ExecutorSlot();
         _bindingFailures = 0;
+        WatchExecutors();
         ReportDemand(force: true);
         return Task.CompletedTask;
     }
@@ -321,6 +332,8 @@ public sealed partial class SessionGrain(
         // Asking again while holding a task means our answer was lost on the way: give the same task.
         if (slot.RunningTask != 0)
             return PollResult<TaskInfo>.Of(_tasks.Get(slot.RunningTask, Id));
+        if (slot.PreemptedFor is { } taker)
+            return Unbind(executorId, slot, $"preempted for session '{taker}' at a task boundary: {slot.PreemptionReason}", SessionEventCodes.ExecutorPreempted);
         if (TryStart(slot) is { } started)
             return PollResult<TaskInfo>.Of(started);
 
@@ -329,7 +342,7 @@ public sealed partial class SessionGrain(
             slot.IdleSince = now;
         var releaseAt = slot.IdleSince + DelayReleaseMs(session);
         if (ShouldRelease(session, now, releaseAt))
-            return PollResult<TaskInfo>.Done;
+            return Unbind(executorId, slot, ReleaseReason(session), SessionEventCodes.ExecutorUnbound);
 
         slot.Waiter?.TrySetResult(0); // a newer poll replaces an older one
         var waiter = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -349,7 +362,9 @@ public sealed partial class SessionGrain(
             return PollResult<TaskInfo>.Of(_tasks.Get(handed, Id));
         if (_session is null || slot.Detached)
             return PollResult<TaskInfo>.Done;
-        return ShouldRelease(_session, Now, releaseAt) ? PollResult<TaskInfo>.Done : PollResult<TaskInfo>.Wait;
+        if (slot.PreemptedFor is { } preemptedFor)
+            return Unbind(executorId, slot, $"preempted for session '{preemptedFor}' while idle: {slot.PreemptionReason}", SessionEventCodes.ExecutorPreempted);
+        return ShouldRelease(_session, Now, releaseAt) ? Unbind(executorId, slot, ReleaseReason(_session), SessionEventCodes.ExecutorUnbound) : PollResult<TaskInfo>.Wait;
     }
 
     public Task CompleteTaskAsync(string executorId, TaskResultInfo result)
@@ -360,6 +375,9 @@ public sealed partial class SessionGrain(
             throw FlameException.FailedPrecondition(
                 $"executor '{executorId}' holds no task of session '{Id}'; the completion is refused");
         var taskId = slot.RunningTask;
+        if (result.TaskId != 0 && result.TaskId != taskId)
+            throw FlameException.FailedPrecondition(
+                $"executor '{executorId}' reported a result for task {result.TaskId} but runs task {taskId} of session '{Id}'; the completion is refused");
         slot.RunningTask = 0;
         var now = Now;
         if (result.ReturnCode == 0 && result.Output is { Length: var size } && size > _limits.MaxTaskOutputBytes)
@@ -474,6 +492,79 @@ public sealed partial class SessionGrain(
             slot.Waiter?.TrySetResult(0);
     }
 
+    /// <summary>
+    /// Checks every few seconds that the attached executors' grains still know them. An executor grain that lived on a
+    /// silo that died comes back empty: nobody will ever complete or detach its executor, so its task would stay
+    /// Running for ever. Such executors are detached (their task runs again, as an attempt) and leave the scheduler's view.
+    /// </summary>
+    private void WatchExecutors() =>
+        _executorCheck ??= this.RegisterGrainTimer(CheckExecutorsAsync,
+            new GrainTimerCreationOptions(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)) { Interleave = true });
+
+    private async Task CheckExecutorsAsync()
+    {
+        if (_executors.Count == 0)
+            return;
+        var ids = _executors.Keys.ToList();
+        var checks = ids.Select(async id =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IExecutorGrain>(id).GetAsync();
+                return null;
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+            {
+                return id;
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                return null; // not an answer: ask again next time
+            }
+        }).ToList();
+        var gone = (await Task.WhenAll(checks)).OfType<string>().Where(_executors.ContainsKey).ToList();
+        if (gone.Count == 0)
+            return;
+        await DetachExecutorsAsync(gone, "its executor was lost with the silo that held it");
+        foreach (var id in gone)
+            _ = Scheduler.ReportExecutorAsync(new ExecutorInfo { Id = id, Node = "", State = ExecutorState.Released });
+    }
+
+    /// <summary>Tells the executor to leave (LaunchTask answers Done), recording why on the session once.</summary>
+    private PollResult<TaskInfo> Unbind(string executorId, ExecutorSlot slot, string reason, int code)
+    {
+        if (!slot.Unbinding)
+        {
+            slot.Unbinding = true;
+            AddEvent(code, $"executor '{executorId}' unbound: {reason}", Now);
+        }
+        return PollResult<TaskInfo>.Done;
+    }
+
+    private string ReleaseReason(SessionData session) =>
+        session.State == SessionState.Closed
+            ? "the session is closed and has no pending task"
+            : $"no pending task for delay_release ({DelayReleaseMs(session) / 1000}s)";
+
+    public Task PreemptExecutorAsync(string executorId, string forSession, string reason)
+    {
+        if (_session is null || !_executors.TryGetValue(executorId, out var slot) || slot.PreemptedFor is not null)
+            return Task.CompletedTask;
+        slot.PreemptedFor = forSession;
+        slot.PreemptionReason = reason;
+        // Idle in a long-poll: leave now. Running a task: leave when it completes (its CompleteAndLaunch answers Done).
+        if (slot.RunningTask == 0)
+            slot.Waiter?.TrySetResult(0);
+        return Task.CompletedTask;
+    }
+
+    public Task RecordDecisionAsync(int code, string message)
+    {
+        if (_session is not null)
+            AddEvent(code, message, Now);
+        return Task.CompletedTask;
+    }
+
     private bool ShouldRelease(SessionData session, long now, long releaseAt)
     {
         if (_tasks.CountOf(TaskState.Pending) > 0)
@@ -497,6 +588,7 @@ public sealed partial class SessionGrain(
         {
             _executors[executorId] = slot = new ExecutorSlot();
             ReportDemand(force: true);
+            WatchExecutors();
             return slot;
         }
         throw FlameException.FailedPrecondition($"executor '{executorId}' is not bound to session '{Id}'");
@@ -759,9 +851,12 @@ public sealed partial class SessionGrain(
         if (batch.Count == 0 && !done)
             return;
         foreach (var watcher in _sessionWatchers)
-            _ = watcher.OnTasksFinishedAsync(batch, done);
+            _ = watcher.OnTasksFinishedAsync(batch, done, ++_batchesSent[watcher]);
         if (done)
+        {
             _sessionWatchers.Clear();
+            _batchesSent.Clear();
+        }
     }
 
     /// <summary>Closed with nothing pending or running: no task will change again.</summary>
@@ -881,6 +976,9 @@ public sealed partial class SessionGrain(
         public long IdleSince { get; set; }
         public TaskCompletionSource<long>? Waiter { get; set; }
         public bool Detached { get; set; }
+        public string? PreemptedFor { get; set; }
+        public string? PreemptionReason { get; set; }
+        public bool Unbinding { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} created for application {Application}")]

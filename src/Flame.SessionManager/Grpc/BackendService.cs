@@ -159,11 +159,13 @@ internal sealed partial class BackendService(
     }
 
     /// <summary>The extension: CompleteTask, then LaunchTask's answer, in one grain call and one round trip.</summary>
-    public async Task<LaunchTaskResponse> CompleteAndLaunchAsync(CompleteTaskRequest request, ServerCallContext context)
+    public async Task<LaunchTaskResponse> CompleteAndLaunchAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
         var session = await SessionOfAsync(id);
         var result = ToResult(Required(request.TaskResult, "task_result"));
+        if (request.TaskId.Length > 0)
+            result = result with { TaskId = FlameIds.ParseTaskId(request.TaskId) };
         return await LaunchAsync(session, id, () => session.CompleteAndLaunchTaskAsync(id, result), context);
     }
 

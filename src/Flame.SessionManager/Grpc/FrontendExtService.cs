@@ -33,6 +33,6 @@ internal sealed class FrontendExtService(OrleansFlameClient flame) : FrontendExt
 /// <summary>The executor side of <c>ext.proto</c>: a task's result and the next task in one round trip.</summary>
 internal sealed class BackendExtService(BackendService backend) : BackendExt.BackendExtBase
 {
-    public override Task<LaunchTaskResponse> CompleteAndLaunchTask(CompleteTaskRequest request, ServerCallContext context) =>
+    public override Task<LaunchTaskResponse> CompleteAndLaunchTask(CompleteAndLaunchTaskRequest request, ServerCallContext context) =>
         backend.CompleteAndLaunchAsync(request, context);
 }

@@ -28,6 +28,15 @@ public abstract class TwoNodeClusterFixture(string name, string[] nodes, int nod
     }
 }
 
+/// <summary>Nodes <c>em-s1</c> and <c>em-s2</c> for the scheduling scenarios alone: no other test's sessions compete for them.</summary>
+public sealed class SchedulingFixture() : TwoNodeClusterFixture("scheduling", ["em-s1", "em-s2"], nodeHeartbeatTimeoutSeconds: 10, taskTimeout: null);
+
+[CollectionDefinition(Name)]
+public sealed class SchedulingCollection : ICollectionFixture<SchedulingFixture>
+{
+    public const string Name = "scheduling";
+}
+
 /// <summary>
 /// Nodes <c>em-a</c> and <c>em-b</c>, a 10 s heartbeat timeout and a <see cref="TaskTimeout"/> per task; shared by
 /// the scenarios that leave every node running (collection <see cref="ClusterCollection"/>).

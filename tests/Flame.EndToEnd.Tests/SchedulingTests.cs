@@ -1,0 +1,97 @@
+using Flame.EndToEnd.Tests.Support;
+using static Flame.EndToEnd.Tests.Support.SessionChecks;
+
+namespace Flame.EndToEnd.Tests;
+
+/// <summary>The scheduler with real executor managers and services: priority with preemption, fair sharing, delay_release.</summary>
+[Collection(SchedulingCollection.Name)]
+public sealed class SchedulingTests(SchedulingFixture fixture)
+{
+    private readonly FlameCluster _cluster = fixture.Cluster;
+
+    [Fact]
+    public async Task HighPriority_TakesExecutorsFromLowPriority_AtTaskBoundaries_WithoutKillingARunningTask()
+    {
+        var client = _cluster.Client;
+        var app = await _cluster.RegisterTestApplicationAsync("preempt");
+        var low = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name, Priority = 0 });
+        await client.CreateTasksAsync(low.Id, Enumerable.Range(1, 100).Select(_ => (byte[]?)Utf8("sleep:1000")).ToList());
+        await _cluster.UntilAsync(
+            async () => (await ExecutorsOfAsync(client, low.Id)).Count(e => e.State == ExecutorState.Bound) == 4,
+            "the low-priority session to hold all 4 executors", TasksTimeout);
+
+        var high = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name, Priority = 10 });
+        await client.CreateTasksAsync(high.Id, Enumerable.Range(1, 6).Select(i => (byte[]?)Utf8($"echo:{i}")).ToList());
+        await _cluster.WaitUntilAllTerminalAsync(high.Id, 6);
+
+        // The high-priority session finished while the low one still had work: it did not wait for it.
+        var lowNow = await client.GetSessionAsync(low.Id);
+        Assert.True(lowNow.Status.Pending > 0, $"the low-priority session should still have pending tasks: {Describe(lowNow)}");
+        Assert.All(await client.CheckTasksAsync(high.Id, 6), t => Assert.Equal(TaskState.Succeed, t.State));
+        Assert.Contains((await client.GetSessionAsync(high.Id)).Status.Events, e => e.Code == SessionEventCodes.ExecutorAssigned);
+        Assert.Contains(lowNow.Status.Events, e => e.Code == SessionEventCodes.ExecutorPreempted
+            && e.Message!.Contains($"preempted for session '{high.Id}'", StringComparison.Ordinal));
+
+        // No task of the low-priority session was interrupted: each ran once, or never.
+        await client.CloseSessionAsync(low.Id);
+        await _cluster.WaitUntilAllTerminalAsync(low.Id, 100);
+        foreach (var task in await client.CheckTasksAsync(low.Id, 100))
+        {
+            var runs = task.Events.Count(e => e.Code == (int)TaskState.Running);
+            Assert.True(task.State == TaskState.Succeed ? runs == 1 : task.State == TaskState.Cancelled && runs == 0,
+                $"task {task.Id} of the low-priority session should have run once to success or never: {task.State}, {Describe(task.Events)}");
+        }
+        await client.CloseSessionAsync(high.Id);
+    }
+
+    [Fact]
+    public async Task TwoSessionsOfEqualPriority_ShareTheExecutorsEvenly()
+    {
+        var client = _cluster.Client;
+        var app = await _cluster.RegisterTestApplicationAsync("share");
+        var first = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
+        var second = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
+        await client.CreateTasksAsync(first.Id, Enumerable.Range(1, 40).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
+        await client.CreateTasksAsync(second.Id, Enumerable.Range(1, 40).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
+
+        string seen = "";
+        await _cluster.UntilAsync(
+            async () =>
+            {
+                var a = (await ExecutorsOfAsync(client, first.Id)).Count(e => e.State == ExecutorState.Bound);
+                var b = (await ExecutorsOfAsync(client, second.Id)).Count(e => e.State == ExecutorState.Bound);
+                seen = $"{a} and {b}";
+                return a == 2 && b == 2;
+            },
+            "the 4 executors to be shared 2 and 2", TasksTimeout, () => Task.FromResult(seen));
+        await client.CloseSessionAsync(first.Id);
+        await client.CloseSessionAsync(second.Id);
+    }
+
+    [Fact]
+    public async Task DelayRelease_KeepsTheServiceWarmBetweenBursts_ThenUnbindsWithAReason()
+    {
+        var client = _cluster.Client;
+        var app = await _cluster.RegisterTestApplicationAsync("warm", delayRelease: 4);
+        var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name, MaxInstances = 2 });
+
+        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, 6).Select(_ => (byte[]?)Utf8("pid")).ToList());
+        await _cluster.WaitUntilAllTerminalAsync(session.Id, 6);
+        // Well within delay_release: a second burst.
+        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, 6).Select(_ => (byte[]?)Utf8("pid")).ToList());
+        await _cluster.WaitUntilAllTerminalAsync(session.Id, 12);
+
+        // Both bursts were served by the same (at most max_instances) service processes, each entered the session
+        // once: no service was started again for the second burst.
+        var pids = (await client.CheckTasksAsync(session.Id, 12)).Select(t => Text(t.Output)).ToHashSet();
+        Assert.InRange(pids.Count, 1, 2);
+        var enters = app.Calls().Count(c => c.StartsWith($"enter {session.Id} ", StringComparison.Ordinal));
+        Assert.Equal(pids.Count, enters);
+
+        // Then, with no work, the executors leave, and the session says why.
+        await _cluster.WaitUntilNoExecutorServesAsync(session.Id);
+        var events = (await client.GetSessionAsync(session.Id)).Status.Events;
+        Assert.Contains(events, e => e.Code == SessionEventCodes.ExecutorUnbound && e.Message!.Contains("delay_release (4s)", StringComparison.Ordinal));
+        await client.CloseSessionAsync(session.Id);
+    }
+}
