@@ -51,8 +51,10 @@ public sealed class SchedulingTests(SchedulingFixture fixture)
         var app = await _cluster.RegisterTestApplicationAsync("share");
         var first = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
         var second = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
-        await client.CreateTasksAsync(first.Id, Enumerable.Range(1, 40).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
-        await client.CreateTasksAsync(second.Id, Enumerable.Range(1, 40).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
+        // Enough work for both to outlast the scheduler's hysteresis: whichever session the first pass favoured gives
+        // executors back only once they have been bound for 10 s (SchedulingOptions.MinBoundTime).
+        await client.CreateTasksAsync(first.Id, Enumerable.Range(1, 200).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
+        await client.CreateTasksAsync(second.Id, Enumerable.Range(1, 200).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
 
         string seen = "";
         await _cluster.UntilAsync(
