@@ -176,6 +176,10 @@ public static class Views
         SessionEventCodes.Closed => "Closed",
         SessionEventCodes.BindingFailed => "BindingFailed",
         SessionEventCodes.PendingTasksFailed => "PendingTasksFailed",
+        SessionEventCodes.Restored => "Restored",
+        SessionEventCodes.ExecutorAssigned => "ExecutorAssigned",
+        SessionEventCodes.ExecutorUnbound => "ExecutorUnbound",
+        SessionEventCodes.ExecutorPreempted => "ExecutorPreempted",
         _ => code.ToString(),
     };
 
