@@ -104,6 +104,10 @@ public sealed class ConfigurationTests
         { "Flame:Cluster:ProbeTimeoutSeconds", "0", "Flame:Cluster:ProbeTimeoutSeconds" },
         { "Flame:Clustr:Provider", "Postgres", "Flame:Clustr" },
         { "Flame:SessionManager:Name", "two words", "Flame:SessionManager:Name" },
+        { "Flame:Scheduling:MinBoundTimeSeconds", "-1", "Flame:Scheduling:MinBoundTimeSeconds" },
+        { "Flame:Scheduling:Preempt", "sometimes", "Flame:Scheduling" },
+        { "Flame:Storage:Provider", "Postgres", "Flame:Storage:Provider" },
+        { "Flame:Storage:Provider", "Cassandra", "Flame:Storage" },
     };
 
     [Theory]

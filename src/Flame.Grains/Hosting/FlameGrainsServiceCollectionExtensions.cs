@@ -8,8 +8,10 @@ public static class FlameGrainsServiceCollectionExtensions
 {
     /// <summary>Adds the clock, the limits and the execution settings the grains use.</summary>
     public static IServiceCollection AddFlameGrains(
-        this IServiceCollection services, FlameLimitsOptions limits, FlameExecutionOptions? execution = null)
+        this IServiceCollection services, FlameLimitsOptions limits, FlameExecutionOptions? execution = null,
+        FlameSchedulingOptions? scheduling = null)
     {
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(scheduling ?? new FlameSchedulingOptions()));
         services.TryAddSingleton(TimeProvider.System);
         // Nothing durable unless the host registers a real store (SQLite, PostgreSQL) first.
         services.TryAddSingleton<Flame.Storage.ITaskStore, Flame.Storage.Memory.MemoryTaskStore>();

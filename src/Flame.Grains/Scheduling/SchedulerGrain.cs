@@ -1,6 +1,8 @@
 using Flame.Grains.Scheduling.Actions;
 using Flame.Grains.Scheduling.Plugins;
+using Flame.Grains.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Flame.Grains.Scheduling;
 
@@ -10,10 +12,12 @@ namespace Flame.Grains.Scheduling;
 /// event or a refused action is corrected without anyone re-reading the cluster.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
-public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
+public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> scheduling, ILogger<SchedulerGrain> logger)
+    : Grain, ISchedulerGrain
 {
-    private readonly IAllocationPolicy _policy = new SchedulingPolicy(Options);
-    private static readonly SchedulingOptions Options = new();
+    private readonly SchedulingOptions _options = scheduling.Value.ToPolicyOptions();
+    private IAllocationPolicy? _policy;
+    private IAllocationPolicy Policy => _policy ??= new SchedulingPolicy(_options);
     private readonly Dictionary<string, SessionDemand> _sessions = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, ExecutorInfo> _executors = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
@@ -73,7 +77,7 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
         var nodes = _refusedUntil.Count == 0 ? _nodes.Values : (IReadOnlyCollection<NodeInfo>)_nodes.Values.Where(n => !_refusedUntil.ContainsKey(n.Name)).ToList();
         var nowMs = new DateTimeOffset(now).ToUnixTimeMilliseconds();
         ForgetOldPreemptions(nowMs);
-        var actions = _policy.Plan(new ClusterView(_sessions.Values, _executors.Values, nodes)
+        var actions = Policy.Plan(new ClusterView(_sessions.Values, _executors.Values, nodes)
         {
             Now = nowMs,
             Preemptions = _preemptions.Values,
@@ -168,7 +172,7 @@ public sealed partial class SchedulerGrain(ILogger<SchedulerGrain> logger) : Gra
     {
         if (_preemptions.Count == 0)
             return;
-        var oldest = nowMs - (long)Options.PreemptionMemory.TotalMilliseconds;
+        var oldest = nowMs - (long)_options.PreemptionMemory.TotalMilliseconds;
         foreach (var (id, p) in _preemptions.ToList())
             if (p.At < oldest || !_executors.ContainsKey(id))
                 _preemptions.Remove(id);

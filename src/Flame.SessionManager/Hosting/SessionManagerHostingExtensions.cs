@@ -22,6 +22,7 @@ public static class SessionManagerHostingExtensions
         var options = builder.Configuration.BindValidated<FlameSessionManagerOptions>(FlameSessionManagerOptions.Section);
         var limits = builder.Configuration.BindValidated<FlameLimitsOptions>(FlameLimitsOptions.Section);
         var execution = builder.Configuration.BindValidated<FlameExecutionOptions>(FlameExecutionOptions.Section);
+        var scheduling = builder.Configuration.BindValidated<FlameSchedulingOptions>(FlameSchedulingOptions.Section);
         var cluster = builder.Configuration.BindValidated<FlameClusterOptions>(FlameClusterOptions.Section);
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
         RefuseUnknownSections(builder.Configuration);
@@ -41,7 +42,7 @@ public static class SessionManagerHostingExtensions
                 cluster.ConnectionString!, logger: services.GetRequiredService<ILogger<PostgresTaskStore>>()),
             _ => new MemoryTaskStore(),
         });
-        builder.Services.AddFlameGrains(limits, execution);
+        builder.Services.AddFlameGrains(limits, execution, scheduling);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -81,7 +82,7 @@ public static class SessionManagerHostingExtensions
     }
 
     /// <summary>The sections under <c>Flame</c> that something reads; a misspelt one would otherwise be ignored.</summary>
-    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "ExecutorManager"];
+    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "Scheduling", "ExecutorManager"];
 
     private static void RefuseUnknownSections(IConfiguration configuration)
     {
