@@ -14,12 +14,12 @@ public sealed class NodeFailureTests(FailoverFixture fixture)
     public async Task KilledExecutorManager_ItsTasksRunAgainOnTheOtherNode()
     {
         var victim = _cluster.ExecutorManager("em-1");
-        var session = await NodeLoss.StartBusySessionAsync(_cluster, "em-1", tasks: 8);
+        var session = await NodeLoss.StartBusySessionAsync(_cluster, "em-1", tasks: 4);
 
         victim.Kill(); // SIGKILL to the executor manager and its services
 
         await NodeLoss.WaitUntilNodeIsAsync(_cluster, "em-1", NodeState.NotReady);
-        await NodeLoss.CheckLostTasksRanAgainAsync(_cluster, session.Id, "em-1", tasks: 8);
+        await NodeLoss.CheckLostTasksRanAgainAsync(_cluster, session.Id, "em-1", tasks: 4);
         Assert.DoesNotContain(await ExecutorsOfAsync(_cluster.Client, session.Id), e => e.Node == "em-1");
         await _cluster.Client.CloseSessionAsync(session.Id);
     }
@@ -38,7 +38,7 @@ public sealed class NodePauseTests(NodeFaultFixture fixture)
     public async Task PausedExecutorManager_TasksRunAgainElsewhere_AndTheNodeServesAgainOnceResumed()
     {
         var victim = _cluster.ExecutorManager("em-p");
-        var first = await NodeLoss.StartBusySessionAsync(_cluster, "em-p", tasks: 8);
+        var first = await NodeLoss.StartBusySessionAsync(_cluster, "em-p", tasks: 4);
 
         victim.Pause();
         try
@@ -50,7 +50,7 @@ public sealed class NodePauseTests(NodeFaultFixture fixture)
             victim.Resume();
         }
 
-        await NodeLoss.CheckLostTasksRanAgainAsync(_cluster, first.Id, "em-p", tasks: 8);
+        await NodeLoss.CheckLostTasksRanAgainAsync(_cluster, first.Id, "em-p", tasks: 4);
         await _cluster.Client.CloseSessionAsync(first.Id);
         await NodeLoss.WaitUntilNodeIsAsync(_cluster, "em-p", NodeState.Ready);
 
@@ -145,9 +145,9 @@ public sealed class SilentNodeTests(NodeFaultFixture fixture)
 internal static class NodeLoss
 {
     /// <summary>
-    /// A session of <paramref name="tasks"/> <c>sleep:4000</c> tasks (more than the 4 slots), returned once every slot
-    /// runs one of them, two of them on <paramref name="node"/>. Returned while no task has finished yet, so each of
-    /// the four executors is inside its first task: an executor between two tasks would lose nothing with its node.
+    /// A session of <paramref name="tasks"/> <c>sleep:8000</c> tasks (as many as the 4 slots), returned once all of
+    /// them run at the same time, two on <paramref name="node"/>: each executor then holds exactly one task (an
+    /// executor between two tasks would lose nothing with its node), and the 8 s leave room for slow service starts.
     /// </summary>
     public static async Task<SessionInfo> StartBusySessionAsync(FlameCluster cluster, string node, int tasks)
     {
@@ -155,7 +155,7 @@ internal static class NodeLoss
         Assert.Equal(NodeState.Ready, await cluster.NodeStateAsync(node));
         var app = await cluster.RegisterTestApplicationAsync("node-loss");
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
-        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, tasks).Select(_ => "sleep:4000"));
+        await client.CreateTasksAsync(session.Id, Enumerable.Range(1, tasks).Select(_ => "sleep:8000"));
 
         SessionInfo? seen = null;
         await cluster.UntilAsync(

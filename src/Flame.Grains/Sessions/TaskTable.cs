@@ -263,19 +263,45 @@ internal sealed class TaskTable
         var index = (int)(id - 1);
         if (_history is not null && _history.TryGetValue(index, out var events))
             return events.ToArray();
-        var derived = new List<FlameEvent>(3) { Event(TaskState.Pending, "created", r.CreationTime) };
-        if (r.StartTime != 0)
-            derived.Add(Event(TaskState.Running, null, r.StartTime));
-        if (r.State.IsTerminal())
+        string? failure = null;
+        if (r.State == TaskState.Failed)
+            _failureMessages?.TryGetValue(index, out failure);
+        return DerivedEvents(r.State, r.CreationTime, r.StartTime, r.CompletionTime, failure);
+    }
+
+    /// <summary>The events of a task with a usual life, derived from its times (nothing is stored for them).</summary>
+    private static List<FlameEvent> DerivedEvents(TaskState state, long creation, long start, long completion, string? failure)
+    {
+        var derived = new List<FlameEvent>(3) { Event(TaskState.Pending, "created", creation) };
+        if (start != 0)
+            derived.Add(Event(TaskState.Running, null, start));
+        if (state.IsTerminal())
         {
-            string? message = null;
-            if (r.State == TaskState.Failed)
-                _failureMessages?.TryGetValue(index, out message);
-            else if (r.State == TaskState.Cancelled)
-                message = "cancelled: the session was closed";
-            derived.Add(Event(r.State, message, r.CompletionTime));
+            var message = state == TaskState.Failed ? failure
+                : state == TaskState.Cancelled ? "cancelled: the session was closed"
+                : null;
+            derived.Add(Event(state, message, completion));
         }
         return derived;
+    }
+
+    /// <summary>A task read from the task store, as <see cref="Get"/> shows it.</summary>
+    public static TaskInfo ToInfo(StoredTask task, string sessionId)
+    {
+        var state = (TaskState)task.State;
+        return new TaskInfo
+        {
+            Id = task.Id,
+            SessionId = sessionId,
+            State = state,
+            Input = task.Input is { Length: 0 } ? null : task.Input,
+            Output = task.Output,
+            CreationTime = task.CreationTime,
+            CompletionTime = state.IsTerminal() ? task.CompletionTime : null,
+            Events = task.History is { } history
+                ? StoredForms.Events(history)
+                : DerivedEvents(state, task.CreationTime, task.StartTime, task.CompletionTime, task.Message),
+        };
     }
 
     private static FlameEvent Event(TaskState state, string? message, long time) => new()

@@ -11,7 +11,7 @@ namespace Flame.SessionManager.Grpc;
 /// The client-facing flame.v1 Frontend service: a thin mapping between the wire and the
 /// in-process client, which holds every rule. Errors leave as gRPC statuses through <see cref="FlameErrorInterceptor"/>.
 /// </summary>
-internal sealed class FrontendService(OrleansFlameClient flame) : Frontend.FrontendBase
+internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory grains, Flame.Storage.ITaskStore store) : Frontend.FrontendBase
 {
     private static readonly Result Ok = new() { ReturnCode = 0 };
 
@@ -82,10 +82,17 @@ internal sealed class FrontendService(OrleansFlameClient flame) : Frontend.Front
             await responseStream.WriteAsync(task.ToWire(), context.CancellationToken);
     }
 
+    /// <summary>
+    /// Streamed from the task store, not paged out of the session grain: a session of millions of tasks costs the
+    /// grain one call. Reading the session first checks it exists and waits until every change made so far is
+    /// durable, so the stream shows at least what any client has been told.
+    /// </summary>
     public override async Task ListTask(ListTaskRequest request, IServerStreamWriter<WireTask> responseStream, ServerCallContext context)
     {
-        await foreach (var task in flame.ListTasksAsync(request.SessionId, context.CancellationToken))
-            await responseStream.WriteAsync(task.ToWire(), context.CancellationToken);
+        var sessionId = FlameIds.ValidateSessionId(request.SessionId);
+        await grains.GetGrain<Flame.Grains.ISessionGrain>(sessionId).GetAsync();
+        await foreach (var task in store.LoadTasksAsync(sessionId, 0, context.CancellationToken))
+            await responseStream.WriteAsync(Flame.Grains.Sessions.StoredTasks.ToInfo(task, sessionId).ToWire(), context.CancellationToken);
     }
 
     private static T Required<T>(T? value, string what) where T : class =>
