@@ -1,5 +1,4 @@
 using Flame.Client;
-using Flame.SessionManager.Hosting;
 using Flame.V1;
 using Orleans;
 using Grpc.Net.Client;
@@ -24,41 +23,30 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// </summary>
     public const int GrpcReceiveLimitBytes = MaxTaskOutputBytes + 1024 * 1024;
 
-    private WebApplication? _app;
+    private InProcessGateway? _gateway;
 
-    public string Endpoint { get; } = $"http://127.0.0.1:{FreePorts.Next()}";
+    public string Endpoint => Gateway.Endpoint;
 
     public GrpcChannel Channel { get; private set; } = null!;
 
     public Frontend.FrontendClient Frontend { get; private set; } = null!;
 
     /// <summary>The silo's grain factory, for the in-process transport (<see cref="OrleansFlameClient"/>).</summary>
-    public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
+    public IGrainFactory Grains => Gateway.Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>The watch hub the gateway's Frontend service watches tasks through.</summary>
-    public TaskWatchHub GatewayWatchHub => App.Services.GetRequiredService<OrleansFlameClient>().WatchHub;
+    public TaskWatchHub GatewayWatchHub => Gateway.Services.GetRequiredService<OrleansFlameClient>().WatchHub;
 
-    private WebApplication App => _app ?? throw new InvalidOperationException("the gateway is not started");
+    private InProcessGateway Gateway => _gateway ?? throw new InvalidOperationException("the gateway is not started");
 
     public async Task InitializeAsync()
     {
-        _app = SessionManagerApp.Create([], new Dictionary<string, string?>
+        _gateway = await InProcessGateway.StartAsync(new Dictionary<string, string?>
         {
-            ["Flame:SessionManager:Endpoint"] = Endpoint,
-            ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
-            ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
-            // The Frontend tests run no executors: tasks stay where the tests put them.
-            ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
-            // In memory: a test leaves no files behind, and each run starts empty.
-            ["Flame:Storage:Provider"] = "Memory",
-            ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
-            ["Flame:SessionManager:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Flame:Limits:MaxTaskInputBytes"] = MaxTaskInputBytes.ToString(),
             ["Flame:Limits:MaxCommonDataBytes"] = MaxCommonDataBytes.ToString(),
             ["Flame:Limits:MaxTaskOutputBytes"] = MaxTaskOutputBytes.ToString(),
-            ["Logging:LogLevel:Default"] = "Warning",
         });
-        await _app.StartAsync();
         Channel = GrpcChannel.ForAddress(Endpoint, Flame.Client.GrpcFlameClient.CreateChannelOptions());
         Frontend = new Frontend.FrontendClient(Channel);
     }
@@ -66,11 +54,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Channel?.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        if (_gateway is not null)
+            await _gateway.DisposeAsync();
     }
 }
 

@@ -102,8 +102,10 @@ public sealed class PostgresClusterTests(PostgresFixture fixture)
         var clusterId = Names.Unique("c");
         await using var first = await Silo.StartAsync(["--init-db"], database, clusterId, "sm-a");
         await using var second = await Silo.StartAsync([], database, clusterId, "sm-b");
+        using var channelA = GrpcChannel.ForAddress(first.Endpoint);
+        using var channelB = GrpcChannel.ForAddress(second.Endpoint);
 
-        var status = new ClusterExt.ClusterExtClient(first.Channel);
+        var status = new ClusterExt.ClusterExtClient(channelA);
         await Wait.Until(
             async () => (await status.GetClusterStatusAsync(new GetClusterStatusRequest())).Silos.Count(s => s.Status == "Active") == 2,
             "both silos to be Active in the membership",
@@ -115,8 +117,8 @@ public sealed class PostgresClusterTests(PostgresFixture fixture)
         Assert.Equal([true, false], seen.Silos.Select(s => s.IsLocal));
 
         // A session created through one gateway is the same grain seen through the other.
-        var frontendA = new Frontend.FrontendClient(first.Channel);
-        var frontendB = new Frontend.FrontendClient(second.Channel);
+        var frontendA = new Frontend.FrontendClient(channelA);
+        var frontendB = new Frontend.FrontendClient(channelB);
         await frontendA.RegisterApplicationAsync(new RegisterApplicationRequest
         {
             Name = "app-pg",
@@ -131,9 +133,9 @@ public sealed class PostgresClusterTests(PostgresFixture fixture)
         var fromB = await frontendB.GetSessionAsync(new GetSessionRequest { SessionId = session.Metadata.Id });
         Assert.Equal(1, fromB.Status.Pending);
 
-        foreach (var silo in new[] { first, second })
+        foreach (var channel in new[] { channelA, channelB })
         {
-            var health = await new Health.HealthClient(silo.Channel).CheckAsync(new HealthCheckRequest());
+            var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
         }
 
@@ -146,19 +148,8 @@ public sealed class PostgresClusterTests(PostgresFixture fixture)
 }
 
 /// <summary>An in-process session manager on PostgreSQL membership, on free loopback ports.</summary>
-internal sealed class Silo : IAsyncDisposable
+internal static class Silo
 {
-    private readonly WebApplication _app;
-    private bool _disposed;
-
-    private Silo(WebApplication app, string endpoint)
-    {
-        _app = app;
-        Channel = GrpcChannel.ForAddress(endpoint, Flame.Client.GrpcFlameClient.CreateChannelOptions());
-    }
-
-    public GrpcChannel Channel { get; }
-
     public static Dictionary<string, string?> Settings(string database, string name, string? clusterId = null) => new()
     {
         ["Flame:Cluster:Provider"] = "Postgres",
@@ -166,30 +157,18 @@ internal sealed class Silo : IAsyncDisposable
         ["Flame:Cluster:AdvertisedAddress"] = "127.0.0.1",
         ["Flame:SessionManager:Name"] = name,
         ["Flame:SessionManager:ClusterId"] = clusterId ?? Names.Unique("c"),
-        ["Flame:SessionManager:Endpoint"] = $"http://127.0.0.1:{FreePorts.Next()}",
-        ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
-        ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
+        ["Flame:SessionManager:Endpoint"] = "http://127.0.0.1:0",
         ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
         ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
-    public static async Task<Silo> StartAsync(string[] args, string database, string clusterId, string name)
+    public static Task<InProcessGateway> StartAsync(string[] args, string database, string clusterId, string name)
     {
+        // The gateway's ports are the fixture's own; the store follows the cluster (Auto: PostgreSQL).
         var settings = Settings(database, name, clusterId);
-        var app = SessionManagerApp.Create(args, settings);
-        await app.PrepareAsync();
-        await app.StartAsync();
-        return new Silo(app, settings["Flame:SessionManager:Endpoint"]!);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-            return;
-        _disposed = true;
-        Channel.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        settings.Remove("Flame:SessionManager:Endpoint");
+        settings["Flame:Storage:Provider"] = "Auto";
+        return InProcessGateway.StartAsync(settings, args);
     }
 }

@@ -22,8 +22,14 @@ public sealed class InProcessGateway : IAsyncDisposable
     /// <summary>The gateway's address, <c>http://127.0.0.1:PORT</c>.</summary>
     public string Endpoint { get; }
 
-    /// <summary>Starts a session manager; <paramref name="overrides"/> adds or replaces configuration keys.</summary>
-    public static async Task<InProcessGateway> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <summary>The session manager's services (its grain factory, its in-process client).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// Starts a session manager; <paramref name="overrides"/> adds or replaces configuration keys, <paramref name="args"/>
+    /// are its command line. It is prepared (database checked or initialised) before it starts, as Program does.
+    /// </summary>
+    public static async Task<InProcessGateway> StartAsync(IReadOnlyDictionary<string, string?>? overrides = null, string[]? args = null)
     {
         var endpoint = $"http://127.0.0.1:{FreePorts.Next()}";
         var settings = new Dictionary<string, string?>
@@ -40,7 +46,8 @@ public sealed class InProcessGateway : IAsyncDisposable
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;
-        var app = SessionManagerApp.Create([], settings);
+        var app = SessionManagerApp.Create(args ?? [], settings);
+        await app.PrepareAsync();
         await app.StartAsync();
         return new InProcessGateway(app, endpoint);
     }

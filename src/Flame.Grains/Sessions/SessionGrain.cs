@@ -474,6 +474,7 @@ public sealed partial class SessionGrain(
             return null;
         slot.RunningTask = taskId;
         slot.IdleSince = 0;
+        slot.Unbinding = false; // told to leave, then given work after all: a later leave is recorded again
         Notify(taskId);
         return _tasks.Get(taskId, Id);
     }
