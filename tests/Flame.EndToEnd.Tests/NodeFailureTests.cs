@@ -153,6 +153,18 @@ internal static class NodeLoss
     {
         var client = cluster.Client;
         Assert.Equal(NodeState.Ready, await cluster.NodeStateAsync(node));
+        // Every slot free first: an executor still serving an earlier test's session (delay_release) would leave
+        // fewer than four slots for this one, and its four tasks would never all run at once.
+        await cluster.UntilAsync(
+            async () =>
+            {
+                await foreach (var e in client.ListExecutorsAsync())
+                    if (e.SessionId is not null && e.State is ExecutorState.Binding or ExecutorState.Bound or ExecutorState.Unbinding)
+                        return false;
+                return true;
+            },
+            "no executor to serve an earlier session", TasksTimeout,
+            async () => $"executors: {await DescribeExecutorsAsync(cluster)}");
         var app = await cluster.RegisterTestApplicationAsync("node-loss");
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
         await client.CreateTasksAsync(session.Id, Enumerable.Range(1, tasks).Select(_ => "sleep:8000"));
