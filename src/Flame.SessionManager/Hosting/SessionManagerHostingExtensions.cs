@@ -197,6 +197,14 @@ public static class SessionManagerHostingExtensions
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(cluster.ProbeTimeoutSeconds);
             o.NumMissedProbesLimit = cluster.MissedProbesLimit;
+            // A joining silo pings every Active silo that wrote "I am alive" recently and waits until all answer.
+            // After the whole cluster is killed, nobody votes the old entries dead, so a restarted silo waits until
+            // they look stale: IAmAliveTablePublishTimeout x NumMissedTableIAmAliveLimit (Orleans: 30 s x 2).
+            // 5 s x 2 lets a restarted cluster form in about 10 s, for one small UPDATE per silo every 5 s.
+            o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+            o.NumMissedTableIAmAliveLimit = 2;
+            // Joiners learn of deaths by gossip or by reading the table: read it every 10 s (Orleans: 60 s).
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(10);
         });
     }
 
