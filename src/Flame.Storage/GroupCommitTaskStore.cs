@@ -102,10 +102,37 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
     /// <inheritdoc />
     public async IAsyncEnumerable<StoredTask> LoadTasksAsync(string sessionId, long afterId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        // Rows are read as they arrive: a session of millions of tasks is never held in memory.
-        await using var reader = await QueryAsync(StoredRows.SelectTasksAfter, [sessionId, afterId], cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            yield return StoredRows.ReadTask(reader);
+        // Rows are read as they arrive: a session of millions of tasks is never held in memory. A connection lost
+        // half-way (the server restarted) resumes after the last task read, so nothing is sent twice or skipped.
+        var retry = new TransientRetry(this);
+        while (true)
+        {
+            var reader = await OpenReaderAsync(StoredRows.SelectTasksAfter, [sessionId, afterId], retry, cancellationToken).ConfigureAwait(false);
+            TimeSpan? again = null;
+            await using (reader.ConfigureAwait(false))
+            {
+                while (again is null)
+                {
+                    bool read;
+                    try
+                    {
+                        read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (retry.ShouldRetry(ex, out var delay))
+                    {
+                        again = delay;
+                        break;
+                    }
+                    if (!read)
+                        yield break;
+                    var task = StoredRows.ReadTask(reader);
+                    afterId = task.Id;
+                    retry.Succeeded();
+                    yield return task;
+                }
+            }
+            await Task.Delay(again.Value, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
@@ -113,13 +140,49 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
         (await ListAsync(StoredRows.SelectTask, [sessionId, taskId], StoredRows.ReadTask, cancellationToken).ConfigureAwait(false))
             .SingleOrDefault();
 
+    /// <summary>A query read whole, tried again from the start after a transient failure (a read has no side effect).</summary>
     private async Task<List<T>> ListAsync<T>(string sql, object[] parameters, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
-        await using var reader = await QueryAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            rows.Add(read(reader));
-        return rows;
+        var retry = new TransientRetry(this);
+        while (true)
+        {
+            var reader = await OpenReaderAsync(sql, parameters, retry, cancellationToken).ConfigureAwait(false);
+            TimeSpan delay;
+            await using (reader.ConfigureAwait(false))
+            {
+                try
+                {
+                    var rows = new List<T>();
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        rows.Add(read(reader));
+                    return rows;
+                }
+                catch (Exception ex) when (retry.ShouldRetry(ex, out delay))
+                {
+                }
+            }
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs a query, again after a transient failure (an idle pooled connection to a server that has restarted fails
+    /// on first use) until <see cref="FlameTaskStoreOptions.RetryWindow"/> has passed.
+    /// </summary>
+    private async Task<DbDataReader> OpenReaderAsync(string sql, object[] parameters, TransientRetry retry, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TimeSpan delay;
+            try
+            {
+                return await QueryAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (retry.ShouldRetry(ex, out delay))
+            {
+            }
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -175,28 +238,61 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
 
     private async Task ApplyWithRetryAsync(WriteSet batch)
     {
-        long? failingSince = null;
-        var delay = TimeSpan.FromMilliseconds(50);
+        var retry = new TransientRetry(this);
         for (var attempt = 1; ; attempt++)
         {
+            TimeSpan delay;
             try
             {
                 await ApplyAsync(batch).ConfigureAwait(false);
-                if (failingSince is not null)
-                    LogBatchRecovered(attempt, Stopwatch.GetElapsedTime(failingSince.Value).TotalSeconds);
+                if (retry.FailingFor is { } failingFor)
+                    LogBatchRecovered(attempt, failingFor.TotalSeconds);
                 return;
             }
-            catch (Exception ex) when (IsTransient(ex))
+            catch (Exception ex) when (retry.ShouldRetry(ex, out delay))
             {
-                failingSince ??= Stopwatch.GetTimestamp();
-                if (Stopwatch.GetElapsedTime(failingSince.Value) + delay > Options.RetryWindow)
-                    throw;
                 LogBatchRetrying(ex, attempt, delay.TotalMilliseconds);
-                OnTransientFailure();
-                await Task.Delay(delay).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
             }
+            await Task.Delay(delay).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The retry policy of reads and writes alike: a transient failure is tried again after a back-off from 50 ms
+    /// doubling to 1 s, until failures have lasted <see cref="FlameTaskStoreOptions.RetryWindow"/>; each one first
+    /// drops the pooled connections (<see cref="OnTransientFailure"/>).
+    /// </summary>
+    private sealed class TransientRetry(GroupCommitTaskStore store)
+    {
+        private static readonly TimeSpan First = TimeSpan.FromMilliseconds(50);
+        private static readonly TimeSpan Max = TimeSpan.FromSeconds(1);
+        private long _failingSince;
+        private TimeSpan _delay;
+
+        /// <summary>How long the failures have lasted, or null while there are none.</summary>
+        public TimeSpan? FailingFor => _failingSince == 0 ? null : Stopwatch.GetElapsedTime(_failingSince);
+
+        /// <summary>Whether to try again after <paramref name="exception"/>, and after how long.</summary>
+        public bool ShouldRetry(Exception exception, out TimeSpan delay)
+        {
+            delay = default;
+            if (!store.IsTransient(exception))
+                return false;
+            if (_failingSince == 0)
+            {
+                _failingSince = Stopwatch.GetTimestamp();
+                _delay = First;
+            }
+            if (Stopwatch.GetElapsedTime(_failingSince) + _delay > store.Options.RetryWindow)
+                return false;
+            delay = _delay;
+            _delay = TimeSpan.FromTicks(Math.Min(_delay.Ticks * 2, Max.Ticks));
+            store.OnTransientFailure();
+            return true;
+        }
+
+        /// <summary>Progress was made: the next failure starts a window of its own.</summary>
+        public void Succeeded() => _failingSince = 0;
     }
 
     /// <summary>Commits what is queued, then stops the writer and closes the database.</summary>

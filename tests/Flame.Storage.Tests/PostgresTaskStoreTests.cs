@@ -104,6 +104,49 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
     }
 
     [Fact]
+    public async Task ServerRestart_ReadsAfterIt_DoNotFailOnThePooledConnectionsItKilled()
+    {
+        await Store.SaveSessionAsync(new StoredSession { Id = "s", Application = "app", Open = true, Json = "{}", CreationTime = 1 });
+        await Store.WriteTasksAsync("s", [.. Enumerable.Range(1, 10).Select(i => NewTask(i, input: [(byte)i]))]);
+        // Several reads at once leave several idle connections in the pool, every one of them dead after the restart.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => AllTasksAsync("s")));
+
+        await fixture.Server.StopAsync("immediate");
+        await fixture.Server.StartAgainAsync();
+
+        Assert.Equal("app", (await Store.LoadSessionAsync("s"))?.Application);
+        Assert.Equal(new byte[] { 7 }, (await Store.LoadTaskAsync("s", 7))?.Input);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), (await AllTasksAsync("s")).Select(t => t.Id));
+    }
+
+    [Fact]
+    public async Task ServerRestart_DuringAStreamedRead_ResumesAfterTheLastTaskRead_NothingTwiceNothingSkipped()
+    {
+        const int total = 40_000;
+        _options = new FlameTaskStoreOptions { RetryWindow = TimeSpan.FromSeconds(90) };
+        await ReopenAsync();
+        await Store.WriteTasksAsync("s", [.. Enumerable.Range(1, total).Select(i => NewTask(i, input: Bytes(1000, (byte)i)))]);
+
+        var ids = new List<long>();
+        await using (var tasks = Store.LoadTasksAsync("s", 0).GetAsyncEnumerator())
+        {
+            // The first rows are in; far more than one read buffer is still on the server's side of the connection.
+            while (ids.Count < 10 && await tasks.MoveNextAsync())
+                ids.Add(tasks.Current.Id);
+            await fixture.Server.StopAsync("immediate");
+            var restart = fixture.Server.StartAgainAsync();
+            while (await tasks.MoveNextAsync())
+            {
+                Assert.Equal(Bytes(1000, (byte)tasks.Current.Id), tasks.Current.Input);
+                ids.Add(tasks.Current.Id);
+            }
+            await restart;
+        }
+
+        Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), ids);
+    }
+
+    [Fact]
     public async Task Outage_LongerThanTheRetryWindow_FailsTheCallers_AndTheStoreWorksAgainAfterwards()
     {
         _options = new FlameTaskStoreOptions { RetryWindow = TimeSpan.FromSeconds(1) };
