@@ -9,7 +9,7 @@
 #
 # Environment (all optional):
 #   FLAME_LOCAL_CLUSTER_DIR            state: cluster.env, pids/, logs/, work directories (/tmp/flame-local-cluster)
-#   FLAME_LOCAL_CLUSTER_BUILD          1: `dotnet build -c CONFIGURATION src/Flame.SessionManager` first; 0: use the
+#   FLAME_LOCAL_CLUSTER_BUILD          1: build src/Flame.SessionManager and flmctl first; 0: use the
 #                                      existing outputs (1)
 #   FLAME_LOCAL_CLUSTER_CONFIGURATION  the build configuration whose bin/ outputs are run (Release)
 #   FLAME_LOCAL_CLUSTER_SLOTS          executor slots per executor manager (2)
@@ -30,6 +30,7 @@ readonly TIMEOUT="${FLAME_LOCAL_CLUSTER_TIMEOUT:-120}"
 readonly PG_BIN="${FLAME_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}"
 readonly SESSION_MANAGER_DLL="$REPO/src/Flame.SessionManager/bin/$CONFIGURATION/net10.0/flame-session-manager.dll"
 readonly EXECUTOR_MANAGER_DLL="$REPO/src/Flame.ExecutorManager/bin/$CONFIGURATION/net10.0/flame-executor-manager.dll"
+readonly FLMCTL_DLL="$REPO/src/Flame.Cli/Flmctl/bin/$CONFIGURATION/net10.0/flmctl.dll"
 readonly SESSION_MANAGERS=(session-manager-1 session-manager-2)
 readonly EXECUTOR_MANAGERS=(executor-manager-1 executor-manager-2)
 
@@ -155,6 +156,13 @@ active_silos() { psql_cluster "SELECT count(*) FROM orleansmembershiptable WHERE
 all_silos_active() { [[ "$(active_silos)" == "${#SESSION_MANAGERS[@]}" ]]; }
 
 node_registered() { grep -q "Node $1 registered with the gateway" "$STATE/logs/$2.log" 2>/dev/null; }
+# Registered is not yet schedulable: the cluster view shows a node Ready once its WatchNode stream is open, and
+# that view is what clients (and the scheduler) see. Asked through the first gateway.
+nodes_ready() {
+    local ready
+    ready="$(dotnet "$FLMCTL_DLL" list -n --endpoint "http://127.0.0.1:${GATEWAY_PORTS[0]}" 2>/dev/null | grep -c ' Ready ')"
+    [[ "$ready" == "${#EXECUTOR_MANAGERS[@]}" ]]
+}
 
 start_postgres() {
     [[ -x "$PG_BIN/pg_ctl" ]] || fail "PostgreSQL server binaries not found in $PG_BIN (set FLAME_POSTGRES_BIN)"
@@ -225,13 +233,15 @@ start() {
     if [[ "${FLAME_LOCAL_CLUSTER_BUILD:-1}" == 1 ]]; then
         echo "building ($CONFIGURATION) ..."
         # The session manager's build also builds the executor manager into its own bin/ folder (a project reference).
-        dotnet build -c "$CONFIGURATION" --nologo -v quiet "$REPO/src/Flame.SessionManager/Flame.SessionManager.csproj" \
-            >"$STATE/logs/build.log" 2>&1 \
-            || fail "build failed: $(grep -m1 ' error ' "$STATE/logs/build.log" || last_line "$STATE/logs/build.log")"
+        local project
+        for project in src/Flame.SessionManager/Flame.SessionManager.csproj src/Flame.Cli/Flmctl/Flmctl.csproj; do
+            dotnet build -c "$CONFIGURATION" --nologo -v quiet "$REPO/$project" >>"$STATE/logs/build.log" 2>&1 \
+                || fail "build failed: $(grep -m1 ' error ' "$STATE/logs/build.log" || last_line "$STATE/logs/build.log")"
+        done
     fi
     local dll
-    for dll in "$SESSION_MANAGER_DLL" "$EXECUTOR_MANAGER_DLL"; do
-        [[ -f "$dll" ]] || fail "$dll not found: build with 'dotnet build -c $CONFIGURATION src/Flame.SessionManager'"
+    for dll in "$SESSION_MANAGER_DLL" "$EXECUTOR_MANAGER_DLL" "$FLMCTL_DLL"; do
+        [[ -f "$dll" ]] || fail "$dll not found: build with 'dotnet build -c $CONFIGURATION src/Flame.SessionManager' and src/Flame.Cli/Flmctl"
     done
     : >"$STATE/cluster.env"
     DEADLINE=$((SECONDS + TIMEOUT))
@@ -244,6 +254,7 @@ start() {
     wait_for "both silos to be Active in the membership table" all_silos_active
     for i in 1 2; do start_executor_manager "$i"; done
     for i in 1 2; do wait_for "node em-$i to register with its gateway" node_registered "em-$i" "${EXECUTOR_MANAGERS[$i - 1]}"; done
+    wait_for "both nodes to be Ready in the cluster view" nodes_ready
     {
         echo "FLAME_ENDPOINT=http://127.0.0.1:${GATEWAY_PORTS[0]}"
         echo "GATEWAYS=http://127.0.0.1:${GATEWAY_PORTS[0]},http://127.0.0.1:${GATEWAY_PORTS[1]}"
