@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,13 @@ public static class FlameServiceHost
     /// for services that open sessions themselves. The host does not use it.
     /// </summary>
     public const string GatewayEndpointVariable = "FLAME_ENDPOINT";
+
+    /// <summary>
+    /// The configuration key (<c>--Flame:Service:TaskStream=false</c> on the command line) that turns off
+    /// <c>flame.v1.InstanceExt</c>, the task stream: the service then serves the standard <c>flame.v1.Instance</c>
+    /// only, as a service written without this SDK does, and the executor manager calls OnTaskInvoke per task.
+    /// </summary>
+    public const string TaskStreamKey = "Flame:Service:TaskStream";
 
     /// <summary>The exit code when the process cannot start serving: 2.</summary>
     public const int StartFailureExitCode = 2;
@@ -150,9 +158,13 @@ public static class FlameServiceHost
             grpc.MaxSendMessageSize = MaxMessageSize;
         });
         addService(builder.Services);
+        // InstanceExt runs its tasks through the same InstanceService that serves OnTaskInvoke.
+        builder.Services.AddSingleton<InstanceService>();
 
         var app = builder.Build();
         app.MapGrpcService<InstanceService>();
+        if (app.Configuration.GetValue(TaskStreamKey, defaultValue: true))
+            app.MapGrpcService<InstanceExtService>();
         return app;
     }
 

@@ -37,11 +37,17 @@ internal sealed partial class InstanceService(
 
     public override async Task<V1.TaskResult> OnTaskInvoke(V1.TaskContext request, ServerCallContext context)
     {
-        var task = new TaskContext(request.TaskId, request.SessionId, request.HasInput ? ToArray(request.Input) : null);
         using var cancellation = Link(context);
+        return await InvokeAsync(request, cancellation.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>One task: its output, or a failed result for any exception the service throws.</summary>
+    internal async Task<V1.TaskResult> InvokeAsync(V1.TaskContext request, CancellationToken cancellationToken)
+    {
+        var task = new TaskContext(request.TaskId, request.SessionId, request.HasInput ? ToArray(request.Input) : null);
         try
         {
-            var output = await service.OnTaskInvokeAsync(task, cancellation.Token).ConfigureAwait(false);
+            var output = await service.OnTaskInvokeAsync(task, cancellationToken).ConfigureAwait(false);
             var result = new V1.TaskResult { ReturnCode = 0 };
             if (output is not null)
                 result.Output = UnsafeByteOperations.UnsafeWrap(output); // documented: the service hands the array over
@@ -73,7 +79,7 @@ internal sealed partial class InstanceService(
     }
 
     // The caller giving up and the process being stopped both cancel the service's work.
-    private CancellationTokenSource Link(ServerCallContext context) =>
+    internal CancellationTokenSource Link(ServerCallContext context) =>
         CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
 
     internal static (int Code, string Message) Describe(Exception ex) => ex switch

@@ -12,10 +12,15 @@ namespace Flame.ExecutorManager.Tests;
 
 /// <summary>
 /// A real node (the executor manager, in-process) against a fake gateway (a real Kestrel gRPC server), running real
-/// service processes: <c>flame-test-service</c> (tests/Flame.TestService) and shell scripts.
+/// service processes: <c>flame-test-service</c> (tests/Flame.TestService) and shell scripts. The gateway serves the
+/// standard <c>flame.v1.Backend</c> only, as Flame's own does; <see cref="NodeOverTaskStreamTests"/> runs the same
+/// tests against one that also serves the BackendExt task stream.
 /// </summary>
-public sealed class NodeTests(ITestOutputHelper output) : IAsyncLifetime
+public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    /// <summary>Whether the fake gateway serves BackendExt.CompleteAndLaunchTasks.</summary>
+    protected virtual bool TaskStream => false;
+
     private static readonly string TestServicePath = typeof(NodeTests).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TestServicePath").Value!;
 
@@ -27,7 +32,7 @@ public sealed class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 
     private string ServiceLog => Path.Combine(_work.FullName, "test-service.log");
 
-    public async Task InitializeAsync() => _gateway = await FakeGateway.StartAsync();
+    public async Task InitializeAsync() => _gateway = await FakeGateway.StartAsync(TaskStream);
 
     public async Task DisposeAsync()
     {
@@ -36,6 +41,10 @@ public sealed class NodeTests(ITestOutputHelper output) : IAsyncLifetime
             await node.StopAsync(TimeSpan.FromSeconds(10));
             node.Dispose();
         }
+        // Whichever way the tasks went, it was the way this class names.
+        var launched = Backend.Calls.Any(c => c.Rpc == "LaunchTask");
+        Assert.True(!launched || (Backend.TaskStreams > 0) == TaskStream,
+            $"expected the tasks to go {(TaskStream ? "over the task stream" : "through LaunchTask and CompleteTask")}; streams opened: {Backend.TaskStreams}");
         await _gateway.DisposeAsync();
         _work.Delete(recursive: true);
     }
@@ -91,6 +100,27 @@ public sealed class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal([(0, "hi"), (0, "hello")], results.Select(r => (r.ReturnCode, r.Output.ToStringUtf8())));
         Assert.Equal(["enter s1 5", "invoke 1", "invoke 2", "leave"], File.ReadAllLines(ServiceLog));
         Assert.False(File.Exists(Path.Combine(_work.FullName, "executors", "e1", "instance.sock")), "the socket should be gone with the service");
+    }
+
+    [Fact]
+    public async Task Executor_RunsTheTasksOfAServiceWithoutTheTaskStream_WithOnTaskInvoke()
+    {
+        // A service that serves the standard flame.v1.Instance only (one written in another language, say).
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(["--Flame:Service:TaskStream=false"]), Session("s1"));
+        Backend.Launch("e1", "1", input: "echo:one");
+        Backend.Launch("e1", "2", input: "fail:two failed");
+        Backend.Launch("e1", "3", input: "echo:three");
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        var results = Backend.Calls.Where(c => c.Rpc == "CompleteTask").Select(c => ((CompleteTaskRequest)c.Request).TaskResult).ToList();
+        Assert.Equal([(0, "one", ""), (1, "", "two failed"), (0, "three", "")],
+            results.Select(r => (r.ReturnCode, r.Output.ToStringUtf8(), r.Message)));
+        Assert.Equal(["enter s1 0", "invoke 1", "invoke 2", "invoke 3", "leave"], File.ReadAllLines(ServiceLog));
     }
 
     [Fact]
@@ -301,11 +331,14 @@ public sealed class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         return host;
     }
 
-    private Application TestService(params (string Name, string Value)[] environment)
+    private Application TestService(params (string Name, string Value)[] environment) => TestService([], environment);
+
+    private Application TestService(string[] arguments, params (string Name, string Value)[] environment)
     {
         if (!File.Exists(TestServicePath))
             Assert.Fail($"the test service is not built at {TestServicePath}: build tests/Flame.TestService");
         var spec = new ApplicationSpec { Command = TestServicePath };
+        spec.Arguments.Add(arguments);
         spec.Environments.Add(new V1.Environment { Name = "FLAME_TEST_SERVICE_LOG", Value = ServiceLog });
         foreach (var (name, value) in environment)
             spec.Environments.Add(new V1.Environment { Name = name, Value = value });
@@ -326,4 +359,10 @@ public sealed class NodeTests(ITestOutputHelper output) : IAsyncLifetime
             session.Spec.CommonData = ByteString.CopyFromUtf8(commonData);
         return session;
     }
+}
+
+/// <summary><see cref="NodeTests"/> against a gateway that serves the BackendExt task stream, as ours does.</summary>
+public sealed class NodeOverTaskStreamTests(ITestOutputHelper output) : NodeTests(output)
+{
+    protected override bool TaskStream => true;
 }

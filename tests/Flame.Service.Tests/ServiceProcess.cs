@@ -62,7 +62,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="program"/>; <paramref name="environment"/> entries with a null value are removed.</summary>
-    public static ServiceProcess Start(string program, IReadOnlyDictionary<string, string?>? environment = null, Action<string>? prepare = null)
+    public static ServiceProcess Start(
+        string program, IReadOnlyDictionary<string, string?>? environment = null, Action<string>? prepare = null,
+        IReadOnlyList<string>? arguments = null)
     {
         // Short, so that the socket path stays well under the 108-byte limit of sun_path.
         var directory = Path.Combine(Path.GetTempPath(), "fst-" + Guid.NewGuid().ToString("N")[..10]);
@@ -78,6 +80,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
             WorkingDirectory = directory,
         };
         start.ArgumentList.Add(ProgramPath(program));
+        foreach (var argument in arguments ?? [])
+            start.ArgumentList.Add(argument);
         start.Environment["FLAME_INSTANCE_ENDPOINT"] = socketPath;
         start.Environment["FLAME_ENDPOINT"] = "http://127.0.0.1:1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
@@ -124,6 +128,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
     {
         _channel ??= CreateChannel(SocketPath);
         return new V1.Instance.InstanceClient(_channel);
+    }
+
+    /// <summary>A client of the process's <c>flame.v1.InstanceExt</c> service (the task stream), on the same connection.</summary>
+    public V1.InstanceExt.InstanceExtClient CreateExtClient()
+    {
+        _channel ??= CreateChannel(SocketPath);
+        return new V1.InstanceExt.InstanceExtClient(_channel);
     }
 
     /// <summary>

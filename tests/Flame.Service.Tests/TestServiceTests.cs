@@ -148,4 +148,85 @@ public sealed class TestServiceTests(ITestOutputHelper output)
         var echo = await service.CreateClient().OnTaskInvokeAsync(Command("s-5", "1", "echo:fresh"), ServiceProcess.Deadline());
         Assert.Equal("fresh", echo.Output.ToStringUtf8());
     }
+
+    [Fact]
+    public async Task InvokeTasks_AnswersEachTaskOfTheStream_InOrder_AsOnTaskInvokeWould()
+    {
+        var log = Path.Combine(Path.GetTempPath(), $"fst-log-{Guid.NewGuid():N}.txt");
+        try
+        {
+            await using var service = ServiceProcess.Start(ServiceProcess.TestService,
+                new Dictionary<string, string?> { ["FLAME_TEST_SERVICE_LOG"] = log });
+            await service.WaitUntilReadyAsync();
+            var client = service.CreateClient();
+            Assert.Equal(0, (await client.OnSessionEnterAsync(Session("s-6", "shared"u8.ToArray()), ServiceProcess.Deadline())).ReturnCode);
+
+            using (var stream = service.CreateExtClient().InvokeTasks(ServiceProcess.Deadline()))
+            {
+                async Task<V1.TaskResult> Next(string taskId, string command)
+                {
+                    await stream.RequestStream.WriteAsync(Command("s-6", taskId, command));
+                    Assert.True(await stream.ResponseStream.MoveNext(), $"expected an answer to task {taskId}");
+                    return stream.ResponseStream.Current;
+                }
+
+                var echo = await Next("1", "echo:over the stream");
+                Assert.Equal(0, echo.ReturnCode);
+                Assert.Equal("over the stream", echo.Output.ToStringUtf8());
+                Assert.Equal("shared", (await Next("2", "common")).Output.ToStringUtf8());
+                // A failed task is a result on the stream, not the end of it.
+                var failed = await Next("3", "fail:wrong input");
+                Assert.Equal(1, failed.ReturnCode);
+                Assert.Equal("wrong input", failed.Message);
+                var thrown = await Next("4", "throw:boom");
+                Assert.Equal("InvalidOperationException: boom", thrown.Message);
+                Assert.Equal("5", (await Next("5", "count")).Output.ToStringUtf8());
+
+                await stream.RequestStream.CompleteAsync();
+                Assert.False(await stream.ResponseStream.MoveNext(), "expected the stream to end after the last task");
+                Assert.Equal(StatusCode.OK, stream.GetStatus().StatusCode);
+            }
+
+            // The unary call and the stream share one service: the count goes on.
+            Assert.Equal("6", (await client.OnTaskInvokeAsync(Command("s-6", "6", "count"), ServiceProcess.Deadline())).Output.ToStringUtf8());
+            Assert.Equal(0, (await client.OnSessionLeaveAsync(new V1.EmptyRequest(), ServiceProcess.Deadline())).ReturnCode);
+            Assert.Equal(["enter s-6 6", "invoke 1", "invoke 2", "invoke 3", "invoke 4", "invoke 5", "invoke 6", "leave"], File.ReadAllLines(log));
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public async Task InvokeTasks_IsUnimplemented_WhenTheTaskStreamIsTurnedOff_AndOnTaskInvokeStillServes()
+    {
+        await using var service = ServiceProcess.Start(ServiceProcess.TestService, arguments: ["--Flame:Service:TaskStream=false"]);
+        await service.WaitUntilReadyAsync();
+
+        using (var stream = service.CreateExtClient().InvokeTasks(ServiceProcess.Deadline()))
+        {
+            await stream.RequestStream.WriteAsync(Command("s-7", "1", "echo:never run"));
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await stream.ResponseStream.MoveNext());
+            Assert.Equal(StatusCode.Unimplemented, refused.StatusCode);
+        }
+        var echo = await service.CreateClient().OnTaskInvokeAsync(Command("s-7", "2", "echo:unary"), ServiceProcess.Deadline());
+        Assert.Equal("unary", echo.Output.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task InvokeTasks_Crash_FailsTheStream_AndTheProcessExitsWith42()
+    {
+        await using var service = ServiceProcess.Start(ServiceProcess.TestService);
+        await service.WaitUntilReadyAsync();
+
+        using var stream = service.CreateExtClient().InvokeTasks(ServiceProcess.Deadline());
+        await stream.RequestStream.WriteAsync(Command("s-8", "1", "crash"));
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            if (await stream.ResponseStream.MoveNext())
+                Assert.Fail($"expected no answer from a crashed service, got {stream.ResponseStream.Current}");
+        });
+        Assert.Equal(42, await service.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+    }
 }

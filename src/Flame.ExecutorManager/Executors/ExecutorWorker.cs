@@ -361,22 +361,79 @@ internal sealed partial class ExecutorWorker : BackgroundService
     /// <summary>The task loop of a bound executor. True if the service is gone (it died or was killed).</summary>
     private async Task<bool> RunTasksAsync(CancellationToken cancellationToken)
     {
-        var launch = await LaunchAsync(cancellationToken).ConfigureAwait(false);
+        // The binding's tasks come over one stream (BackendExt.CompleteAndLaunchTasks) while the gateway serves it.
+        await using var exchange = new ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.LaunchTaskResponse>(
+            token => _gateway.BackendExt.CompleteAndLaunchTasks(new CallOptions(cancellationToken: token)));
+        var launch = await NextTaskAsync(exchange, null, null, cancellationToken).ConfigureAwait(false);
         while (launch.Task is { } task)
         {
             var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
             var taskId = task.Metadata?.Id ?? "";
-            if (serviceGone || !_gateway.ExtensionsAvailable)
+            if (serviceGone)
             {
+                // The result without asking for another task: this executor has no service to run it.
+                await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
                 await CompleteAsync(taskId, result, cancellationToken).ConfigureAwait(false);
-                if (serviceGone)
-                    return true;
-                launch = await LaunchAsync(cancellationToken).ConfigureAwait(false);
-                continue;
+                return true;
             }
-            launch = await CompleteAndLaunchAsync(taskId, result, cancellationToken).ConfigureAwait(false);
+            launch = await NextTaskAsync(exchange, taskId, result, cancellationToken).ConfigureAwait(false);
         }
+        await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>
+    /// Reports the result of the task just run (if any) and gets the next task: over the binding's stream, else with
+    /// CompleteAndLaunchTask, else with the standard CompleteTask and LaunchTask, whichever the gateway serves.
+    /// </summary>
+    private async Task<V1.LaunchTaskResponse> NextTaskAsync(
+        ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.LaunchTaskResponse> exchange, string? taskId, V1.TaskResult? result,
+        CancellationToken cancellationToken)
+    {
+        var request = new V1.CompleteAndLaunchTaskRequest { ExecutorId = ExecutorId };
+        if (result is not null)
+        {
+            // With the task's id: a retry after a lost answer cannot be taken for the next task's result.
+            request.TaskResult = result;
+            request.TaskId = taskId;
+        }
+        var backoff = new Backoff(RetryInitial, RetryMax);
+        while (_gateway.StreamsAvailable)
+        {
+            try
+            {
+                var next = await exchange.ExchangeAsync(request, cancellationToken, cancellationToken).ConfigureAwait(false);
+                if (request.TaskResult is not null)
+                    LogTaskCompleted(ExecutorId, _sessionId, taskId!, result!.ReturnCode);
+                return next;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+            {
+                _gateway.StreamsAvailable = false;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition && request.TaskResult is not null)
+            {
+                // A late completion (the task was cancelled, or given to another executor), or our first try got
+                // through before its answer was lost: either way, ask for the next task.
+                LogCompletionRefused(ExecutorId, _sessionId, taskId!, ex.Status.Detail);
+                request.TaskResult = null;
+                request.TaskId = "";
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                var delay = backoff.Next();
+                LogGatewayUnavailable(ExecutorId, "CompleteAndLaunchTasks", delay.TotalMilliseconds, ex.Status.Detail);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if (request.TaskResult is null)
+            return await LaunchAsync(cancellationToken).ConfigureAwait(false);
+        if (!_gateway.ExtensionsAvailable)
+        {
+            await CompleteAsync(taskId!, result!, cancellationToken).ConfigureAwait(false);
+            return await LaunchAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return await CompleteAndLaunchAsync(taskId!, result!, cancellationToken).ConfigureAwait(false);
     }
 
     private Task<V1.LaunchTaskResponse> LaunchAsync(CancellationToken cancellationToken) =>
@@ -431,7 +488,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
         LogTaskInvoking(ExecutorId, _sessionId, taskId);
         try
         {
-            var result = await shim.Client.OnTaskInvokeAsync(context, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var result = await shim.InvokeAsync(context, deadline, cancellationToken).ConfigureAwait(false);
             return (result, false);
         }
         catch (Exception ex) when (deadline is not null && !cancellationToken.IsCancellationRequested

@@ -52,6 +52,12 @@ internal sealed class GatewayConnection : IDisposable
     /// </summary>
     public bool ExtensionsAvailable { get; set; } = true;
 
+    /// <summary>
+    /// The streaming form of the extension (CompleteAndLaunchTasks: one stream per binding instead of a call per task).
+    /// True until the gateway answers UNIMPLEMENTED, after which CompleteAndLaunchTask is tried.
+    /// </summary>
+    public bool StreamsAvailable { get; set; } = true;
+
     /// <summary>The Flame.Orleans BackendExt client over the shared channel.</summary>
     public V1.BackendExt.BackendExtClient BackendExt { get; }
 

@@ -20,6 +20,7 @@ internal sealed class HostShim : IDisposable
     private ServiceProcess? _process;
     private GrpcChannel? _channel;
     private V1.Instance.InstanceClient? _client;
+    private ExchangeStream<V1.TaskContext, V1.TaskResult>? _tasks;
 
     public HostShim(ExecutorDirectory directory) => _directory = directory;
 
@@ -70,7 +71,41 @@ internal sealed class HostShim : IDisposable
         }
         _channel = CreateChannel(_directory.SocketPath);
         _client = new V1.Instance.InstanceClient(_channel);
+        var ext = new V1.InstanceExt.InstanceExtClient(_channel);
+        _tasks = new ExchangeStream<V1.TaskContext, V1.TaskResult>(token => ext.InvokeTasks(cancellationToken: token));
     }
+
+    /// <summary>
+    /// Runs one task: over the service's InstanceExt stream (one stream for all the tasks of the binding), or with
+    /// OnTaskInvoke once the service has answered UNIMPLEMENTED (it implements flame.v1.Instance only).
+    /// </summary>
+    /// <param name="context">The task.</param>
+    /// <param name="deadline">When to give up on the task: the call is cancelled and
+    /// <see cref="OperationCanceledException"/> thrown.</param>
+    /// <param name="cancellationToken">The binding's token; it also bounds the stream.</param>
+    /// <exception cref="RpcException">The service failed the call, broke the connection, or exited.</exception>
+    public async Task<V1.TaskResult> InvokeAsync(V1.TaskContext context, DateTime? deadline, CancellationToken cancellationToken)
+    {
+        if (_tasks is { } tasks)
+        {
+            try
+            {
+                if (deadline is null)
+                    return await tasks.ExchangeAsync(context, cancellationToken, cancellationToken).ConfigureAwait(false);
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                limit.CancelAfter(Max(deadline.Value - DateTime.UtcNow, TimeSpan.Zero));
+                return await tasks.ExchangeAsync(context, cancellationToken, limit.Token).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+            {
+                // Nothing ran: the service has no such method. The standard call from now on.
+                _tasks = null;
+            }
+        }
+        return await Client.OnTaskInvokeAsync(context, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Waits up to <paramref name="timeout"/> for the service to exit; true if it has.</summary>
     public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process?.WaitForExitAsync(timeout) ?? Task.FromResult(true);
@@ -94,6 +129,13 @@ internal sealed class HostShim : IDisposable
             return null;
         try
         {
+            // The task stream ends first, so that the service sees its tasks end before it leaves.
+            if (_tasks is { } tasks)
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                limit.CancelAfter(timeout);
+                await tasks.CloseAsync(limit.Token).ConfigureAwait(false);
+            }
             return await _client.OnSessionLeaveAsync(
                 new V1.EmptyRequest(), deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
@@ -109,6 +151,7 @@ internal sealed class HostShim : IDisposable
     /// <summary>SIGTERM, <paramref name="grace"/>, then kill; closes the channel. True if it exited within the grace.</summary>
     public async Task<bool> StopAsync(TimeSpan grace)
     {
+        _tasks?.Drop();
         _channel?.Dispose();
         _channel = null;
         _client = null;
@@ -118,6 +161,7 @@ internal sealed class HostShim : IDisposable
     /// <summary>Kills whatever still runs and removes the socket.</summary>
     public void Dispose()
     {
+        _tasks?.Drop();
         _channel?.Dispose();
         _process?.Dispose();
         try

@@ -158,11 +158,16 @@ internal sealed partial class BackendService(
         return await LaunchAsync(session, id, first: null, context);
     }
 
-    /// <summary>The extension: CompleteTask, then LaunchTask's answer, in one grain call and one round trip.</summary>
-    public async Task<LaunchTaskResponse> CompleteAndLaunchAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context)
+    /// <summary>
+    /// The extension: CompleteTask, then LaunchTask's answer, in one grain call and one round trip. Without a task
+    /// result (allowed on the stream only) it is LaunchTask.
+    /// </summary>
+    public async Task<LaunchTaskResponse> CompleteAndLaunchAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context, bool resultOptional = false)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
         var session = await SessionOfAsync(id);
+        if (request.TaskResult is null && resultOptional)
+            return await LaunchAsync(session, id, first: null, context);
         var result = ToResult(Required(request.TaskResult, "task_result"));
         if (request.TaskId.Length > 0)
             result = result with { TaskId = FlameIds.ParseTaskId(request.TaskId) };

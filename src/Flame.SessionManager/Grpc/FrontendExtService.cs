@@ -30,9 +30,21 @@ internal sealed class FrontendExtService(OrleansFlameClient flame) : FrontendExt
     }
 }
 
-/// <summary>The executor side of <c>ext.proto</c>: a task's result and the next task in one round trip.</summary>
+/// <summary>The executor side of <c>ext.proto</c>: a task's result and the next task in one round trip, or over one stream.</summary>
 internal sealed class BackendExtService(BackendService backend) : BackendExt.BackendExtBase
 {
     public override Task<LaunchTaskResponse> CompleteAndLaunchTask(CompleteAndLaunchTaskRequest request, ServerCallContext context) =>
         backend.CompleteAndLaunchAsync(request, context);
+
+    public override async Task CompleteAndLaunchTasks(
+        IAsyncStreamReader<CompleteAndLaunchTaskRequest> requestStream, IServerStreamWriter<LaunchTaskResponse> responseStream,
+        ServerCallContext context)
+    {
+        // One request at a time, answered in order: the executor sends its next request only after this answer.
+        while (await requestStream.MoveNext(context.CancellationToken))
+        {
+            var response = await backend.CompleteAndLaunchAsync(requestStream.Current, context, resultOptional: true);
+            await responseStream.WriteAsync(response, context.CancellationToken);
+        }
+    }
 }

@@ -26,6 +26,13 @@ public sealed class FakeBackend : V1.Backend.BackendBase
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _currentWatch;
 
+    private int _taskStreams;
+
+    /// <summary>How many BackendExt task streams were opened (served by <see cref="FakeBackendExt"/>).</summary>
+    public int TaskStreams => Volatile.Read(ref _taskStreams);
+
+    internal void TaskStreamOpened() => Interlocked.Increment(ref _taskStreams);
+
     /// <summary>Task ids whose CompleteTask is refused with FAILED_PRECONDITION, as a late completion is.</summary>
     public HashSet<string> RefusedCompletions { get; } = [];
 

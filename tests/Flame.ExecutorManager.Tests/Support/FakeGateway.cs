@@ -9,7 +9,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Flame.ExecutorManager.Tests.Support;
 
-/// <summary>A real Kestrel gRPC server on a free loopback port, serving <see cref="FakeBackend"/>.</summary>
+/// <summary>
+/// A real Kestrel gRPC server on a free loopback port, serving <see cref="FakeBackend"/>, and with
+/// <c>taskStream</c> also <see cref="FakeBackendExt"/> (without it the node falls back to the standard calls).
+/// </summary>
 public sealed class FakeGateway : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -25,7 +28,7 @@ public sealed class FakeGateway : IAsyncDisposable
 
     public string Endpoint { get; }
 
-    public static async Task<FakeGateway> StartAsync()
+    public static async Task<FakeGateway> StartAsync(bool taskStream = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -35,6 +38,8 @@ public sealed class FakeGateway : IAsyncDisposable
         builder.Services.AddGrpc();
         var app = builder.Build();
         app.MapGrpcService<FakeBackend>();
+        if (taskStream)
+            app.MapGrpcService<FakeBackendExt>();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new FakeGateway(app, backend, address);

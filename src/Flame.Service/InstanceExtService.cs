@@ -1,0 +1,24 @@
+using Grpc.Core;
+
+namespace Flame.Service;
+
+/// <summary>
+/// <c>flame.v1.InstanceExt</c>: the tasks of a binding over one stream, each run exactly as
+/// <see cref="InstanceService.OnTaskInvoke"/> runs it; executor managers that do not know the extension call
+/// <c>OnTaskInvoke</c> instead.
+/// </summary>
+internal sealed class InstanceExtService(InstanceService instance) : V1.InstanceExt.InstanceExtBase
+{
+    public override async Task InvokeTasks(
+        IAsyncStreamReader<V1.TaskContext> requestStream, IServerStreamWriter<V1.TaskResult> responseStream, ServerCallContext context)
+    {
+        using var cancellation = instance.Link(context);
+        var token = cancellation.Token;
+        // One task at a time, in order: the executor manager sends the next task once it has this one's result.
+        while (await requestStream.MoveNext(token).ConfigureAwait(false))
+        {
+            var result = await instance.InvokeAsync(requestStream.Current, token).ConfigureAwait(false);
+            await responseStream.WriteAsync(result, token).ConfigureAwait(false);
+        }
+    }
+}
