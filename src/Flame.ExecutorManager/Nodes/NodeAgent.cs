@@ -13,7 +13,12 @@ namespace Flame.ExecutorManager.Nodes;
 /// heartbeats out and executor requests in. Reconnects with back-off whenever the gateway goes away; the
 /// executors keep running meanwhile. On shutdown: the executors stop, then ReleaseNode.
 /// </summary>
-internal sealed partial class NodeAgent : BackgroundService
+/// <remarks>
+/// The shutdown runs in <see cref="StoppingAsync"/>, before any hosted service is stopped: in a session manager
+/// that embeds the executor manager, the gateway it talks to (Kestrel, which a WebApplication stops first) and the
+/// silo behind it must still serve the executors' last results and ReleaseNode.
+/// </remarks>
+internal sealed partial class NodeAgent : BackgroundService, IHostedLifecycleService
 {
     private static readonly TimeSpan ReconnectInitial = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan ReconnectMax = TimeSpan.FromSeconds(10);
@@ -84,6 +89,14 @@ internal sealed partial class NodeAgent : BackgroundService
             }
         }
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => StopAsync(cancellationToken);
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

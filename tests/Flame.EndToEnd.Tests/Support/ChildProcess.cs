@@ -170,6 +170,9 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM: asks the process to stop, as an operator's Ctrl+C or a container stop does.</summary>
+    public void Terminate() => Assert.True(kill(Id, SigTerm) == 0, $"could not SIGTERM {Name} (pid {Id})");
+
     /// <summary>SIGSTOP: the process is frozen (the processes it started are not), as in a long pause of its machine.</summary>
     public void Pause() => Assert.True(kill(Id, SigStop) == 0, $"could not SIGSTOP {Name} (pid {Id})");
 
@@ -198,6 +201,7 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    private const int SigTerm = 15;
     private const int SigCont = 18;
     private const int SigStop = 19;
 
