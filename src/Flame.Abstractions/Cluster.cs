@@ -50,6 +50,12 @@ public sealed record ExecutorInfo
     [Id(5)] public string? SessionId { get; init; }
     /// <summary>Unix epoch milliseconds when it was given its current session; null when it has none (or it is not known).</summary>
     [Id(6)] public long? BoundAt { get; init; }
+    /// <summary>
+    /// The application of the session it serves or last served, while its service may still run (null after a
+    /// failed binding or a new registration): an idle executor goes first to a session of that application, whose
+    /// executor manager then reuses the running service instead of starting one.
+    /// </summary>
+    [Id(7)] public string? Application { get; init; }
 }
 
 /// <summary>A node address, as the node reports it.</summary>

@@ -101,4 +101,30 @@ public sealed class SchedulingTests(SchedulingFixture fixture)
         Assert.Contains(events, e => e.Code == SessionEventCodes.ExecutorUnbound && e.Message!.Contains("delay_release (4s)", StringComparison.Ordinal));
         await client.CloseSessionAsync(session.Id);
     }
+
+    [Fact]
+    public async Task AnExecutorThatLeftASession_EntersTheNextSessionOfItsApplication_WithTheSameServiceProcess()
+    {
+        var client = _cluster.Client;
+        var app = await _cluster.RegisterTestApplicationAsync("reuse", delayRelease: 1);
+        var first = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name, MaxInstances = 1 });
+        await client.CreateTasksAsync(first.Id, [Utf8("pid")]);
+        await _cluster.WaitUntilAllTerminalAsync(first.Id, 1);
+        await client.CloseSessionAsync(first.Id);
+        // Unbound (the service left the session); the executor is idle with its service still running.
+        await _cluster.WaitUntilNoExecutorServesAsync(first.Id);
+
+        var second = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name, MaxInstances = 1 });
+        await client.CreateTasksAsync(second.Id, [Utf8("pid")]);
+        await _cluster.WaitUntilAllTerminalAsync(second.Id, 1);
+
+        var before = Text((await client.CheckTasksAsync(first.Id, 1))[0].Output);
+        var after = Text((await client.CheckTasksAsync(second.Id, 1))[0].Output);
+        Assert.True(before == after, $"expected the second session to run on the first one's service process (pid {before}), but it ran on pid {after}");
+        // One process: it left the first session and entered the second, with no start in between.
+        Assert.Equal([$"enter {first.Id} 0", "invoke 1", "leave", $"enter {second.Id} 0", "invoke 1"], app.Calls());
+        var assigned = (await client.GetSessionAsync(second.Id)).Status.Events.Where(e => e.Code == SessionEventCodes.ExecutorAssigned);
+        Assert.Contains(assigned, e => e.Message!.Contains($"last served application '{app.Name}'", StringComparison.Ordinal));
+        await client.CloseSessionAsync(second.Id);
+    }
 }

@@ -103,6 +103,39 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Executor_KeepsItsServiceForTheNextSessionOfTheSameApplication_AndRestartsItForAnother()
+    {
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.Launch("e1", "1", "s1", input: "pid");
+        Backend.Launch("e1", null);
+        // The same application: the process that left s1 enters s2, and gets s2's common data.
+        Backend.Bind("e1", TestService(), Session("s2", commonData: "two"));
+        Backend.Launch("e1", "1", "s2", input: "pid");
+        Backend.Launch("e1", "2", "s2", input: "common");
+        Backend.Launch("e1", null);
+        // Started differently (one more environment variable): a new process.
+        Backend.Bind("e1", TestService(("FLAME_TEST_SERVICE_ENTER_DELAY_MS", "1")), Session("s3"));
+        Backend.Launch("e1", "1", "s3", input: "pid");
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        var outputs = Backend.Calls.Where(c => c.Rpc == "CompleteTask")
+            .Select(c => ((CompleteTaskRequest)c.Request).TaskResult.Output.ToStringUtf8()).ToList();
+        Assert.Equal(4, outputs.Count);
+        Assert.Equal(outputs[0], outputs[1]);
+        Assert.Equal("two", outputs[2]);
+        Assert.NotEqual(outputs[0], outputs[3]);
+        Assert.Equal(["enter s1 0", "invoke 1", "leave", "enter s2 3", "invoke 1", "invoke 2", "leave", "enter s3 0", "invoke 1", "leave"],
+            File.ReadAllLines(ServiceLog));
+        // The last service is stopped before the executor unregisters.
+        Assert.False(File.Exists(Path.Combine(_work.FullName, "executors", "e1", "instance.sock")), "the socket should be gone with the service");
+    }
+
+    [Fact]
     public async Task Executor_RunsTheTasksOfAServiceWithoutTheTaskStream_WithOnTaskInvoke()
     {
         // A service that serves the standard flame.v1.Instance only (one written in another language, say).

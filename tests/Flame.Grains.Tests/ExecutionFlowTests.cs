@@ -17,16 +17,24 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>Closes this test's sessions (so the scheduler orders no more executors for them) and stops its heartbeats.</summary>
+    /// <summary>
+    /// Closes this test's sessions (so the scheduler orders no more executors for them), unregisters its executors
+    /// (an idle one left behind would be given to the next test's session instead of the executor that test orders),
+    /// and stops its heartbeats.
+    /// </summary>
     public async Task DisposeAsync()
     {
-        foreach (var (_, stop) in _heartbeats)
-            await stop.CancelAsync();
         foreach (var session in _sessions)
             await session.CloseAsync();
+        foreach (var executor in _executors)
+            await executor.UnregisterAsync();
+        foreach (var (_, stop) in _heartbeats)
+            await stop.CancelAsync();
     }
 
-    private void KeepBeating(INodeGrain node)
+    private readonly List<IExecutorGrain> _executors = [];
+
+    private CancellationTokenSource KeepBeating(INodeGrain node)
     {
         var stop = new CancellationTokenSource();
         _heartbeats.Add((node, stop));
@@ -36,6 +44,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
             while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
                 await node.HeartbeatAsync(new NodeInfo { Name = node.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = 1000 } });
         });
+        return stop;
     }
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -81,6 +90,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         Assert.Equal(ExecutorState.Void, order.State);
         Assert.Equal(session.GetPrimaryKeyString(), order.SessionId);
         var executor = _grains.GetGrain<IExecutorGrain>(order.Id);
+        _executors.Add(executor);
         await executor.RegisterAsync(new ExecutorInfo { Id = order.Id, Node = node, ResReq = order.ResReq });
         var binding = await PollAsync(() => executor.BindAsync());
         Assert.Equal(session.GetPrimaryKeyString(), binding.Session.Id);
@@ -213,13 +223,16 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     public async Task ANodeThatStopsHeartbeating_LosesItsExecutors_AndTheirTasksGoBackToPending()
     {
         var (node, orders, _) = await NewNodeAsync(slots: 1, heartbeat: false);
+        // Alive until its executor runs the task (however long that takes on a loaded machine), then silent.
+        var heartbeat = KeepBeating(node);
         var session = await NewSessionAsync();
         await session.CreateTaskAsync(null);
         var (executor, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
         var running = await PollAsync(() => session.LaunchTaskAsync(id));
         Assert.Equal(1, (await session.GetAsync()).Status.Running);
+        await heartbeat.CancelAsync();
 
-        // No heartbeats are sent: after the timeout the node is NotReady and the task is requeued.
+        // No more heartbeats: after the timeout the node is NotReady and the task is requeued.
         var deadline = DateTime.UtcNow + Timeout;
         // A released executor deactivates: it reads as Released, then as not found.
         async Task<bool> ReleasedAsync()
@@ -249,11 +262,32 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     }
 
     [Fact]
+    public async Task ReleaseIdle_AnswersTheWaitingBindWithDone_AndReleasesOnlyAnIdleExecutor()
+    {
+        var (node, _, _) = await NewNodeAsync(slots: 1);
+        var id = "manual-" + Guid.NewGuid().ToString("N")[..8];
+        var executor = _grains.GetGrain<IExecutorGrain>(id);
+        _executors.Add(executor);
+        await executor.RegisterAsync(new ExecutorInfo { Id = id, Node = node.GetPrimaryKeyString() });
+        var waiting = executor.BindAsync(); // the executor manager's long-poll
+
+        Assert.True(await executor.ReleaseIdleAsync("preempted to make room"));
+        var answer = await waiting.WaitAsync(Timeout);
+        Assert.True(answer is { Item: null, KeepWaiting: false }, "expected the waiting BindExecutor to be told there is no more work");
+        Assert.Equal(ExecutorState.Releasing, (await executor.GetAsync()).State);
+        // A later poll (the answer lost, say) says the same; a second release changes nothing.
+        Assert.False((await executor.BindAsync()).KeepWaiting);
+        Assert.False(await executor.ReleaseIdleAsync("twice"));
+        await executor.UnregisterAsync(); // what the executor manager does next
+    }
+
+    [Fact]
     public async Task IllegalExecutorCalls_AreRefused()
     {
         var (node, _, _) = await NewNodeAsync(slots: 1);
         var id = "manual-" + Guid.NewGuid().ToString("N")[..8];
         var executor = _grains.GetGrain<IExecutorGrain>(id);
+        _executors.Add(executor);
         await executor.RegisterAsync(new ExecutorInfo { Id = id, Node = node.GetPrimaryKeyString() });
         var unbind = await Assert.ThrowsAsync<FlameException>(() => executor.UnbindAsync());
         Assert.Equal(FlameErrorKind.FailedPrecondition, unbind.Kind);

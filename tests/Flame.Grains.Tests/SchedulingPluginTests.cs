@@ -182,4 +182,47 @@ public sealed class SchedulingPluginTests
             [Bound("small", "n1", "low"), Bound("withgpu", "n1", "low", req: gpu)], [Node("n1", 2, gpu: 1)]) { Now = Now };
         Assert.Equal("withgpu", Assert.Single(Policy.Plan(view).OfType<PreemptAction>()).ExecutorId);
     }
+
+    [Fact]
+    public void PreemptedToBeReleased_IsReleasedOnceIdle_NotGivenToAnotherSession_AndItsRoomGoesToTheLargerExecutor()
+    {
+        var big = new ResourceRequirement { Cpu = 2000 };
+        // A 3-core node: two one-core executors of "low" and one free core; "high" needs a two-core executor.
+        var high = Session("high", 1, priority: 5, req: big);
+        var low = Session("low", 0, running: 2);
+        var start = new ClusterView([high, low], [Bound("e0", "n1", "low"), Bound("e1", "n1", "low")], [Node("n1", 3)]) { Now = Now };
+        var preempt = Assert.Single(Policy.Plan(start).OfType<PreemptAction>());
+        Assert.True(preempt.Release, $"{preempt.ExecutorId} is too small for high: it must be released, not rebound");
+
+        // It has left low and is idle; another session wants executors too.
+        var idle = new ClusterView([high, low, Session("other", 3)],
+            [new ExecutorInfo { Id = preempt.ExecutorId, Node = "n1", State = ExecutorState.Idle }, Bound("e9", "n1", "low")], [Node("n1", 3)])
+        {
+            Now = Now,
+            Preemptions = [new Preemption(preempt.ExecutorId, "low", "high", Now - 1_000, Release: true)],
+        };
+        var actions = Policy.Plan(idle);
+        var release = Assert.IsType<ReleaseAction>(Assert.Single(actions, a => a is ReleaseAction));
+        Assert.Equal((preempt.ExecutorId, "high"), (release.ExecutorId, release.ForSession));
+        Assert.Contains("make room on node 'n1' for a larger executor of high", release.Reason);
+        Assert.DoesNotContain(actions, a => a is BindAction b && b.ExecutorId == preempt.ExecutorId);
+
+        // Gone: its core and the free one make high's two-core executor.
+        var freed = new ClusterView([high, low], [Bound("e9", "n1", "low")], [Node("n1", 3)]) { Now = Now };
+        var create = Assert.IsType<CreateExecutorAction>(Assert.Single(Policy.Plan(freed)));
+        Assert.Equal(("n1", "high", 2000UL), (create.Node, create.SessionId, create.ResReq.Cpu));
+    }
+
+    [Fact]
+    public void PreemptedToBeReleased_StaysIdle_WhenItsSessionNoLongerWantsIt()
+    {
+        var view = new ClusterView([Session("high", 0, priority: 5), Session("other", 1)],
+            [new ExecutorInfo { Id = "e0", Node = "n1", State = ExecutorState.Idle }], [Node("n1", 1)])
+        {
+            Now = Now,
+            Preemptions = [new Preemption("e0", "low", "high", Now - 1_000, Release: true)],
+        };
+        var bind = Assert.IsType<BindAction>(Assert.Single(Policy.Plan(view)));
+        Assert.Equal(("e0", "other"), (bind.ExecutorId, bind.SessionId));
+    }
 }

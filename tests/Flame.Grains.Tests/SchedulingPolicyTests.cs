@@ -47,6 +47,36 @@ public sealed class SchedulingPolicyTests
     }
 
     [Fact]
+    public void IdleExecutors_GoFirstToASessionOfTheApplicationTheyLastServed()
+    {
+        // e1 sorts first and would be taken first; e2's service of "render" may still run on its node.
+        var view = new ClusterView(
+            [Session("s1", pending: 1) with { Application = "render" }],
+            [Executor("e1", "n1", ExecutorState.Idle) with { Application = "train" },
+             Executor("e2", "n1", ExecutorState.Idle) with { Application = "render" },
+             Executor("e3", "n1", ExecutorState.Idle)],
+            [Node("n1", slots: 4)]);
+        var bind = Assert.IsType<BindAction>(Assert.Single(Policy.Plan(view)));
+        Assert.Equal("e2", bind.ExecutorId);
+        Assert.Contains("last served application 'render'", bind.Reason);
+    }
+
+    [Fact]
+    public void AnIdleExecutorTakenForItsApplication_IsNotGivenAgainBySize()
+    {
+        // Both sessions want one executor; each of the two idle ones is handed out once.
+        var view = new ClusterView(
+            [Session("s1", pending: 1) with { Application = "render" }, Session("s2", pending: 1) with { Application = "other" }],
+            [Executor("e1", "n1", ExecutorState.Idle) with { Application = "render" },
+             Executor("e2", "n1", ExecutorState.Idle)],
+            [Node("n1", slots: 2)]);
+        var binds = Policy.Plan(view).OfType<BindAction>().ToList();
+        Assert.Equal(2, binds.Count);
+        Assert.Equal(["e1", "e2"], binds.Select(b => b.ExecutorId).Order());
+        Assert.Equal("e1", binds.Single(b => b.SessionId == "s1").ExecutorId);
+    }
+
+    [Fact]
     public void Nodes_AreNeverAskedForMoreExecutorsThanTheirSlots()
     {
         var view = new ClusterView(

@@ -6,8 +6,8 @@ namespace Flame.Testing;
 
 /// <summary>
 /// A cluster that carries out scheduling plans at once, the way the grains would: binds and creates take effect
-/// immediately (checked: only idle executors are bound, only nodes with room create), preemptions are remembered
-/// and the executor leaves its session when the caller says its task ended.
+/// immediately (checked: only idle executors are bound or released, only nodes with room create), preemptions are
+/// remembered and the executor leaves its session when the caller says its task ended.
 /// </summary>
 public sealed class ClusterModel(IEnumerable<NodeInfo> nodes, SchedulingOptions? options = null)
 {
@@ -20,8 +20,6 @@ public sealed class ClusterModel(IEnumerable<NodeInfo> nodes, SchedulingOptions?
     public Dictionary<string, Preemption> Preemptions { get; } = new(StringComparer.Ordinal);
     /// <summary>Executors preempted and not yet out of their session.</summary>
     public HashSet<string> Leaving { get; } = new(StringComparer.Ordinal);
-    /// <summary>Preempted executors to release rather than keep idle when they leave.</summary>
-    public HashSet<string> Releasing { get; } = new(StringComparer.Ordinal);
 
     public ClusterView View(long now) => new(Sessions.Values.ToList(), Executors.Values.ToList(), Nodes.Values.ToList())
     {
@@ -58,9 +56,14 @@ public sealed class ClusterModel(IEnumerable<NodeInfo> nodes, SchedulingOptions?
                         throw new InvalidOperationException($"preemption of {preempt.ExecutorId}, which is not bound to {preempt.FromSession}");
                     if (!Leaving.Add(preempt.ExecutorId))
                         throw new InvalidOperationException($"{preempt.ExecutorId} preempted twice");
-                    Preemptions[preempt.ExecutorId] = new Preemption(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, now);
-                    if (preempt.Release)
-                        Releasing.Add(preempt.ExecutorId);
+                    Preemptions[preempt.ExecutorId] = new Preemption(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, now, preempt.Release);
+                    break;
+                case ReleaseAction release:
+                    // As the grains do: only an idle executor is released, and its room is free at once.
+                    if (Executors[release.ExecutorId] is not { State: ExecutorState.Idle })
+                        throw new InvalidOperationException($"release of {release.ExecutorId}, which is not idle");
+                    Executors.Remove(release.ExecutorId);
+                    Preemptions.Remove(release.ExecutorId);
                     break;
             }
     }
@@ -69,11 +72,7 @@ public sealed class ClusterModel(IEnumerable<NodeInfo> nodes, SchedulingOptions?
     public void Unbind(string executorId)
     {
         Leaving.Remove(executorId);
-        if (Releasing.Remove(executorId))
-        {
-            Executors.Remove(executorId);
-            return;
-        }
+        // Idle, and reserved for the session it was preempted for: the next plan binds it there or releases it.
         Executors[executorId] = Executors[executorId] with { State = ExecutorState.Idle, SessionId = null, BoundAt = null };
     }
 

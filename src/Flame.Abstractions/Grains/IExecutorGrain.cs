@@ -16,7 +16,8 @@ public interface IExecutorGrain : IGrainWithStringKey
     [Alias("Register")] Task<ExecutorInfo> RegisterAsync(ExecutorInfo executor);
     /// <summary>
     /// Long-poll for a session to enter. Returns the binding once the scheduler assigned one; <see cref="PollResult{T}.Done"/>
-    /// when the executor has been idle too long and should be released; <see cref="PollResult{T}.Wait"/> to poll again.
+    /// when the executor has been idle too long, or the scheduler released it, and it should be unregistered;
+    /// <see cref="PollResult{T}.Wait"/> to poll again.
     /// </summary>
     [AlwaysInterleave, Alias("Bind")] Task<PollResult<SessionBinding>> BindAsync();
     /// <summary>The scheduler gives the executor a session (Idle → Binding). False if the executor is not idle.</summary>
@@ -27,6 +28,11 @@ public interface IExecutorGrain : IGrainWithStringKey
     [Alias("Unbind")] Task UnbindAsync();
     /// <summary>The service left the session (Unbinding → Idle).</summary>
     [Alias("UnbindCompleted")] Task UnbindCompletedAsync();
+    /// <summary>
+    /// The scheduler releases an idle executor (Idle → Releasing): its pending or next BindExecutor is answered "no
+    /// more work", and the executor manager unregisters it. False if it is not idle.
+    /// </summary>
+    [Alias("ReleaseIdle")] Task<bool> ReleaseIdleAsync(string reason);
     /// <summary>The executor manager removed the executor (→ Released).</summary>
     [Alias("Unregister")] Task UnregisterAsync();
     /// <summary>The executor's node died or left (→ Released); its running task goes back to the queue.</summary>

@@ -87,4 +87,10 @@ internal sealed partial class ExecutorWorker
     [LoggerMessage(126, LogLevel.Warning,
         "Executor {ExecutorId}: the socket path {LongPath} is longer than {MaxBytes} bytes, the limit of a Unix socket path; the service listens on {SocketPath} instead")]
     private partial void LogSocketPathShortened(string executorId, string socketPath, string longPath, int maxBytes);
+
+    [LoggerMessage(127, LogLevel.Information, "Executor {ExecutorId} enters session {SessionId} with the running service of application {Application} (pid {ProcessId}): no restart")]
+    private partial void LogServiceReused(string executorId, string sessionId, int processId, string application);
+
+    [LoggerMessage(128, LogLevel.Debug, "Executor {ExecutorId} left session {SessionId}; its service (pid {ProcessId}) keeps running for the next session of its application")]
+    private partial void LogServiceKeptWarm(string executorId, string sessionId, int processId);
 }

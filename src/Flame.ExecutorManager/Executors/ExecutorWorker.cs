@@ -17,8 +17,10 @@ namespace Flame.ExecutorManager.Executors;
 /// <remarks>
 /// The pull loop, in the order of the protocol: RegisterExecutor; BindExecutor (a long-poll) → start the service,
 /// OnSessionEnter → BindExecutorCompleted; LaunchTask (a long-poll) → OnTaskInvoke → CompleteTask, again and
-/// again; UnbindExecutor → OnSessionLeave → stop the service → UnbindExecutorCompleted; BindExecutor again. A bind
-/// without work ends it: UnregisterExecutor, and its slot is free. A fault in one binding costs that binding, never
+/// again; UnbindExecutor → OnSessionLeave → UnbindExecutorCompleted; BindExecutor again. A service that left its
+/// session cleanly stays running while the executor is idle: bound next to a session of the same application, it
+/// enters that session without a restart; any other binding, a release or a shutdown stops it. A bind without work
+/// ends the executor: UnregisterExecutor, and its slot is free. A fault in one binding costs that binding, never
 /// the executor or the node.
 /// </remarks>
 internal sealed partial class ExecutorWorker : BackgroundService
@@ -52,6 +54,9 @@ internal sealed partial class ExecutorWorker : BackgroundService
     private bool _releaseRequested;
     private CancellationTokenSource? _idleWait;
     private HostShim? _shim;
+    // The application _shim's process was started for: a later binding to a session of the same application reuses
+    // the process (it left the last session cleanly) instead of starting another.
+    private V1.Application? _shimApplication;
     private string _sessionId = "";
     private bool _socketPathReported;
     private int _disposed;
@@ -303,7 +308,18 @@ internal sealed partial class ExecutorWorker : BackgroundService
             LogSocketPathShortened(ExecutorId, directory.SocketPath, Path.Combine(directory.Root, ExecutorDirectory.SocketFileName), ExecutorDirectory.MaxSocketPathBytes);
         }
 
+        if (_shim is { } warm)
+        {
+            if (warm.IsAlive && SameService(_shimApplication!, application))
+            {
+                LogServiceReused(ExecutorId, _sessionId, warm.ProcessId, application.Metadata?.Name ?? "");
+                return await EnterAsync(warm, bind, application, spec, cancellationToken).ConfigureAwait(false);
+            }
+            await StopServiceAsync().ConfigureAwait(false);
+        }
+
         var shim = _shim = new HostShim(directory);
+        _shimApplication = application;
         try
         {
             var info = ServiceLaunch.BuildStartInfo(application, _sessionId, ExecutorId, directory, _gatewayEndpoint);
@@ -322,7 +338,29 @@ internal sealed partial class ExecutorWorker : BackgroundService
             LogServiceStartFailed(ExecutorId, _sessionId, ex.Message);
             return Failure($"service failed to start: cannot prepare {directory.Root}: {ex.Message}");
         }
+        return await EnterAsync(shim, bind, application, spec, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// Whether a process started for <paramref name="running"/> can serve <paramref name="next"/>: the same application,
+    /// started the same way (command, arguments, environment, working directory, shim). Changes that do not touch the
+    /// process, such as its description or delay_release, do not restart it.
+    /// </summary>
+    internal static bool SameService(V1.Application running, V1.Application next)
+    {
+        if (running.Metadata?.Name != next.Metadata?.Name)
+            return false;
+        var a = running.Spec ?? new V1.ApplicationSpec();
+        var b = next.Spec ?? new V1.ApplicationSpec();
+        return a.Shim == b.Shim && a.Command == b.Command && a.WorkingDirectory == b.WorkingDirectory
+            && a.Image == b.Image && a.Url == b.Url && a.Installer == b.Installer
+            && a.Arguments.Equals(b.Arguments) && a.Environments.Equals(b.Environments);
+    }
+
+    /// <summary>OnSessionEnter on a running service.</summary>
+    private async Task<V1.Result> EnterAsync(
+        HostShim shim, V1.BindExecutorResponse bind, V1.Application application, V1.ApplicationSpec spec, CancellationToken cancellationToken)
+    {
         var context = new V1.SessionContext
         {
             SessionId = _sessionId,
@@ -342,7 +380,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             context.Application.Url = spec.Url;
         if (spec.HasInstaller)
             context.Application.Installer = spec.Installer;
-        if (bind.Session.Spec is { HasCommonData: true } sessionSpec)
+        if (bind.Session!.Spec is { HasCommonData: true } sessionSpec)
             context.CommonData = sessionSpec.CommonData;
 
         try
@@ -560,13 +598,19 @@ internal sealed partial class ExecutorWorker : BackgroundService
         var unbind = new V1.UnbindExecutorRequest { ExecutorId = ExecutorId };
         await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorAsync(r, o), unbind, "UnbindExecutor", cancellationToken)
             .ConfigureAwait(false);
+        var keep = false;
         if (!serviceGone && _shim is { } shim)
         {
             var left = await shim.TryLeaveSessionAsync(_options.SessionLeaveTimeout, cancellationToken).ConfigureAwait(false);
             if (left is null)
                 LogSessionLeaveFailed(ExecutorId, _sessionId);
+            // Kept for the next session of its application only if it left this one cleanly and nothing ends the executor.
+            keep = left is { ReturnCode: 0 } && shim.IsAlive && !ReleaseRequested && !cancellationToken.IsCancellationRequested;
         }
-        await StopServiceAsync().ConfigureAwait(false);
+        if (keep)
+            LogServiceKeptWarm(ExecutorId, _sessionId, _shim!.ProcessId);
+        else
+            await StopServiceAsync().ConfigureAwait(false);
         var completed = new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId };
         await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o), completed, "UnbindExecutorCompleted", cancellationToken)
             .ConfigureAwait(false);
@@ -577,6 +621,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
     {
         _shim?.Dispose();
         _shim = null;
+        _shimApplication = null;
         _sessionId = "";
         if (_state.State is ExecutorWorkerState.Binding or ExecutorWorkerState.Bound or ExecutorWorkerState.Unbinding)
             _state.MoveTo(ExecutorWorkerState.Idle);
@@ -587,6 +632,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
         if (_shim is not { } shim)
             return;
         _shim = null;
+        _shimApplication = null;
         try
         {
             if (!await shim.StopAsync(_options.ShutdownGrace).ConfigureAwait(false))
@@ -610,6 +656,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
         {
             if (shuttingDown)
                 await DrainBindingAsync().ConfigureAwait(false);
+            else if (_state.State == ExecutorWorkerState.Idle)
+                await StopServiceAsync().ConfigureAwait(false); // a warm service between sessions: stopped in order
             else
                 AbandonBinding();
             if (_state.State is ExecutorWorkerState.Void or ExecutorWorkerState.Idle)
@@ -652,6 +700,9 @@ internal sealed partial class ExecutorWorker : BackgroundService
     {
         switch (_state.State)
         {
+            case ExecutorWorkerState.Idle:
+                await StopServiceAsync().ConfigureAwait(false);
+                break;
             case ExecutorWorkerState.Binding:
                 await StopServiceAsync().ConfigureAwait(false);
                 _state.MoveTo(ExecutorWorkerState.Idle);

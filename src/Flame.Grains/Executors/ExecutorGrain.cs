@@ -75,6 +75,8 @@ public sealed partial class ExecutorGrain(
             // NOT_FOUND, not FAILED_PRECONDITION: the executor manager must end this worker and free its slot
             // (it was released behind its back, e.g. its node was declared dead while it was only paused).
             throw FlameException.NotFound($"executor '{Id}' was released; register a new executor");
+        if (executor.State == ExecutorState.Releasing)
+            return PollResult<SessionBinding>.Done; // released by the scheduler (or for idleness): unregister
         if (executor.State is not (ExecutorState.Idle or ExecutorState.Binding))
             throw FlameException.FailedPrecondition($"executor '{Id}' is {executor.State}; BindExecutor needs it Idle");
         if (executor.State == ExecutorState.Idle)
@@ -100,7 +102,11 @@ public sealed partial class ExecutorGrain(
         var sessionId = _executor!.SessionId!;
         try
         {
-            return PollResult<SessionBinding>.Of(await GrainFactory.GetGrain<ISessionGrain>(sessionId).GetBindingAsync());
+            var binding = await GrainFactory.GetGrain<ISessionGrain>(sessionId).GetBindingAsync();
+            // Reported with the next state change (BindExecutorCompleted), which the scheduler waits for anyway.
+            if (_executor?.State == ExecutorState.Binding)
+                _executor = _executor with { Application = binding.Application.Name };
+            return PollResult<SessionBinding>.Of(binding);
         }
         catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
         {
@@ -141,6 +147,7 @@ public sealed partial class ExecutorGrain(
         else
         {
             ExecutorStateMachine.Move(Id, executor.State, ExecutorState.Idle, "BindExecutorCompleted (failed)");
+            _executor = _executor! with { Application = null }; // its service was stopped
             SetState(ExecutorState.Idle, sessionId: null);
             var reason = string.IsNullOrWhiteSpace(message) ? "OnSessionEnter failed" : message;
             LogBindFailed(Id, sessionId!, reason);
@@ -162,6 +169,16 @@ public sealed partial class ExecutorGrain(
         ExecutorStateMachine.Move(Id, executor.State, ExecutorState.Idle, "UnbindExecutorCompleted");
         SetState(ExecutorState.Idle, sessionId: null);
         return Task.CompletedTask;
+    }
+
+    public Task<bool> ReleaseIdleAsync(string reason)
+    {
+        if (_executor?.State != ExecutorState.Idle)
+            return Task.FromResult(false);
+        SetState(ExecutorState.Releasing, sessionId: null);
+        _bindWaiter?.TrySetResult(); // a waiting BindExecutor answers "no more work" now
+        LogReleasingByScheduler(Id, reason);
+        return Task.FromResult(true);
     }
 
     public Task UnregisterAsync() => ReleaseAsync("the executor manager unregistered it");
@@ -223,6 +240,9 @@ public sealed partial class ExecutorGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} registered on node {Node}")]
     private partial void LogRegistered(string executorId, string node);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} is being released by the scheduler: {Reason}")]
+    private partial void LogReleasingByScheduler(string executorId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} bound to session {SessionId}")]
     private partial void LogBound(string executorId, string sessionId);

@@ -97,9 +97,21 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
                 case PreemptAction preempt:
                     // Remembered (the policy counts it and will not undo it); the session lets the executor go at its
                     // next task boundary, and once it is idle the next pass binds it to ForSession.
-                    _preemptions[preempt.ExecutorId] = new Preemption(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, nowMs);
+                    _preemptions[preempt.ExecutorId] = new Preemption(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, nowMs, preempt.Release);
                     LogPreemptionPlanned(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, preempt.Reason);
-                    _ = Session(preempt.FromSession).PreemptExecutorAsync(preempt.ExecutorId, preempt.ForSession, preempt.Reason);
+                    var why = preempt.Release
+                        ? $"{preempt.Reason}; it is then released, to make room for a larger executor"
+                        : preempt.Reason;
+                    _ = Session(preempt.FromSession).PreemptExecutorAsync(preempt.ExecutorId, preempt.ForSession, why);
+                    break;
+                case ReleaseAction release:
+                    if (await GrainFactory.GetGrain<IExecutorGrain>(release.ExecutorId).ReleaseIdleAsync(release.Reason))
+                    {
+                        _executors[release.ExecutorId] = _executors[release.ExecutorId] with { State = ExecutorState.Releasing };
+                        LogReleasingPreempted(release.ExecutorId, release.Reason);
+                        _ = Session(release.ForSession).RecordDecisionAsync(SessionEventCodes.ExecutorAssigned,
+                            $"executor '{release.ExecutorId}' is released{Because(release.Reason)}");
+                    }
                     break;
                 case CreateExecutorAction create:
                     await CreateExecutorAsync(create);
@@ -190,6 +202,9 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Planned to preempt executor {ExecutorId} from session {FromSession} for session {ForSession}: {Reason}")]
     private partial void LogPreemptionPlanned(string executorId, string fromSession, string forSession, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Releasing idle executor {ExecutorId}: {Reason}")]
+    private partial void LogReleasingPreempted(string executorId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Asked node {Node} for executor {ExecutorId} for session {SessionId}")]
     private partial void LogCreating(string executorId, string node, string sessionId);

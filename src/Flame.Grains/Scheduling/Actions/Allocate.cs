@@ -5,7 +5,8 @@ namespace Flame.Grains.Scheduling.Actions;
 /// <summary>
 /// The allocation action: hands free capacity to sessions that want more, in <see cref="Rank"/> order (below
 /// min_instances first, then higher priority, then smaller dominant share), one executor at a time, so that equal
-/// sessions grow in proportion to their demand. An executor preempted for a session goes to it first; then idle
+/// sessions grow in proportion to their demand. An executor preempted for a session goes to it first (or, when it
+/// was preempted to be released, is released so that a larger one fits on its node); then idle
 /// executors whose resources cover the session's requirement are bound; then new ones are created on the node
 /// with the most room that fits (<see cref="NodeCapacity"/>). It is work-conserving: capacity nobody else can use
 /// goes to whoever wants it, even beyond its fair share (preemption takes it back when someone needs it).
@@ -16,19 +17,37 @@ internal static class Allocate
     {
         var taken = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (executor, p) in pass.Reserved)
-            if (pass.Sessions.TryGetValue(p.ForSession, out var s) && s.Held < s.Desired && Resources.Of(executor.ResReq).Covers(s.Req))
+        {
+            if (!pass.Sessions.TryGetValue(p.ForSession, out var s) || s.Held >= s.Desired)
+                continue; // not wanted any more: an idle executor like any other
+            if (Resources.Of(executor.ResReq).Covers(s.Req))
             {
                 taken.Add(executor.Id);
                 s.Have++;
                 actions.Add(new BindAction(executor.Id, s.Id, $"preempted for it from {p.FromSession}"));
             }
+            else if (p.Release && pass.Capacity.TakeInExchange(executor.Node, Resources.Of(executor.ResReq), s.Req))
+            {
+                // Too small for it: its room on the node (held for it from now on, so that nobody else takes the
+                // node's free part) goes to a larger executor, created once it is released. It counts as the
+                // session's meanwhile, so that no second executor is preempted for the same need.
+                taken.Add(executor.Id);
+                s.Incoming++;
+                actions.Add(new ReleaseAction(executor.Id, s.Id,
+                    $"preempted from {p.FromSession} to make room on node '{executor.Node}' for a larger executor of {s.Id}"));
+            }
+        }
 
         var idle = new IdlePool(pass.Idle.Where(e => !taken.Contains(e.Id)));
         SchedulingPass.Fill(pass.Sessions.Values, s => s.Held, s =>
         {
             var reason = s.AllocationReason();
-            if (idle.Take(s.Req) is { } executor)
+            if (idle.Take(s.Req, s.Demand.Application) is { } executor)
+            {
+                if (executor.Application == s.Demand.Application)
+                    reason += $"; it last served application '{s.Demand.Application}', whose service it can reuse";
                 actions.Add(new BindAction(executor.Id, s.Id, reason));
+            }
             else if (pass.Capacity.Place(s.Req) is { } node)
                 actions.Add(new CreateExecutorAction(node, s.Id, s.Demand.ResReq ?? new ResourceRequirement { Cpu = (ulong)s.Req.Cpu }, reason));
             else
@@ -38,7 +57,10 @@ internal static class Allocate
         });
     }
 
-    /// <summary>Idle executors by size; a session gets the smallest that covers what it needs.</summary>
+    /// <summary>
+    /// Idle executors by size; a session gets one that last served its application if one covers what it needs
+    /// (its service may still run), else the smallest that covers it.
+    /// </summary>
     private sealed class IdlePool
     {
         private readonly SortedDictionary<Resources, Stack<ExecutorInfo>> _bySize = new(Comparer<Resources>.Create((a, b) =>
@@ -48,32 +70,70 @@ internal static class Allocate
                 c = a.Memory.CompareTo(b.Memory);
             return c != 0 ? c : a.Gpu.CompareTo(b.Gpu);
         }));
+        private readonly Dictionary<string, List<ExecutorInfo>> _byApplication = new(StringComparer.Ordinal);
+        // An executor sits in both indexes; the one taken from first leaves it in the other, skipped from then on.
+        private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
 
         public IdlePool(IEnumerable<ExecutorInfo> idle)
         {
-            // Lowest id on top, for deterministic plans.
+            // Lowest id on top (last), for deterministic plans.
             foreach (var e in idle.OrderByDescending(e => e.Id, StringComparer.Ordinal))
             {
                 var size = Resources.Of(e.ResReq);
                 if (!_bySize.TryGetValue(size, out var stack))
                     _bySize[size] = stack = new Stack<ExecutorInfo>();
                 stack.Push(e);
+                if (e.Application is { } application)
+                {
+                    if (!_byApplication.TryGetValue(application, out var warm))
+                        _byApplication[application] = warm = [];
+                    warm.Add(e);
+                }
             }
         }
 
-        public ExecutorInfo? Take(Resources req)
+        public ExecutorInfo? Take(Resources req, string application)
         {
-            // Few distinct sizes exist, so this walk is short.
+            if (_byApplication.TryGetValue(application, out var warm))
+            {
+                // Few: the idle executors that last served this application.
+                for (var i = warm.Count - 1; i >= 0; i--)
+                {
+                    var e = warm[i];
+                    if (_taken.Contains(e.Id))
+                    {
+                        warm.RemoveAt(i);
+                    }
+                    else if (Resources.Of(e.ResReq).Covers(req))
+                    {
+                        warm.RemoveAt(i);
+                        _taken.Add(e.Id);
+                        return e;
+                    }
+                }
+            }
+            // Few distinct sizes exist, so this walk is short; entries taken through the other index are dropped.
+            List<Resources>? emptied = null;
+            ExecutorInfo? found = null;
             foreach (var (size, stack) in _bySize)
             {
                 if (!size.Covers(req))
                     continue;
-                var e = stack.Pop();
+                while (stack.Count > 0 && _taken.Contains(stack.Peek().Id))
+                    stack.Pop();
+                if (stack.Count > 0)
+                {
+                    found = stack.Pop();
+                    _taken.Add(found.Id);
+                }
                 if (stack.Count == 0)
-                    _bySize.Remove(size);
-                return e;
+                    (emptied ??= []).Add(size);
+                if (found is not null)
+                    break;
             }
-            return null;
+            foreach (var size in emptied ?? [])
+                _bySize.Remove(size);
+            return found;
         }
     }
 }

@@ -33,8 +33,18 @@ public sealed record CreateExecutorAction(string Node, string SessionId, Resourc
 /// </remarks>
 public sealed record PreemptAction(string ExecutorId, string FromSession, string ForSession, string Reason, bool Release = false) : SchedulingAction(Reason);
 
-/// <summary>A preemption planned at <paramref name="At"/> (Unix epoch milliseconds), as the carrier remembers it.</summary>
-public sealed record Preemption(string ExecutorId, string FromSession, string ForSession, long At);
+/// <summary>
+/// Release the idle executor <paramref name="ExecutorId"/>: it was preempted with <c>Release</c>, being too small for
+/// the session it was taken for, whose larger executor fits on its node once it is gone. The executor manager is told
+/// there is no more work for it and unregisters it; the next pass creates the larger one.
+/// </summary>
+public sealed record ReleaseAction(string ExecutorId, string ForSession, string Reason = "") : SchedulingAction(Reason);
+
+/// <summary>
+/// A preemption planned at <paramref name="At"/> (Unix epoch milliseconds), as the carrier remembers it;
+/// <paramref name="Release"/> as planned (<see cref="PreemptAction.Release"/>).
+/// </summary>
+public sealed record Preemption(string ExecutorId, string FromSession, string ForSession, long At, bool Release = false);
 
 /// <summary>Everything a scheduling pass looks at.</summary>
 public sealed record ClusterView(
