@@ -12,6 +12,8 @@ public sealed record TaskResultInfo
     [Id(2)] public string? Message { get; init; }
     /// <summary>The task the result is for; 0 = the executor's running task (flame.v1's CompleteTask names none).</summary>
     [Id(3)] public long TaskId { get; init; }
+    /// <summary>The <see cref="TaskInfo.Launch"/> the task came with; 0 = not checked.</summary>
+    [Id(4)] public long Launch { get; init; }
 }
 
 /// <summary>What an executor needs to enter a session: the application to start and the session with its common data.</summary>

@@ -238,6 +238,12 @@ public sealed record TaskInfo
     [Id(6)] public long? CompletionTime { get; init; }
     /// <summary>One event per state change, oldest first.</summary>
     [Id(7)] public IReadOnlyList<FlameEvent> Events { get; init; } = [];
+    /// <summary>
+    /// When the task is handed to an executor: the number of that hand-over among the executor's (0 otherwise). Sent
+    /// back with the result, it tells a completion retried after a lost answer from one for a later launch of the
+    /// same task (a failed attempt requeues it, and the same executor may get it again).
+    /// </summary>
+    [Id(8)] public long Launch { get; init; }
 }
 
 /// <summary>A piece of a session's task list, in id order.</summary>

@@ -45,6 +45,8 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         var launched = Backend.Calls.Any(c => c.Rpc == "LaunchTask");
         Assert.True(!launched || (Backend.TaskStreams > 0) == TaskStream,
             $"expected the tasks to go {(TaskStream ? "over the task stream" : "through LaunchTask and CompleteTask")}; streams opened: {Backend.TaskStreams}");
+        // Every result on the stream names the launch its task came with.
+        Assert.DoesNotContain(0UL, Backend.CompletionLaunches);
         await _gateway.DisposeAsync();
         _work.Delete(recursive: true);
     }
@@ -133,6 +135,32 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
             File.ReadAllLines(ServiceLog));
         // The last service is stopped before the executor unregisters.
         Assert.False(File.Exists(Path.Combine(_work.FullName, "executors", "e1", "instance.sock")), "the socket should be gone with the service");
+    }
+
+    [Fact]
+    public async Task Executor_StartsAFreshService_WhenTheKeptOneCannotEnterTheNextSession()
+    {
+        await StartNodeAsync();
+        var app = TestService(("FLAME_TEST_SERVICE_ENTER_ONCE", "1"));
+        Backend.Bind("e1", app, Session("s1"));
+        Backend.Launch("e1", "1", "s1", input: "pid");
+        Backend.Launch("e1", null);
+        Backend.Bind("e1", app, Session("s2"));
+        Backend.Launch("e1", "1", "s2", input: "pid");
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        // The kept process refused s2; a fresh one entered it, and the session never heard of the refusal.
+        var bound = Backend.Calls.Where(c => c.Rpc == "BindExecutorCompleted").Select(c => ((BindExecutorCompletedRequest)c.Request).Result.ReturnCode);
+        Assert.Equal([0, 0], bound);
+        var outputs = Backend.Calls.Where(c => c.Rpc == "CompleteTask")
+            .Select(c => ((CompleteTaskRequest)c.Request).TaskResult.Output.ToStringUtf8()).ToList();
+        Assert.Equal(2, outputs.Count);
+        Assert.NotEqual(outputs[0], outputs[1]);
+        Assert.Equal(["enter s1 0", "invoke 1", "leave", "enter s2 0", "enter s2 0", "invoke 1", "leave"], File.ReadAllLines(ServiceLog));
     }
 
     [Fact]

@@ -220,6 +220,32 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     }
 
     [Fact]
+    public async Task ARetriedResultOfAnEarlierLaunch_IsRefused_WhenTheSameExecutorRunsTheSameTaskAgain()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 1);
+        var session = await NewSessionAsync();
+        await session.CreateTaskAsync(null);
+        var (_, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        var first = await PollAsync(() => session.LaunchTaskAsync(id));
+        Assert.NotEqual(0, first.Launch);
+
+        // The attempt fails; the task is the only one, so this executor gets it again, as a new launch.
+        var failed = new TaskResultInfo { ReturnCode = 1, Message = "attempt 1 failed", TaskId = first.Id, Launch = first.Launch };
+        var again = await PollAsync(() => session.CompleteAndLaunchTaskAsync(id, failed));
+        Assert.Equal((first.Id, first.Launch + 1), (again.Id, again.Launch));
+
+        // The same request again (its answer was lost): not taken for the second attempt's result.
+        var retried = await Assert.ThrowsAsync<FlameException>(() => session.CompleteTaskAsync(id, failed));
+        Assert.Equal(FlameErrorKind.FailedPrecondition, retried.Kind);
+        var task = await session.GetTaskAsync(first.Id);
+        Assert.Equal(TaskState.Running, task.State);
+
+        await session.CompleteTaskAsync(id, new TaskResultInfo { Output = [42], TaskId = again.Id, Launch = again.Launch });
+        task = await session.GetTaskAsync(first.Id);
+        Assert.Equal((TaskState.Succeed, (byte)42), (task.State, task.Output![0]));
+    }
+
+    [Fact]
     public async Task ANodeThatStopsHeartbeating_LosesItsExecutors_AndTheirTasksGoBackToPending()
     {
         var (node, orders, _) = await NewNodeAsync(slots: 1, heartbeat: false);

@@ -214,6 +214,23 @@ public sealed class SchedulingPluginTests
     }
 
     [Fact]
+    public void WhileAPreemptedExecutorIsReleasing_ItsRoomAndTheNodesFreePartStayTheTakers()
+    {
+        var high = Session("high", 1, priority: 5, req: new ResourceRequirement { Cpu = 2000 });
+        var releasing = new ExecutorInfo { Id = "e0", Node = "n1", State = ExecutorState.Releasing };
+        var view = new ClusterView([high, Session("low", 0, running: 1), Session("other", 3)],
+            [releasing, Bound("e9", "n1", "low")], [Node("n1", 3)])
+        {
+            Now = Now,
+            Preemptions = [new Preemption("e0", "low", "high", Now - 1_000, Release: true)],
+        };
+        var actions = Policy.Plan(view);
+        // Not the free core to "other", and no second preemption for high.
+        Assert.DoesNotContain(actions, a => a is CreateExecutorAction { Node: "n1" });
+        Assert.DoesNotContain(actions, a => a is PreemptAction);
+    }
+
+    [Fact]
     public void PreemptedToBeReleased_StaysIdle_WhenItsSessionNoLongerWantsIt()
     {
         var view = new ClusterView([Session("high", 0, priority: 5), Session("other", 1)],

@@ -19,6 +19,7 @@ namespace Flame.TestService;
 /// <item><term><c>count</c></term><description>returns how many tasks this process has received, this one included.</description></item>
 /// </list>
 /// Environment: <c>FLAME_TEST_SERVICE_FAIL_ENTER=1</c> fails every OnSessionEnter (return code 3);
+/// <c>FLAME_TEST_SERVICE_ENTER_ONCE=1</c> fails every OnSessionEnter of a process after its first (return code 4);
 /// <c>FLAME_TEST_SERVICE_ENTER_DELAY_MS</c> delays it; <c>FLAME_TEST_SERVICE_LOG</c> names a file to which one line
 /// is appended per call: <c>enter SESSION COMMON_DATA_LENGTH</c>, <c>invoke TASK</c>, <c>leave</c>.
 /// </summary>
@@ -28,6 +29,8 @@ internal sealed class TestService : FlameService
 
     private readonly string? _logPath = Environment.GetEnvironmentVariable("FLAME_TEST_SERVICE_LOG");
     private readonly bool _failEnter = Environment.GetEnvironmentVariable("FLAME_TEST_SERVICE_FAIL_ENTER") == "1";
+    private readonly bool _enterOnce = Environment.GetEnvironmentVariable("FLAME_TEST_SERVICE_ENTER_ONCE") == "1";
+    private int _enters;
     private readonly int _enterDelayMs = int.TryParse(Environment.GetEnvironmentVariable("FLAME_TEST_SERVICE_ENTER_DELAY_MS"),
         NumberStyles.None, CultureInfo.InvariantCulture, out var delay) ? delay : 0;
     private readonly Lock _logLock = new();
@@ -41,6 +44,8 @@ internal sealed class TestService : FlameService
             await Task.Delay(_enterDelayMs, cancellationToken);
         if (_failEnter)
             throw new FlameTaskException("OnSessionEnter failed on purpose (FLAME_TEST_SERVICE_FAIL_ENTER=1)", 3);
+        if (Interlocked.Increment(ref _enters) > 1 && _enterOnce)
+            throw new FlameTaskException("this process enters one session only (FLAME_TEST_SERVICE_ENTER_ONCE=1)", 4);
         _commonData = context.CommonData;
     }
 

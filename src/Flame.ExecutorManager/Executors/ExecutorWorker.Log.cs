@@ -93,4 +93,7 @@ internal sealed partial class ExecutorWorker
 
     [LoggerMessage(128, LogLevel.Debug, "Executor {ExecutorId} left session {SessionId}; its service (pid {ProcessId}) keeps running for the next session of its application")]
     private partial void LogServiceKeptWarm(string executorId, string sessionId, int processId);
+
+    [LoggerMessage(129, LogLevel.Warning, "Executor {ExecutorId}: the kept service (pid {ProcessId}) could not enter session {SessionId} ({Reason}); starting a fresh one")]
+    private partial void LogReusedServiceRefused(string executorId, string sessionId, int processId, string reason);
 }

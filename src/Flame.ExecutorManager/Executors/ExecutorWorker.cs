@@ -140,6 +140,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 catch (Exception ex)
                 {
                     LogBindingFault(ex, ExecutorId, _sessionId, _state.State);
+                    if (_state.State == ExecutorWorkerState.Idle)
+                        await StopServiceAsync().ConfigureAwait(false); // a warm service between sessions: stopped in order
                     AbandonBinding();
                     await Task.Delay(FaultBackoff, stoppingToken).ConfigureAwait(false);
                 }
@@ -313,7 +315,11 @@ internal sealed partial class ExecutorWorker : BackgroundService
             if (warm.IsAlive && SameService(_shimApplication!, application))
             {
                 LogServiceReused(ExecutorId, _sessionId, warm.ProcessId, application.Metadata?.Name ?? "");
-                return await EnterAsync(warm, bind, application, spec, cancellationToken).ConfigureAwait(false);
+                var entered = await EnterAsync(warm, bind, application, spec, cancellationToken).ConfigureAwait(false);
+                if (entered.ReturnCode == 0)
+                    return entered;
+                // The kept process is the problem, not the session: a fresh one decides.
+                LogReusedServiceRefused(ExecutorId, _sessionId, warm.ProcessId, entered.Message ?? "");
             }
             await StopServiceAsync().ConfigureAwait(false);
         }
@@ -400,9 +406,9 @@ internal sealed partial class ExecutorWorker : BackgroundService
     private async Task<bool> RunTasksAsync(CancellationToken cancellationToken)
     {
         // The binding's tasks come over one stream (BackendExt.CompleteAndLaunchTasks) while the gateway serves it.
-        await using var exchange = new ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.LaunchTaskResponse>(
+        await using var exchange = new ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.TaskLaunch>(
             token => _gateway.BackendExt.CompleteAndLaunchTasks(new CallOptions(cancellationToken: token)));
-        var launch = await NextTaskAsync(exchange, null, null, cancellationToken).ConfigureAwait(false);
+        var launch = await NextTaskAsync(exchange, null, null, 0, cancellationToken).ConfigureAwait(false);
         while (launch.Task is { } task)
         {
             var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
@@ -414,7 +420,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 await CompleteAsync(taskId, result, cancellationToken).ConfigureAwait(false);
                 return true;
             }
-            launch = await NextTaskAsync(exchange, taskId, result, cancellationToken).ConfigureAwait(false);
+            launch = await NextTaskAsync(exchange, taskId, result, launch.Launch, cancellationToken).ConfigureAwait(false);
         }
         await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
         return false;
@@ -422,18 +428,21 @@ internal sealed partial class ExecutorWorker : BackgroundService
 
     /// <summary>
     /// Reports the result of the task just run (if any) and gets the next task: over the binding's stream, else with
-    /// CompleteAndLaunchTask, else with the standard CompleteTask and LaunchTask, whichever the gateway serves.
+    /// CompleteAndLaunchTask, else with the standard CompleteTask and LaunchTask, whichever the gateway serves. Only
+    /// the stream numbers its launches (0 from the other paths).
     /// </summary>
-    private async Task<V1.LaunchTaskResponse> NextTaskAsync(
-        ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.LaunchTaskResponse> exchange, string? taskId, V1.TaskResult? result,
-        CancellationToken cancellationToken)
+    private async Task<V1.TaskLaunch> NextTaskAsync(
+        ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.TaskLaunch> exchange, string? taskId, V1.TaskResult? result,
+        ulong launch, CancellationToken cancellationToken)
     {
         var request = new V1.CompleteAndLaunchTaskRequest { ExecutorId = ExecutorId };
         if (result is not null)
         {
-            // With the task's id: a retry after a lost answer cannot be taken for the next task's result.
+            // With the task's id and launch number: a retry after a lost answer can be taken neither for the next
+            // task's result nor for the result of a later launch of the same task.
             request.TaskResult = result;
             request.TaskId = taskId;
+            request.Launch = launch;
         }
         var backoff = new Backoff(RetryInitial, RetryMax);
         while (_gateway.StreamsAvailable)
@@ -456,6 +465,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 LogCompletionRefused(ExecutorId, _sessionId, taskId!, ex.Status.Detail);
                 request.TaskResult = null;
                 request.TaskId = "";
+                request.Launch = 0;
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
             {
@@ -465,14 +475,17 @@ internal sealed partial class ExecutorWorker : BackgroundService
             }
         }
         if (request.TaskResult is null)
-            return await LaunchAsync(cancellationToken).ConfigureAwait(false);
+            return Unnumbered(await LaunchAsync(cancellationToken).ConfigureAwait(false));
         if (!_gateway.ExtensionsAvailable)
         {
             await CompleteAsync(taskId!, result!, cancellationToken).ConfigureAwait(false);
-            return await LaunchAsync(cancellationToken).ConfigureAwait(false);
+            return Unnumbered(await LaunchAsync(cancellationToken).ConfigureAwait(false));
         }
-        return await CompleteAndLaunchAsync(taskId!, result!, cancellationToken).ConfigureAwait(false);
+        return Unnumbered(await CompleteAndLaunchAsync(taskId!, result!, cancellationToken).ConfigureAwait(false));
     }
+
+    private static V1.TaskLaunch Unnumbered(V1.LaunchTaskResponse response) =>
+        response.Task is { } task ? new V1.TaskLaunch { Task = task } : new V1.TaskLaunch();
 
     private Task<V1.LaunchTaskResponse> LaunchAsync(CancellationToken cancellationToken) =>
         CallAsync(static (b, r, o) => b.LaunchTaskAsync(r, o), _launchRequest, "LaunchTask", cancellationToken);

@@ -89,6 +89,16 @@ internal sealed class SchedulingPass
                 Idle.Add(e);
                 continue;
             }
+            if (e.State == ExecutorState.Releasing && inFlight.TryGetValue(e.Id, out var released) && released.Release
+                && Sessions.TryGetValue(released.ForSession, out var taker) && taker.Held < taker.Desired
+                && Capacity.TakeInExchange(e.Node, Resources.Of(e.ResReq), taker.Req))
+            {
+                // Released to make room for the taker's larger executor: until it is gone (its service may take a
+                // while to stop) the room stays the taker's, and counts as its, so that nobody else takes the
+                // node's free part and no second executor is preempted for the same need.
+                taker.Incoming++;
+                continue;
+            }
             if (e.SessionId is not { } sessionId || !Serves(e.State) || !Sessions.TryGetValue(sessionId, out var session))
                 continue;
             if (!session.Demand.Open)

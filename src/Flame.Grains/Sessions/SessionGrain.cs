@@ -331,7 +331,7 @@ public sealed partial class SessionGrain(
         var slot = Attached(executorId);
         // Asking again while holding a task means our answer was lost on the way: give the same task.
         if (slot.RunningTask != 0)
-            return PollResult<TaskInfo>.Of(_tasks.Get(slot.RunningTask, Id));
+            return PollResult<TaskInfo>.Of(_tasks.Get(slot.RunningTask, Id, slot.Launch));
         if (slot.PreemptedFor is { } taker)
             return Unbind(executorId, slot, $"preempted for session '{taker}' at a task boundary: {slot.PreemptionReason}", SessionEventCodes.ExecutorPreempted);
         if (TryStart(slot) is { } started)
@@ -359,7 +359,7 @@ public sealed partial class SessionGrain(
 
         var handed = waiter.Task.IsCompleted ? waiter.Task.Result : 0;
         if (handed != 0)
-            return PollResult<TaskInfo>.Of(_tasks.Get(handed, Id));
+            return PollResult<TaskInfo>.Of(_tasks.Get(handed, Id, slot.Launch));
         if (_session is null || slot.Detached)
             return PollResult<TaskInfo>.Done;
         if (slot.PreemptedFor is { } preemptedFor)
@@ -378,6 +378,11 @@ public sealed partial class SessionGrain(
         if (result.TaskId != 0 && result.TaskId != taskId)
             throw FlameException.FailedPrecondition(
                 $"executor '{executorId}' reported a result for task {result.TaskId} but runs task {taskId} of session '{Id}'; the completion is refused");
+        if (result.Launch != 0 && result.Launch != slot.Launch)
+            // The same task, launched again (a failed attempt put it back and this executor got it anew): this
+            // result is the earlier attempt's, retried after its answer was lost. Recorded once already.
+            throw FlameException.FailedPrecondition(
+                $"executor '{executorId}' reported a result for launch {result.Launch} of task {taskId}, which it runs as launch {slot.Launch}; the completion is refused");
         slot.RunningTask = 0;
         var now = Now;
         if (result.ReturnCode == 0 && result.Output is { Length: var size } && size > _limits.MaxTaskOutputBytes)
@@ -473,10 +478,11 @@ public sealed partial class SessionGrain(
         if (!_tasks.TryStartNext(Now, null, out var taskId))
             return null;
         slot.RunningTask = taskId;
+        slot.Launch++;
         slot.IdleSince = 0;
         slot.Unbinding = false; // told to leave, then given work after all: a later leave is recorded again
         Notify(taskId);
-        return _tasks.Get(taskId, Id);
+        return _tasks.Get(taskId, Id, slot.Launch);
     }
 
     private void DropStaleWaiters()
@@ -974,6 +980,8 @@ public sealed partial class SessionGrain(
     private sealed class ExecutorSlot
     {
         public long RunningTask { get; set; }
+        /// <summary>How many tasks this executor was given (the current one's launch number): see <see cref="TaskInfo.Launch"/>.</summary>
+        public long Launch { get; set; }
         public long IdleSince { get; set; }
         public TaskCompletionSource<long>? Waiter { get; set; }
         public bool Detached { get; set; }

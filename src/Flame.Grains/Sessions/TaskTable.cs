@@ -146,12 +146,13 @@ internal sealed class TaskTable
     public int AttemptsOf(long id) => Record(id).Attempts;
 
     /// <summary>The client's view of task <paramref name="id"/>.</summary>
-    public TaskInfo Get(long id, string sessionId)
+    public TaskInfo Get(long id, string sessionId, long launch = 0)
     {
         ref var r = ref Record(id);
         return new TaskInfo
         {
             Id = id,
+            Launch = launch,
             SessionId = sessionId,
             State = r.State,
             Input = r.Input,

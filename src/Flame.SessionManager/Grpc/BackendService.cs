@@ -155,26 +155,36 @@ internal sealed partial class BackendService(
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
         var session = await SessionOfAsync(id);
-        return await LaunchAsync(session, id, first: null, context);
+        return ToResponse(await LaunchAsync(session, id, first: null, context));
     }
 
     /// <summary>
     /// The extension: CompleteTask, then LaunchTask's answer, in one grain call and one round trip. Without a task
     /// result (allowed on the stream only) it is LaunchTask.
     /// </summary>
-    public async Task<LaunchTaskResponse> CompleteAndLaunchAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context, bool resultOptional = false)
+    /// <summary>BackendExt.CompleteAndLaunchTask: the result, then the next task.</summary>
+    public async Task<LaunchTaskResponse> CompleteAndLaunchTaskAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context) =>
+        ToResponse(await CompleteAndLaunchAsync(request, context));
+
+    /// <summary>
+    /// CompleteAndLaunchTask, and with <paramref name="resultOptional"/> a request without a result is a LaunchTask.
+    /// The task (null: no more work) comes with its launch number.
+    /// </summary>
+    public async Task<TaskInfo?> CompleteAndLaunchAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context, bool resultOptional = false)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
         var session = await SessionOfAsync(id);
         if (request.TaskResult is null && resultOptional)
             return await LaunchAsync(session, id, first: null, context);
-        var result = ToResult(Required(request.TaskResult, "task_result"));
+        var result = ToResult(Required(request.TaskResult, "task_result")) with { Launch = (long)request.Launch };
         if (request.TaskId.Length > 0)
             result = result with { TaskId = FlameIds.ParseTaskId(request.TaskId) };
         return await LaunchAsync(session, id, () => session.CompleteAndLaunchTaskAsync(id, result), context);
     }
 
-    private async Task<LaunchTaskResponse> LaunchAsync(
+    private static LaunchTaskResponse ToResponse(TaskInfo? task) => task is null ? new LaunchTaskResponse() : new LaunchTaskResponse { Task = task.ToWire() };
+
+    private async Task<TaskInfo?> LaunchAsync(
         ISessionGrain session, string id, Func<Task<PollResult<TaskInfo>>>? first, ServerCallContext context)
     {
         while (true)
@@ -188,7 +198,7 @@ internal sealed partial class BackendService(
             catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
             {
                 sessions.Forget(id);
-                return new LaunchTaskResponse(); // the session is gone: no more work, unbind
+                return null; // the session is gone: no more work, unbind
             }
             catch (FlameException ex) when (ex.Kind == FlameErrorKind.FailedPrecondition)
             {
@@ -203,10 +213,10 @@ internal sealed partial class BackendService(
                     await session.ReturnTaskAsync(id, task.Id);
                     context.CancellationToken.ThrowIfCancellationRequested();
                 }
-                return new LaunchTaskResponse { Task = task.ToWire() };
+                return task;
             }
             if (!poll.KeepWaiting || context.CancellationToken.IsCancellationRequested)
-                return new LaunchTaskResponse();
+                return null;
         }
     }
 

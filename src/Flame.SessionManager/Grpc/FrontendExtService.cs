@@ -34,16 +34,17 @@ internal sealed class FrontendExtService(OrleansFlameClient flame) : FrontendExt
 internal sealed class BackendExtService(BackendService backend) : BackendExt.BackendExtBase
 {
     public override Task<LaunchTaskResponse> CompleteAndLaunchTask(CompleteAndLaunchTaskRequest request, ServerCallContext context) =>
-        backend.CompleteAndLaunchAsync(request, context);
+        backend.CompleteAndLaunchTaskAsync(request, context);
 
     public override async Task CompleteAndLaunchTasks(
-        IAsyncStreamReader<CompleteAndLaunchTaskRequest> requestStream, IServerStreamWriter<LaunchTaskResponse> responseStream,
+        IAsyncStreamReader<CompleteAndLaunchTaskRequest> requestStream, IServerStreamWriter<TaskLaunch> responseStream,
         ServerCallContext context)
     {
         // One request at a time, answered in order: the executor sends its next request only after this answer.
         while (await requestStream.MoveNext(context.CancellationToken))
         {
-            var response = await backend.CompleteAndLaunchAsync(requestStream.Current, context, resultOptional: true);
+            var task = await backend.CompleteAndLaunchAsync(requestStream.Current, context, resultOptional: true);
+            var response = task is null ? new TaskLaunch() : new TaskLaunch { Task = task.ToWire(), Launch = (ulong)task.Launch };
             await responseStream.WriteAsync(response, context.CancellationToken);
         }
     }

@@ -33,6 +33,14 @@ public sealed class FakeBackend : V1.Backend.BackendBase
 
     internal void TaskStreamOpened() => Interlocked.Increment(ref _taskStreams);
 
+    private long _launchNumbers;
+
+    /// <summary>The next launch number given with a task on the stream (1, 2, …).</summary>
+    internal ulong NextLaunch() => (ulong)Interlocked.Increment(ref _launchNumbers);
+
+    /// <summary>The launch numbers the completions on the stream came with, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<ulong> CompletionLaunches { get; } = new();
+
     /// <summary>Task ids whose CompleteTask is refused with FAILED_PRECONDITION, as a late completion is.</summary>
     public HashSet<string> RefusedCompletions { get; } = [];
 
