@@ -62,6 +62,17 @@ public sealed class SchedulingPolicyTests
     }
 
     [Fact]
+    public void AmongIdleExecutorsOfItsApplication_ASessionGetsTheSmallestThatCovers()
+    {
+        var view = new ClusterView(
+            [Session("s1", pending: 1) with { Application = "render" }],
+            [Executor("e1", "n1", ExecutorState.Idle) with { Application = "render", ResReq = new ResourceRequirement { Cpu = 4000 } },
+             Executor("e2", "n1", ExecutorState.Idle) with { Application = "render", ResReq = new ResourceRequirement { Cpu = 1000 } }],
+            [Node("n1", slots: 8)]);
+        Assert.Equal("e2", Assert.IsType<BindAction>(Assert.Single(Policy.Plan(view))).ExecutorId);
+    }
+
+    [Fact]
     public void AnIdleExecutorTakenForItsApplication_IsNotGivenAgainBySize()
     {
         // Both sessions want one executor; each of the two idle ones is handed out once.

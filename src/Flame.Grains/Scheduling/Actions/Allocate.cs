@@ -58,18 +58,20 @@ internal static class Allocate
     }
 
     /// <summary>
-    /// Idle executors by size; a session gets one that last served its application if one covers what it needs
-    /// (its service may still run), else the smallest that covers it.
+    /// Idle executors by size; a session gets the smallest one that last served its application and covers what it
+    /// needs (its service may still run), else the smallest that covers it.
     /// </summary>
     private sealed class IdlePool
     {
-        private readonly SortedDictionary<Resources, Stack<ExecutorInfo>> _bySize = new(Comparer<Resources>.Create((a, b) =>
+        private static readonly IComparer<Resources> BySize = Comparer<Resources>.Create((a, b) =>
         {
             var c = a.Cpu.CompareTo(b.Cpu);
             if (c == 0)
                 c = a.Memory.CompareTo(b.Memory);
             return c != 0 ? c : a.Gpu.CompareTo(b.Gpu);
-        }));
+        });
+
+        private readonly SortedDictionary<Resources, Stack<ExecutorInfo>> _bySize = new(BySize);
         private readonly Dictionary<string, List<ExecutorInfo>> _byApplication = new(StringComparer.Ordinal);
         // An executor sits in both indexes; the one taken from first leaves it in the other, skipped from then on.
         private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
@@ -96,20 +98,29 @@ internal static class Allocate
         {
             if (_byApplication.TryGetValue(application, out var warm))
             {
-                // Few: the idle executors that last served this application.
+                // Few: the idle executors that last served this application. The smallest that covers the need, so
+                // that a large one stays for a session that needs it (lowest id among equals, for deterministic plans).
+                var best = -1;
                 for (var i = warm.Count - 1; i >= 0; i--)
                 {
                     var e = warm[i];
                     if (_taken.Contains(e.Id))
                     {
                         warm.RemoveAt(i);
+                        if (best > i)
+                            best--;
+                        continue;
                     }
-                    else if (Resources.Of(e.ResReq).Covers(req))
-                    {
-                        warm.RemoveAt(i);
-                        _taken.Add(e.Id);
-                        return e;
-                    }
+                    var size = Resources.Of(e.ResReq);
+                    if (size.Covers(req) && (best < 0 || BySize.Compare(size, Resources.Of(warm[best].ResReq)) < 0))
+                        best = i;
+                }
+                if (best >= 0)
+                {
+                    var e = warm[best];
+                    warm.RemoveAt(best);
+                    _taken.Add(e.Id);
+                    return e;
                 }
             }
             // Few distinct sizes exist, so this walk is short; entries taken through the other index are dropped.
