@@ -68,4 +68,37 @@ public sealed class ExecutorDirectoryTests
     {
         Assert.Equal(root, ExecutorDirectory.For("/tmp/flame", id).Root);
     }
+
+    [Fact]
+    public void Prune_KeepsRunningExecutors_AndTheNewestEndedOnes()
+    {
+        var work = Directory.CreateTempSubdirectory("flame-prune-").FullName;
+        try
+        {
+            var start = DateTime.UtcNow.AddHours(-1);
+            foreach (var (id, minutes) in new[] { ("running", 0), ("old", 1), ("older", 2), ("new", 30), ("newer", 40) })
+            {
+                var root = ExecutorDirectory.For(work, id).Root;
+                Directory.CreateDirectory(root);
+                File.WriteAllText(Path.Combine(root, ExecutorDirectory.LogFileName), id);
+                Directory.SetLastWriteTimeUtc(root, start.AddMinutes(minutes));
+            }
+
+            var deleted = ExecutorDirectories.Prune(work, keep: 2, running: ["running"]);
+
+            Assert.Equal(2, deleted);
+            Assert.Equal(["new", "newer", "running"],
+                Directory.GetDirectories(Path.Combine(work, "executors")).Select(Path.GetFileName).Order());
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Prune_OfAWorkDirectoryWithoutExecutors_DeletesNothing()
+    {
+        Assert.Equal(0, ExecutorDirectories.Prune("/tmp/flame-prune-missing-" + Guid.NewGuid().ToString("N"), keep: 0, running: []));
+    }
 }

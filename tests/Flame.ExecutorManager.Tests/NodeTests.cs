@@ -164,6 +164,29 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EndedExecutors_LeaveOnlyTheNewestDirectories()
+    {
+        await StartNodeAsync(o => o.KeepExecutorDirectories = 1);
+        foreach (var id in new[] { "e1", "e2" })
+        {
+            Backend.Bind(id, TestService(), Session("s1"));
+            Backend.Launch(id, "1", input: "echo:1");
+            Backend.Launch(id, null);
+            Backend.NoBinding(id);
+            Backend.CreateExecutor(id);
+            await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: id);
+        }
+
+        // Pruned off the executor's path, after it ended: wait for it, boundedly.
+        var executors = Path.Combine(_work.FullName, "executors");
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (Directory.Exists(Path.Combine(executors, "e1")) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.Equal(["e2"], Directory.GetDirectories(executors).Select(Path.GetFileName));
+        Assert.True(File.Exists(Path.Combine(executors, "e2", "service.log")), "the kept directory keeps its service log");
+    }
+
+    [Fact]
     public async Task Executor_RunsTheTasksOfAServiceWithoutTheTaskStream_WithOnTaskInvoke()
     {
         // A service that serves the standard flame.v1.Instance only (one written in another language, say).

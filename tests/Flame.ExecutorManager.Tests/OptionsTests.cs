@@ -17,6 +17,7 @@ public sealed class OptionsTests
         Assert.Equal(TimeSpan.FromSeconds(30), options.ServiceStartTimeout);
         Assert.Equal(TimeSpan.Zero, options.TaskTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), options.ShutdownGrace);
+        Assert.Equal(100, options.KeepExecutorDirectories);
         Assert.Equal(Environment.ProcessorCount, options.EffectiveSlots);
         Assert.Equal(System.Net.Dns.GetHostName(), options.EffectiveNodeName);
     }
@@ -48,6 +49,7 @@ public sealed class OptionsTests
     [InlineData("TaskTimeout", "-00:00:01", "configuration key 'Flame:ExecutorManager:TaskTimeout': must be 00:00:00 (no limit) or positive, not -00:00:01")]
     [InlineData("SessionLeaveTimeout", "02:00:00", "configuration key 'Flame:ExecutorManager:SessionLeaveTimeout': must be between 00:00:00 and 01:00:00, not 02:00:00")]
     [InlineData("ShutdownGrace", "00:11:00", "configuration key 'Flame:ExecutorManager:ShutdownGrace': must be between 00:00:00 and 00:10:00, not 00:11:00")]
+    [InlineData("KeepExecutorDirectories", "-1", "configuration key 'Flame:ExecutorManager:KeepExecutorDirectories': must be between 0 and 1000000, not -1")]
     public void FromConfiguration_RejectsABadValue_NamingItsKey(string key, string value, string message)
     {
         var error = Assert.Throws<ExecutorManagerConfigurationException>(() => Bind(new() { [$"Flame:ExecutorManager:{key}"] = value }));

@@ -1,5 +1,6 @@
 using Flame.ExecutorManager.Gateway;
 using Flame.ExecutorManager.Hosting;
+using Flame.ExecutorManager.Shims;
 using Microsoft.Extensions.Logging;
 
 namespace Flame.ExecutorManager.Executors;
@@ -17,12 +18,19 @@ internal enum ExecutorStartOutcome
     ShuttingDown,
 }
 
-/// <summary>The executor workers of this node, keyed by executor id, never more than its slots.</summary>
-internal sealed class ExecutorRegistry : IDisposable
+/// <summary>
+/// The executor workers of this node, keyed by executor id, never more than its slots. As executors end, the
+/// directories of ended ones beyond <see cref="FlameExecutorManagerOptions.KeepExecutorDirectories"/> are deleted.
+/// </summary>
+internal sealed partial class ExecutorRegistry : IDisposable
 {
     private readonly Dictionary<string, ExecutorWorker> _workers = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly Func<string, Action<ExecutorWorker>, ExecutorWorker> _create;
+    private readonly string _workDirectory;
+    private readonly int _keepDirectories;
+    private readonly ILogger _logger;
+    private int _pruning;
     private bool _stopping;
 
     public ExecutorRegistry(FlameExecutorManagerOptions options, GatewayConnection gateway, ILoggerFactory loggerFactory)
@@ -31,7 +39,37 @@ internal sealed class ExecutorRegistry : IDisposable
         var nodeName = options.EffectiveNodeName;
         var logger = loggerFactory.CreateLogger<ExecutorWorker>();
         _create = (id, ended) => new ExecutorWorker(id, options, nodeName, gateway, logger, ended);
+        _workDirectory = options.WorkDirectory;
+        _keepDirectories = options.KeepExecutorDirectories;
+        _logger = loggerFactory.CreateLogger<ExecutorRegistry>();
     }
+
+    /// <summary>Deletes the directories of ended executors beyond the number kept; one pass at a time, off the caller's thread.</summary>
+    public void PruneDirectories()
+    {
+        if (Interlocked.Exchange(ref _pruning, 1) != 0)
+            return; // the running pass sees this executor's end too, or the next end prunes it
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                var deleted = ExecutorDirectories.Prune(_workDirectory, _keepDirectories, ExecutorIds,
+                    (path, ex) => LogPruneFailed(path, ex.Message));
+                if (deleted > 0)
+                    LogPruned(deleted, _keepDirectories);
+            }
+            finally
+            {
+                Volatile.Write(ref _pruning, 0);
+            }
+        });
+    }
+
+    [LoggerMessage(1, LogLevel.Debug, "Deleted {Count} directories of ended executors (the newest {Keep} are kept)")]
+    private partial void LogPruned(int count, int keep);
+
+    [LoggerMessage(2, LogLevel.Warning, "Cannot delete the executor directory {Path}: {Reason}")]
+    private partial void LogPruneFailed(string path, string reason);
 
     /// <summary>How many executors may run at once.</summary>
     public int Slots { get; }
@@ -117,5 +155,6 @@ internal sealed class ExecutorRegistry : IDisposable
             if (_workers.TryGetValue(worker.ExecutorId, out var current) && ReferenceEquals(current, worker))
                 _workers.Remove(worker.ExecutorId);
         }
+        PruneDirectories();
     }
 }

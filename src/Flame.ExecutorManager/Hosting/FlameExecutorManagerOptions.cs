@@ -18,6 +18,7 @@ public sealed class FlameExecutorManagerOptions
     [
         nameof(Endpoint), nameof(NodeName), nameof(Slots), nameof(WorkDirectory), nameof(HeartbeatInterval),
         nameof(ServiceStartTimeout), nameof(TaskTimeout), nameof(SessionLeaveTimeout), nameof(ShutdownGrace),
+        nameof(KeepExecutorDirectories),
     ];
 
     /// <summary>
@@ -60,6 +61,12 @@ public sealed class FlameExecutorManagerOptions
 
     /// <summary>How long a service has to exit after SIGTERM before it and its children are killed. Default 5 s.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How many directories of ended executors (<c>executors/&lt;id&gt;/</c>, with their <c>service.log</c>) are kept
+    /// for post-mortems; older ones are deleted as executors end. Default 100; 0 keeps none.
+    /// </summary>
+    public int KeepExecutorDirectories { get; set; } = 100;
 
     /// <summary>The node name in effect: <see cref="NodeName"/>, or the host name.</summary>
     public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? Dns.GetHostName() : NodeName;
@@ -130,6 +137,8 @@ public sealed class FlameExecutorManagerOptions
             yield return Key(nameof(SessionLeaveTimeout), $"must be between 00:00:00 and 01:00:00, not {Show(SessionLeaveTimeout)}");
         if (!InRange(ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(10)))
             yield return Key(nameof(ShutdownGrace), $"must be between 00:00:00 and 00:10:00, not {Show(ShutdownGrace)}");
+        if (KeepExecutorDirectories is < 0 or > 1_000_000)
+            yield return Key(nameof(KeepExecutorDirectories), $"must be between 0 and 1000000, not {KeepExecutorDirectories}");
     }
 
     private static string Key(string member, string problem) => $"configuration key '{Section}:{member}': {problem}";

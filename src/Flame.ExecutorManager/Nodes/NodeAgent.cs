@@ -59,6 +59,7 @@ internal sealed partial class NodeAgent : BackgroundService, IHostedLifecycleSer
     {
         await Task.Yield();
         LogStarting(_node.Name, Endpoint, _node.Slots);
+        _registry.PruneDirectories(); // what earlier runs of this node left beyond the number kept
         var backoff = new Backoff(ReconnectInitial, ReconnectMax);
         while (!stoppingToken.IsCancellationRequested)
         {

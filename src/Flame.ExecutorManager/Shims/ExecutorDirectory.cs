@@ -62,3 +62,43 @@ internal sealed record ExecutorDirectory(string Root, string SocketPath, string 
         return builder.Length == 0 || builder.ToString() is "." or ".." ? "_" + builder : builder.ToString();
     }
 }
+
+/// <summary>Keeps the work directory from growing without bound: the directories of ended executors are pruned.</summary>
+internal static class ExecutorDirectories
+{
+    /// <summary>
+    /// Deletes the directories under <c>&lt;work-dir&gt;/executors/</c> of executors not in <paramref name="running"/>,
+    /// all but the <paramref name="keep"/> most recently written. A directory that cannot be deleted is left (and
+    /// reported through <paramref name="failed"/>); nothing here throws for one.
+    /// </summary>
+    /// <returns>How many were deleted.</returns>
+    public static int Prune(string workDirectory, int keep, IReadOnlyCollection<string> running, Action<string, Exception>? failed = null)
+    {
+        var root = Path.Combine(workDirectory, "executors");
+        DirectoryInfo[] all;
+        try
+        {
+            all = new DirectoryInfo(root).GetDirectories();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            failed?.Invoke(root, ex);
+            return 0;
+        }
+        var live = running.Select(id => ExecutorDirectory.For(workDirectory, id).Root).ToHashSet(StringComparer.Ordinal);
+        var deleted = 0;
+        foreach (var directory in all.Where(d => !live.Contains(d.FullName)).OrderByDescending(d => d.LastWriteTimeUtc).Skip(keep))
+        {
+            try
+            {
+                directory.Delete(recursive: true);
+                deleted++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                failed?.Invoke(directory.FullName, ex);
+            }
+        }
+        return deleted;
+    }
+}
