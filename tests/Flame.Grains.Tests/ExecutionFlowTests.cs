@@ -100,6 +100,16 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         return (executor, order.Id);
     }
 
+    /// <summary>An executor registered by hand on <paramref name="node"/> (Idle), as an executor manager would.</summary>
+    private async Task<IExecutorGrain> RegisterIdleExecutorAsync(INodeGrain node)
+    {
+        var id = "manual-" + Guid.NewGuid().ToString("N")[..8];
+        var executor = _grains.GetGrain<IExecutorGrain>(id);
+        _executors.Add(executor);
+        await executor.RegisterAsync(new ExecutorInfo { Id = id, Node = node.GetPrimaryKeyString() });
+        return executor;
+    }
+
     private static async Task<T> PollAsync<T>(Func<Task<PollResult<T>>> poll) where T : class
     {
         while (true)
@@ -291,10 +301,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     public async Task ReleaseIdle_AnswersTheWaitingBindWithDone_AndReleasesOnlyAnIdleExecutor()
     {
         var (node, _, _) = await NewNodeAsync(slots: 1);
-        var id = "manual-" + Guid.NewGuid().ToString("N")[..8];
-        var executor = _grains.GetGrain<IExecutorGrain>(id);
-        _executors.Add(executor);
-        await executor.RegisterAsync(new ExecutorInfo { Id = id, Node = node.GetPrimaryKeyString() });
+        var executor = await RegisterIdleExecutorAsync(node);
         var waiting = executor.BindAsync(); // the executor manager's long-poll
 
         Assert.True(await executor.ReleaseIdleAsync("preempted to make room"));
@@ -311,10 +318,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     public async Task IllegalExecutorCalls_AreRefused()
     {
         var (node, _, _) = await NewNodeAsync(slots: 1);
-        var id = "manual-" + Guid.NewGuid().ToString("N")[..8];
-        var executor = _grains.GetGrain<IExecutorGrain>(id);
-        _executors.Add(executor);
-        await executor.RegisterAsync(new ExecutorInfo { Id = id, Node = node.GetPrimaryKeyString() });
+        var executor = await RegisterIdleExecutorAsync(node);
         var unbind = await Assert.ThrowsAsync<FlameException>(() => executor.UnbindAsync());
         Assert.Equal(FlameErrorKind.FailedPrecondition, unbind.Kind);
         var completed = await Assert.ThrowsAsync<FlameException>(() => executor.BindCompletedAsync(true, null));

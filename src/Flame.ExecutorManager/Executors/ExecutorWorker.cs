@@ -53,10 +53,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
 
     private bool _releaseRequested;
     private CancellationTokenSource? _idleWait;
+    // The service process, kept between sessions of its application (HostShim.Application) while the executor is idle.
     private HostShim? _shim;
-    // The application _shim's process was started for: a later binding to a session of the same application reuses
-    // the process (it left the last session cleanly) instead of starting another.
-    private V1.Application? _shimApplication;
     private string _sessionId = "";
     private bool _socketPathReported;
     private int _disposed;
@@ -140,9 +138,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 catch (Exception ex)
                 {
                     LogBindingFault(ex, ExecutorId, _sessionId, _state.State);
-                    if (_state.State == ExecutorWorkerState.Idle)
-                        await StopServiceAsync().ConfigureAwait(false); // a warm service between sessions: stopped in order
-                    AbandonBinding();
+                    await AbandonBindingAsync().ConfigureAwait(false);
                     await Task.Delay(FaultBackoff, stoppingToken).ConfigureAwait(false);
                 }
             }
@@ -312,7 +308,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
 
         if (_shim is { } warm)
         {
-            if (warm.IsAlive && SameService(_shimApplication!, application))
+            if (warm.IsAlive && warm.Application is { } running && SameService(running, application))
             {
                 LogServiceReused(ExecutorId, _sessionId, warm.ProcessId, application.Metadata?.Name ?? "");
                 var entered = await EnterAsync(warm, bind, application, spec, cancellationToken).ConfigureAwait(false);
@@ -324,8 +320,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             await StopServiceAsync().ConfigureAwait(false);
         }
 
-        var shim = _shim = new HostShim(directory);
-        _shimApplication = application;
+        var shim = _shim = new HostShim(directory, application);
         try
         {
             var info = ServiceLaunch.BuildStartInfo(application, _sessionId, ExecutorId, directory, _gatewayEndpoint);
@@ -445,18 +440,27 @@ internal sealed partial class ExecutorWorker : BackgroundService
             request.Launch = launch;
         }
         var backoff = new Backoff(RetryInitial, RetryMax);
-        while (_gateway.StreamsAvailable)
+        // The unary extension needs a result to report; without one, LaunchTask is the same call.
+        while (_gateway.StreamsAvailable || (_gateway.ExtensionsAvailable && request.TaskResult is not null))
         {
+            var streaming = _gateway.StreamsAvailable;
             try
             {
-                var next = await exchange.ExchangeAsync(request, cancellationToken, cancellationToken).ConfigureAwait(false);
+                var next = streaming
+                    ? await exchange.ExchangeAsync(request, cancellationToken, cancellationToken).ConfigureAwait(false)
+                    : Unnumbered(await _gateway.BackendExt.CompleteAndLaunchTaskAsync(request, new CallOptions(cancellationToken: cancellationToken))
+                        .ResponseAsync.ConfigureAwait(false));
                 if (request.TaskResult is not null)
                     LogTaskCompleted(ExecutorId, _sessionId, taskId!, result!.ReturnCode);
                 return next;
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
             {
-                _gateway.StreamsAvailable = false;
+                // Nothing was done: the next form down.
+                if (streaming)
+                    _gateway.StreamsAvailable = false;
+                else
+                    _gateway.ExtensionsAvailable = false;
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition && request.TaskResult is not null)
             {
@@ -470,18 +474,14 @@ internal sealed partial class ExecutorWorker : BackgroundService
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
             {
                 var delay = backoff.Next();
-                LogGatewayUnavailable(ExecutorId, "CompleteAndLaunchTasks", delay.TotalMilliseconds, ex.Status.Detail);
+                LogGatewayUnavailable(ExecutorId, streaming ? "CompleteAndLaunchTasks" : "CompleteAndLaunchTask", delay.TotalMilliseconds, ex.Status.Detail);
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
         }
-        if (request.TaskResult is null)
-            return Unnumbered(await LaunchAsync(cancellationToken).ConfigureAwait(false));
-        if (!_gateway.ExtensionsAvailable)
-        {
+        // A gateway with the standard calls only (Flame's own).
+        if (request.TaskResult is not null)
             await CompleteAsync(taskId!, result!, cancellationToken).ConfigureAwait(false);
-            return Unnumbered(await LaunchAsync(cancellationToken).ConfigureAwait(false));
-        }
-        return Unnumbered(await CompleteAndLaunchAsync(taskId!, result!, cancellationToken).ConfigureAwait(false));
+        return Unnumbered(await LaunchAsync(cancellationToken).ConfigureAwait(false));
     }
 
     private static V1.TaskLaunch Unnumbered(V1.LaunchTaskResponse response) =>
@@ -489,43 +489,6 @@ internal sealed partial class ExecutorWorker : BackgroundService
 
     private Task<V1.LaunchTaskResponse> LaunchAsync(CancellationToken cancellationToken) =>
         CallAsync(static (b, r, o) => b.LaunchTaskAsync(r, o), _launchRequest, "LaunchTask", cancellationToken);
-
-    /// <summary>The task's result and the next task in one round trip (the Flame.Orleans extension), falling back to the standard calls.</summary>
-    private async Task<V1.LaunchTaskResponse> CompleteAndLaunchAsync(string taskId, V1.TaskResult result, CancellationToken cancellationToken)
-    {
-        // With the task's id: a retry after a lost answer cannot be taken for the next task's result.
-        var request = new V1.CompleteAndLaunchTaskRequest { ExecutorId = ExecutorId, TaskResult = result, TaskId = taskId };
-        var backoff = new Backoff(RetryInitial, RetryMax);
-        while (true)
-        {
-            try
-            {
-                var next = await _gateway.BackendExt.CompleteAndLaunchTaskAsync(request, new CallOptions(cancellationToken: cancellationToken))
-                    .ResponseAsync.ConfigureAwait(false);
-                LogTaskCompleted(ExecutorId, _sessionId, taskId, result.ReturnCode);
-                return next;
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
-            {
-                _gateway.ExtensionsAvailable = false;
-                await CompleteAsync(taskId, result, cancellationToken).ConfigureAwait(false);
-                return await LaunchAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
-            {
-                // A late completion (the task was cancelled, or given to another executor), or our first try
-                // got through before its answer was lost: either way, ask for the next task.
-                LogCompletionRefused(ExecutorId, _sessionId, taskId, ex.Status.Detail);
-                return await LaunchAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
-            {
-                var delay = backoff.Next();
-                LogGatewayUnavailable(ExecutorId, "CompleteAndLaunchTask", delay.TotalMilliseconds, ex.Status.Detail);
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
 
     private async Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(V1.Task task, CancellationToken cancellationToken)
     {
@@ -629,12 +592,19 @@ internal sealed partial class ExecutorWorker : BackgroundService
             .ConfigureAwait(false);
     }
 
-    /// <summary>After a fault: kill the service and wait for the next binding, whatever the gateway thinks.</summary>
-    private void AbandonBinding()
+    /// <summary>
+    /// After a fault: kill the service of the binding and wait for the next one, whatever the gateway thinks. An idle
+    /// executor's service (kept between sessions, in no one's way) is stopped in order instead.
+    /// </summary>
+    private async Task AbandonBindingAsync()
     {
+        if (_state.State == ExecutorWorkerState.Idle)
+        {
+            await StopServiceAsync().ConfigureAwait(false);
+            return;
+        }
         _shim?.Dispose();
         _shim = null;
-        _shimApplication = null;
         _sessionId = "";
         if (_state.State is ExecutorWorkerState.Binding or ExecutorWorkerState.Bound or ExecutorWorkerState.Unbinding)
             _state.MoveTo(ExecutorWorkerState.Idle);
@@ -645,7 +615,6 @@ internal sealed partial class ExecutorWorker : BackgroundService
         if (_shim is not { } shim)
             return;
         _shim = null;
-        _shimApplication = null;
         try
         {
             if (!await shim.StopAsync(_options.ShutdownGrace).ConfigureAwait(false))
@@ -669,10 +638,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
         {
             if (shuttingDown)
                 await DrainBindingAsync().ConfigureAwait(false);
-            else if (_state.State == ExecutorWorkerState.Idle)
-                await StopServiceAsync().ConfigureAwait(false); // a warm service between sessions: stopped in order
             else
-                AbandonBinding();
+                await AbandonBindingAsync().ConfigureAwait(false);
             if (_state.State is ExecutorWorkerState.Void or ExecutorWorkerState.Idle)
                 _state.MoveTo(ExecutorWorkerState.Releasing);
             // The service is gone: free the slot before the gateway hears of it, since it may ask for a new

@@ -8,8 +8,9 @@ using Grpc.Net.Client;
 namespace Flame.ExecutorManager.Shims;
 
 /// <summary>
-/// The Host shim: one service process on this machine, started for one binding of an executor, reached
-/// over gRPC (flame.v1.Instance) on the Unix socket it listens on. One channel per process.
+/// The Host shim: one service process on this machine, started for an executor (it may serve several sessions of
+/// its application in turn), reached over gRPC (flame.v1.Instance) on the Unix socket it listens on. One channel
+/// per process.
 /// </summary>
 internal sealed class HostShim : IDisposable
 {
@@ -22,7 +23,14 @@ internal sealed class HostShim : IDisposable
     private V1.Instance.InstanceClient? _client;
     private ExchangeStream<V1.TaskContext, V1.TaskResult>? _tasks;
 
-    public HostShim(ExecutorDirectory directory) => _directory = directory;
+    public HostShim(ExecutorDirectory directory, V1.Application? application = null)
+    {
+        _directory = directory;
+        Application = application;
+    }
+
+    /// <summary>The application the process is started for (null in tests that start a bare process).</summary>
+    public V1.Application? Application { get; }
 
     /// <summary>The Instance client of the running service.</summary>
     public V1.Instance.InstanceClient Client => _client ?? throw new InvalidOperationException("the service is not started");

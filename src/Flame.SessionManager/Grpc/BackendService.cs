@@ -158,17 +158,13 @@ internal sealed partial class BackendService(
         return ToResponse(await LaunchAsync(session, id, first: null, context));
     }
 
-    /// <summary>
-    /// The extension: CompleteTask, then LaunchTask's answer, in one grain call and one round trip. Without a task
-    /// result (allowed on the stream only) it is LaunchTask.
-    /// </summary>
-    /// <summary>BackendExt.CompleteAndLaunchTask: the result, then the next task.</summary>
+    /// <summary>BackendExt.CompleteAndLaunchTask: CompleteTask, then LaunchTask's answer, in one grain call and one round trip.</summary>
     public async Task<LaunchTaskResponse> CompleteAndLaunchTaskAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context) =>
         ToResponse(await CompleteAndLaunchAsync(request, context));
 
     /// <summary>
-    /// CompleteAndLaunchTask, and with <paramref name="resultOptional"/> a request without a result is a LaunchTask.
-    /// The task (null: no more work) comes with its launch number.
+    /// CompleteAndLaunchTask; with <paramref name="resultOptional"/> (the stream) a request without a result is a
+    /// LaunchTask. The task (null: no more work) comes with its launch number.
     /// </summary>
     public async Task<TaskInfo?> CompleteAndLaunchAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context, bool resultOptional = false)
     {
