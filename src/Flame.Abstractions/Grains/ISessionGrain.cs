@@ -71,6 +71,18 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary><see cref="CompleteTaskAsync"/> then <see cref="LaunchTaskAsync"/> in one call: one round trip per task.</summary>
     [AlwaysInterleave, Alias("CompleteAndLaunchTask")] Task<PollResult<TaskInfo>> CompleteAndLaunchTaskAsync(string executorId, TaskResultInfo result);
     /// <summary>
+    /// The task window: records <paramref name="results"/> (in the order the tasks ran; a result for a launch the
+    /// executor no longer holds is skipped), takes back the <paramref name="returned"/> launches unstarted (no
+    /// attempt), and hands the executor up to <paramref name="window"/> tasks in all, beyond the
+    /// <paramref name="holding"/> it still has (tasks it holds beyond that, from a lost answer, come again). With
+    /// <paramref name="holding"/> = 0 it waits for work like <see cref="LaunchTaskAsync"/> (Done: unbind); otherwise
+    /// it answers at once, with an empty list when there is nothing to give. A <paramref name="window"/> of 0 hands
+    /// nothing new and never waits (the executor is leaving). Tasks carry their launch numbers.
+    /// </summary>
+    [AlwaysInterleave, Alias("ExchangeTasks")]
+    Task<PollResult<TaskInfo[]>> ExchangeTasksAsync(
+        string executorId, IReadOnlyList<TaskResultInfo> results, IReadOnlyList<long> returned, int holding, int window);
+    /// <summary>
     /// The scheduler takes the executor back for <paramref name="forSession"/>: it leaves at its next task boundary
     /// (now if idle; after its running task completes otherwise), never interrupting a task. Recorded as an event.
     /// </summary>

@@ -404,6 +404,10 @@ internal sealed partial class ExecutorWorker : BackgroundService
         await using var exchange = new ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.TaskLaunch>(
             token => _gateway.BackendExt.CompleteAndLaunchTasks(new CallOptions(cancellationToken: token)));
         var launch = await NextTaskAsync(exchange, null, null, 0, cancellationToken).ConfigureAwait(false);
+        // Asked for one task: the answer says whether the gateway grants a window.
+        if (launch.Task is not null && launch.Window > 1 && _options.TaskWindow > 1 && _gateway.StreamsAvailable)
+            return await RunWindowAsync(exchange, launch, (int)Math.Min(launch.Window, (uint)_options.TaskWindow), cancellationToken)
+                .ConfigureAwait(false);
         while (launch.Task is { } task)
         {
             var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
@@ -419,6 +423,123 @@ internal sealed partial class ExecutorWorker : BackgroundService
         }
         await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>
+    /// The task loop with a window: the service runs the held tasks one after another while one exchange at a time
+    /// reports the results gathered so far and brings more tasks. Each result is sent as soon as no exchange is in
+    /// flight, so a slow task's result is not held back; fast tasks' results share a message.
+    /// </summary>
+    private async Task<bool> RunWindowAsync(
+        ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.TaskLaunch> exchange, V1.TaskLaunch first, int window,
+        CancellationToken cancellationToken)
+    {
+        var queue = new Queue<V1.TaskLaunch>();
+        var results = new List<V1.CompletedTask>();
+        Task<V1.TaskLaunch>? inflight = null;
+        var inflightHolding = 0;
+        var askMore = Take(first);
+        try
+        {
+            while (true)
+            {
+                if (inflight is null && (results.Count > 0 || (askMore && queue.Count < window)))
+                {
+                    inflightHolding = queue.Count;
+                    inflight = ExchangeWindowAsync(exchange, WindowRequest(results, inflightHolding, window), cancellationToken);
+                    results = [];
+                }
+                if (queue.TryDequeue(out var next))
+                {
+                    var task = next.Task!;
+                    var taskId = task.Metadata?.Id ?? "";
+                    var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
+                    results.Add(new V1.CompletedTask { TaskId = taskId, Launch = next.Launch, TaskResult = result });
+                    if (serviceGone)
+                    {
+                        // Report what ran, give back what never started, and take no more.
+                        if (inflight is not null)
+                            Take(await inflight.ConfigureAwait(false));
+                        inflight = null;
+                        var last = WindowRequest(results, 0, window);
+                        last.Leaving = true;
+                        last.Returned.AddRange(queue.Select(t => t.Launch));
+                        await ExchangeWindowAsync(exchange, last, cancellationToken).ConfigureAwait(false);
+                        await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
+                        return true;
+                    }
+                    if (inflight is { IsCompleted: true })
+                    {
+                        askMore = Take(await inflight.ConfigureAwait(false));
+                        inflight = null;
+                    }
+                    continue;
+                }
+                if (inflight is null)
+                    break; // nothing held, nothing to report, nothing asked: cannot happen, but never spin
+                var answer = await inflight.ConfigureAwait(false);
+                inflight = null;
+                askMore = Take(answer);
+                if (!askMore && inflightHolding == 0)
+                    break; // held nothing and got nothing: no more work, unbind
+            }
+        }
+        finally
+        {
+            // Left by an exception while an exchange was in flight: its outcome no longer matters.
+            _ = inflight?.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        }
+        await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
+        return false;
+
+        bool Take(V1.TaskLaunch answer)
+        {
+            var count = 0;
+            if (answer.Task is not null)
+            {
+                queue.Enqueue(answer);
+                count++;
+            }
+            foreach (var more in answer.More)
+            {
+                if (more.Task is null)
+                    continue;
+                queue.Enqueue(more);
+                count++;
+            }
+            return count > 0;
+        }
+    }
+
+    private V1.CompleteAndLaunchTaskRequest WindowRequest(List<V1.CompletedTask> results, int holding, int window)
+    {
+        var request = new V1.CompleteAndLaunchTaskRequest { ExecutorId = ExecutorId, Window = (uint)window, Holding = (uint)holding };
+        request.MoreResults.AddRange(results);
+        return request;
+    }
+
+    /// <summary>One exchange of the window loop, again after UNAVAILABLE (the gateway skips results it has recorded).</summary>
+    private async Task<V1.TaskLaunch> ExchangeWindowAsync(
+        ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.TaskLaunch> exchange, V1.CompleteAndLaunchTaskRequest request,
+        CancellationToken cancellationToken)
+    {
+        var backoff = new Backoff(RetryInitial, RetryMax);
+        while (true)
+        {
+            try
+            {
+                var answer = await exchange.ExchangeAsync(request, cancellationToken, cancellationToken).ConfigureAwait(false);
+                foreach (var done in request.MoreResults)
+                    LogTaskCompleted(ExecutorId, _sessionId, done.TaskId, done.TaskResult.ReturnCode);
+                return answer;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                var delay = backoff.Next();
+                LogGatewayUnavailable(ExecutorId, "CompleteAndLaunchTasks", delay.TotalMilliseconds, ex.Status.Detail);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>

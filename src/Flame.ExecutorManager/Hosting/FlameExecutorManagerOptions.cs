@@ -18,7 +18,7 @@ public sealed class FlameExecutorManagerOptions
     [
         nameof(Endpoint), nameof(NodeName), nameof(Slots), nameof(WorkDirectory), nameof(HeartbeatInterval),
         nameof(ServiceStartTimeout), nameof(TaskTimeout), nameof(SessionLeaveTimeout), nameof(ShutdownGrace),
-        nameof(KeepExecutorDirectories),
+        nameof(KeepExecutorDirectories), nameof(TaskWindow),
     ];
 
     /// <summary>
@@ -67,6 +67,15 @@ public sealed class FlameExecutorManagerOptions
     /// for post-mortems; older ones are deleted as executors end. Default 100; 0 keeps none.
     /// </summary>
     public int KeepExecutorDirectories { get; set; } = 100;
+
+    /// <summary>
+    /// How many tasks of its session an executor may hold at once: the one its service runs and the next ones, handed
+    /// ahead so that results and new tasks travel together in one message instead of one each way per task (a
+    /// prefetch, like Celery's). An executor takes at most its share of the pending tasks, so a short queue is still
+    /// spread over all executors; tasks held ahead count as Running. Used with a gateway that grants windows
+    /// (Flame.Orleans's CompleteAndLaunchTasks stream). Default 8; 1 hands one task at a time.
+    /// </summary>
+    public int TaskWindow { get; set; } = 8;
 
     /// <summary>The node name in effect: <see cref="NodeName"/>, or the host name.</summary>
     public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? Dns.GetHostName() : NodeName;
@@ -137,6 +146,8 @@ public sealed class FlameExecutorManagerOptions
             yield return Key(nameof(SessionLeaveTimeout), $"must be between 00:00:00 and 01:00:00, not {Show(SessionLeaveTimeout)}");
         if (!InRange(ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(10)))
             yield return Key(nameof(ShutdownGrace), $"must be between 00:00:00 and 00:10:00, not {Show(ShutdownGrace)}");
+        if (TaskWindow is < 1 or > 64)
+            yield return Key(nameof(TaskWindow), $"must be between 1 and 64, not {TaskWindow}");
         if (KeepExecutorDirectories is < 0 or > 1_000_000)
             yield return Key(nameof(KeepExecutorDirectories), $"must be between 0 and 1000000, not {KeepExecutorDirectories}");
     }

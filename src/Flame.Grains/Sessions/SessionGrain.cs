@@ -306,6 +306,7 @@ public sealed partial class SessionGrain(
             return Task.CompletedTask;
         // Detach them all first: a task requeued below must not go to another of these executors.
         var running = new List<long>();
+        var unstarted = new List<long>();
         foreach (var executorId in executorIds)
         {
             if (_restored)
@@ -314,12 +315,19 @@ public sealed partial class SessionGrain(
                 continue;
             slot.Detached = true;
             slot.Waiter?.TrySetResult(0);
-            if (slot.RunningTask != 0)
-                running.Add(slot.RunningTask);
-            slot.RunningTask = 0;
+            // The first task it holds is the one its service ran (unless it said it runs no more); the others (its
+            // window) never started.
+            for (var i = 0; i < slot.Held.Count; i++)
+                (i == 0 && !slot.Leaving ? running : unstarted).Add(slot.Held[i].TaskId);
+            slot.Held.Clear();
         }
         foreach (var taskId in running)
             FailAttempt(taskId, reason);
+        foreach (var taskId in unstarted)
+        {
+            _tasks.Return(taskId, $"returned unstarted: {reason}", Now);
+            Notify(taskId);
+        }
         Dispatch();
         ReportDemand(force: true);
         return Task.CompletedTask;
@@ -330,8 +338,8 @@ public sealed partial class SessionGrain(
         var session = Existing();
         var slot = Attached(executorId);
         // Asking again while holding a task means our answer was lost on the way: give the same task.
-        if (slot.RunningTask != 0)
-            return PollResult<TaskInfo>.Of(_tasks.Get(slot.RunningTask, Id, slot.Launch));
+        if (slot.Held.Count > 0)
+            return PollResult<TaskInfo>.Of(_tasks.Get(slot.Held[0].TaskId, Id, slot.Held[0].Launch));
         if (slot.PreemptedFor is { } taker)
             return Unbind(executorId, slot, $"preempted for session '{taker}' at a task boundary: {slot.PreemptionReason}", SessionEventCodes.ExecutorPreempted);
         if (TryStart(slot) is { } started)
@@ -371,19 +379,30 @@ public sealed partial class SessionGrain(
     {
         Existing();
         var slot = Attached(executorId);
-        if (slot.RunningTask == 0)
+        if (slot.Held.Count == 0)
             throw FlameException.FailedPrecondition(
                 $"executor '{executorId}' holds no task of session '{Id}'; the completion is refused");
-        var taskId = slot.RunningTask;
+        // Without a window an executor holds one task: the one the result is for.
+        var (taskId, launch) = slot.Held[0];
         if (result.TaskId != 0 && result.TaskId != taskId)
             throw FlameException.FailedPrecondition(
                 $"executor '{executorId}' reported a result for task {result.TaskId} but runs task {taskId} of session '{Id}'; the completion is refused");
-        if (result.Launch != 0 && result.Launch != slot.Launch)
+        if (result.Launch != 0 && result.Launch != launch)
             // The same task, launched again (a failed attempt put it back and this executor got it anew): this
             // result is the earlier attempt's, retried after its answer was lost. Recorded once already.
             throw FlameException.FailedPrecondition(
-                $"executor '{executorId}' reported a result for launch {result.Launch} of task {taskId}, which it runs as launch {slot.Launch}; the completion is refused");
-        slot.RunningTask = 0;
+                $"executor '{executorId}' reported a result for launch {result.Launch} of task {taskId}, which it runs as launch {launch}; the completion is refused");
+        Record(slot, 0, result);
+        Dispatch();
+        ReportDemand(force: false);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Records the result of the task the executor holds at <paramref name="index"/>, which it then no longer holds.</summary>
+    private void Record(ExecutorSlot slot, int index, TaskResultInfo result)
+    {
+        var taskId = slot.Held[index].TaskId;
+        slot.Held.RemoveAt(index);
         var now = Now;
         if (result.ReturnCode == 0 && result.Output is { Length: var size } && size > _limits.MaxTaskOutputBytes)
         {
@@ -401,9 +420,6 @@ public sealed partial class SessionGrain(
             var message = string.IsNullOrEmpty(result.Message) ? $"the service returned code {result.ReturnCode}" : result.Message;
             FailAttempt(taskId, message, result.Output);
         }
-        Dispatch();
-        ReportDemand(force: false);
-        return Task.CompletedTask;
     }
 
     public Task<PollResult<TaskInfo>> CompleteAndLaunchTaskAsync(string executorId, TaskResultInfo result)
@@ -413,11 +429,82 @@ public sealed partial class SessionGrain(
         return LaunchTaskAsync(executorId);
     }
 
+    public async Task<PollResult<TaskInfo[]>> ExchangeTasksAsync(
+        string executorId, IReadOnlyList<TaskResultInfo> results, IReadOnlyList<long> returned, int holding, int window)
+    {
+        Existing();
+        var slot = Attached(executorId);
+        var changed = false;
+        foreach (var result in results)
+        {
+            // In the order the tasks ran, so normally the first held. Not held: recorded already (sent again after a
+            // lost answer) or taken back from the executor; either way there is nothing to record.
+            var index = slot.Held.FindIndex(h => h.Launch == result.Launch && (result.TaskId == 0 || h.TaskId == result.TaskId));
+            if (index < 0)
+                continue;
+            Record(slot, index, result);
+            changed = true;
+        }
+        foreach (var launch in returned)
+        {
+            var index = slot.Held.FindIndex(h => h.Launch == launch);
+            if (index < 0)
+                continue;
+            var taskId = slot.Held[index].TaskId;
+            slot.Held.RemoveAt(index);
+            _tasks.Return(taskId, "returned unstarted by its executor", Now);
+            Notify(taskId);
+            changed = true;
+        }
+        if (changed)
+        {
+            Dispatch();
+            ReportDemand(force: false);
+        }
+
+        // What it holds beyond what it knows of was in an answer it never received: hand it again.
+        var answer = new List<TaskInfo>();
+        for (var i = Math.Clamp(holding, 0, slot.Held.Count); i < slot.Held.Count; i++)
+            answer.Add(_tasks.Get(slot.Held[i].TaskId, Id, slot.Held[i].Launch));
+        if (window <= 0)
+        {
+            // Leaving: nothing more, no wait; what it still holds never started.
+            slot.Leaving = true;
+            return PollResult<TaskInfo[]>.Of([.. answer]);
+        }
+        if (slot.Held.Count == 0)
+        {
+            // Holding nothing: LaunchTask's wait, and its answer (a task, poll again, or unbind).
+            var poll = await LaunchTaskAsync(executorId);
+            if (poll.Item is not { } first)
+                return poll.KeepWaiting ? PollResult<TaskInfo[]>.Wait : PollResult<TaskInfo[]>.Done;
+            answer.Add(first);
+        }
+        TopUp(slot, window, answer);
+        return PollResult<TaskInfo[]>.Of([.. answer]);
+    }
+
+    /// <summary>
+    /// Fills an executor's window, up to its share of the pending tasks: a short queue is spread over the executors,
+    /// not taken by the first to ask. A preempted executor gets nothing more; it leaves once it holds nothing.
+    /// </summary>
+    private void TopUp(ExecutorSlot slot, int window, List<TaskInfo> answer)
+    {
+        if (_session is null || slot.Detached || slot.PreemptedFor is not null)
+            return;
+        // An even share of the work not done yet: what is pending and what the executors hold (Running).
+        var executors = Math.Max(1, _executors.Count);
+        var share = Math.Max(1, (_tasks.CountOf(TaskState.Pending) + _tasks.CountOf(TaskState.Running) + executors - 1) / executors);
+        for (var room = Math.Min(window, share) - slot.Held.Count; room > 0 && TryStart(slot) is { } task; room--)
+            answer.Add(task);
+    }
+
     public Task ReturnTaskAsync(string executorId, long taskId)
     {
-        if (_session is not null && _executors.TryGetValue(executorId, out var slot) && slot.RunningTask == taskId)
+        if (_session is not null && _executors.TryGetValue(executorId, out var slot)
+            && slot.Held.FindIndex(h => h.TaskId == taskId) is var index and >= 0)
         {
-            slot.RunningTask = 0;
+            slot.Held.RemoveAt(index);
             _tasks.Return(taskId, "returned: the executor went away before it received the task", Now);
             Notify(taskId);
             Dispatch();
@@ -464,7 +551,7 @@ public sealed partial class SessionGrain(
         while (_waiting.Count > 0 && _tasks.CountOf(TaskState.Pending) > 0)
         {
             var slot = _waiting.Dequeue();
-            if (slot.Waiter is not { } waiter || slot.Detached || slot.RunningTask != 0)
+            if (slot.Waiter is not { } waiter || slot.Detached || slot.Held.Count != 0)
                 continue; // a stale entry: the poll ended or was replaced
             if (TryStart(slot) is not { } task)
                 return;
@@ -477,8 +564,8 @@ public sealed partial class SessionGrain(
     {
         if (!_tasks.TryStartNext(Now, null, out var taskId))
             return null;
-        slot.RunningTask = taskId;
         slot.Launch++;
+        slot.Held.Add(new HeldTask(taskId, slot.Launch));
         slot.IdleSince = 0;
         slot.Unbinding = false; // told to leave, then given work after all: a later leave is recorded again
         Notify(taskId);
@@ -560,7 +647,7 @@ public sealed partial class SessionGrain(
         slot.PreemptedFor = forSession;
         slot.PreemptionReason = reason;
         // Idle in a long-poll: leave now. Running a task: leave when it completes (its CompleteAndLaunch answers Done).
-        if (slot.RunningTask == 0)
+        if (slot.Held.Count == 0)
             slot.Waiter?.TrySetResult(0);
         return Task.CompletedTask;
     }
@@ -979,8 +1066,12 @@ public sealed partial class SessionGrain(
     /// <summary>An executor bound to the session: the task it runs and its pending long-poll, if any.</summary>
     private sealed class ExecutorSlot
     {
-        public long RunningTask { get; set; }
-        /// <summary>How many tasks this executor was given (the current one's launch number): see <see cref="TaskInfo.Launch"/>.</summary>
+        /// <summary>
+        /// The tasks handed to the executor and not completed, in the order handed: the first is the one its service
+        /// runs. One at most, unless it asks with a window (<see cref="ExchangeTasksAsync"/>).
+        /// </summary>
+        public List<HeldTask> Held { get; } = [];
+        /// <summary>How many tasks this executor was given (the last one's launch number): see <see cref="TaskInfo.Launch"/>.</summary>
         public long Launch { get; set; }
         public long IdleSince { get; set; }
         public TaskCompletionSource<long>? Waiter { get; set; }
@@ -988,7 +1079,11 @@ public sealed partial class SessionGrain(
         public string? PreemptedFor { get; set; }
         public string? PreemptionReason { get; set; }
         public bool Unbinding { get; set; }
+        /// <summary>It said it runs no more tasks (a window exchange with window 0): none of those it holds started.</summary>
+        public bool Leaving { get; set; }
     }
+
+    private readonly record struct HeldTask(long TaskId, long Launch);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} created for application {Application}")]
     private partial void LogCreated(string sessionId, string application);

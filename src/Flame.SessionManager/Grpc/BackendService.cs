@@ -178,6 +178,72 @@ internal sealed partial class BackendService(
         return await LaunchAsync(session, id, () => session.CompleteAndLaunchTaskAsync(id, result), context);
     }
 
+    /// <summary>The largest task window a gateway grants an executor (CompleteAndLaunchTaskRequest.window).</summary>
+    public const int MaxTaskWindow = 64;
+
+    /// <summary>
+    /// CompleteAndLaunchTasks with a window (<paramref name="window"/> &gt; 1): the request's results and returned
+    /// launches, then the tasks for the executor's window. Empty: nothing to give now (it holds tasks); null: no more
+    /// work (it holds none): unbind.
+    /// </summary>
+    public async Task<TaskInfo[]?> ExchangeAsync(CompleteAndLaunchTaskRequest request, int window, ServerCallContext context)
+    {
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        var session = await SessionOfAsync(id);
+        var results = new List<TaskResultInfo>(1 + request.MoreResults.Count);
+        if (request.TaskResult is { } first)
+            results.Add(Windowed(first, request.TaskId, request.Launch, "launch"));
+        for (var i = 0; i < request.MoreResults.Count; i++)
+        {
+            var more = request.MoreResults[i];
+            results.Add(Windowed(Required(more.TaskResult, $"more_results[{i}].task_result"), more.TaskId, more.Launch, $"more_results[{i}].launch"));
+        }
+        IReadOnlyList<long> returned = request.Returned.Select(launch => (long)launch).ToArray();
+        while (true)
+        {
+            PollResult<TaskInfo[]> poll;
+            try
+            {
+                poll = await session.ExchangeTasksAsync(id, results, returned, (int)request.Holding, window);
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+            {
+                sessions.Forget(id);
+                return request.Holding > 0 ? [] : null; // the session is gone: nothing more to do
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.FailedPrecondition)
+            {
+                sessions.Forget(id);
+                throw;
+            }
+            // Recorded: asking again (a long wait is several polls) only waits.
+            results = [];
+            returned = [];
+            if (poll.Item is { } tasks)
+            {
+                if (tasks.Length > 0 && context.CancellationToken.IsCancellationRequested)
+                {
+                    // The executor manager hung up while we waited: don't strand the tasks on it.
+                    foreach (var task in tasks)
+                        await session.ReturnTaskAsync(id, task.Id);
+                    context.CancellationToken.ThrowIfCancellationRequested();
+                }
+                return tasks;
+            }
+            if (!poll.KeepWaiting || context.CancellationToken.IsCancellationRequested)
+                return null;
+        }
+    }
+
+    /// <summary>A result sent with a window: it must name its launch (the task id is checked when given).</summary>
+    private static TaskResultInfo Windowed(TaskResult result, string taskId, ulong launch, string field)
+    {
+        if (launch == 0)
+            throw FlameException.InvalidArgument($"{field} is 0: with a window every result names the launch it is for");
+        var info = ToResult(result) with { Launch = (long)launch };
+        return taskId.Length > 0 ? info with { TaskId = FlameIds.ParseTaskId(taskId) } : info;
+    }
+
     private static LaunchTaskResponse ToResponse(TaskInfo? task) => task is null ? new LaunchTaskResponse() : new LaunchTaskResponse { Task = task.ToWire() };
 
     private async Task<TaskInfo?> LaunchAsync(

@@ -43,9 +43,32 @@ internal sealed class BackendExtService(BackendService backend) : BackendExt.Bac
         // One request at a time, answered in order: the executor sends its next request only after this answer.
         while (await requestStream.MoveNext(context.CancellationToken))
         {
-            var task = await backend.CompleteAndLaunchAsync(requestStream.Current, context, resultOptional: true);
-            var response = task is null ? new TaskLaunch() : new TaskLaunch { Task = task.ToWire(), Launch = (ulong)task.Launch };
+            var request = requestStream.Current;
+            var window = (int)Math.Min(request.Window, BackendService.MaxTaskWindow);
+            TaskLaunch response;
+            if (window > 1)
+                response = Launches(await backend.ExchangeAsync(request, request.Leaving ? 0 : window, context));
+            else
+            {
+                var task = await backend.CompleteAndLaunchAsync(request, context, resultOptional: true);
+                response = task is null ? new TaskLaunch() : Launch(task);
+            }
+            // Every answer says how large a window this gateway grants: an executor manager that asked with one
+            // task learns it may ask for more.
+            response.Window = BackendService.MaxTaskWindow;
             await responseStream.WriteAsync(response, context.CancellationToken);
         }
+    }
+
+    private static TaskLaunch Launch(TaskInfo task) => new() { Task = task.ToWire(), Launch = (ulong)task.Launch };
+
+    private static TaskLaunch Launches(TaskInfo[]? tasks)
+    {
+        if (tasks is not { Length: > 0 })
+            return new TaskLaunch();
+        var response = Launch(tasks[0]);
+        for (var i = 1; i < tasks.Length; i++)
+            response.More.Add(Launch(tasks[i]));
+        return response;
     }
 }
