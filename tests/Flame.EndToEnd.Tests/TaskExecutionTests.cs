@@ -98,6 +98,30 @@ public sealed partial class TaskExecutionTests(ClusterFixture fixture)
         Assert.Equal(Sessions * TasksPerSession, invokes);
     }
 
+    [Fact]
+    public async Task ShortTasksBehindALongOne_DoNotWaitForIt_AndEachRunsOnce()
+    {
+        var client = _cluster.Client;
+        var app = await _cluster.RegisterTestApplicationAsync("mixed");
+        var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
+        // Enough short tasks first that the executors' windows are open when the long one comes.
+        var inputs = Enumerable.Range(1, 200).Select(i => $"echo:{i}").Append("sleep:2000").Concat(Enumerable.Range(201, 60).Select(i => $"echo:{i}")).ToList();
+        await client.CreateTasksAsync(session.Id, inputs);
+        await _cluster.WaitUntilAllTerminalAsync(session.Id, inputs.Count);
+
+        var tasks = await client.CheckTasksAsync(session.Id, inputs.Count);
+        Assert.All(tasks, t => Assert.True(t.State == TaskState.Succeed, $"task {t.Id} is {t.State}: {Describe(t.Events)}"));
+        // The tasks that an executor held behind the long one went back and ran elsewhere: all done before it.
+        var longTask = tasks.Single(t => inputs[(int)t.Id - 1] == "sleep:2000");
+        var after = tasks.Where(t => t.Id > longTask.Id).ToList();
+        Assert.All(after, t => Assert.True(t.CompletionTime < longTask.CompletionTime,
+            $"task {t.Id} ended at {t.CompletionTime}, after the long task {longTask.Id} ({longTask.CompletionTime}): {Describe(t.Events)}"));
+        // Given back unstarted is not run: each task was invoked exactly once.
+        var invoked = app.Calls().Where(c => c.StartsWith("invoke ", StringComparison.Ordinal)).Select(c => long.Parse(c["invoke ".Length..])).Order();
+        Assert.Equal(Enumerable.Range(1, inputs.Count).Select(i => (long)i), invoked);
+        await client.CloseSessionAsync(session.Id);
+    }
+
     [GeneratedRegex(@"\(service pid (\d+)\)")]
     private static partial Regex ServicePid();
 }

@@ -445,6 +445,30 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         Assert.Contains("attempt 1 of 3 failed", (await session.GetTaskAsync(3)).Events[^1].Message);
     }
 
+    [Fact]
+    public async Task TasksGivenBackFromBehindALongTask_GoFirstToTheNextExecutor_InTheirOrder()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 2);
+        var session = await NewSessionAsync(delayRelease: 30);
+        await session.CreateTasksAsync([[1], [2], [3], [4], [5]]);
+        var (_, a) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        var handed = await PollAsync(() => session.ExchangeTasksAsync(a, [], [], holding: 0, window: 3));
+        Assert.Equal([1L, 2, 3], handed.Select(t => t.Id));
+
+        // Task 1 runs long: the executor gives back 2 and 3, keeps 1, and asks for nothing more (window 1).
+        var giveBack = await session.ExchangeTasksAsync(a, [], [handed[1].Launch, handed[2].Launch], holding: 1, window: 1)
+            .WaitAsync(Timeout);
+        Assert.Equal([], giveBack.Item!);
+        var status = (await session.GetAsync()).Status;
+        Assert.Equal((4, 1), (status.Pending, status.Running));
+
+        // Another executor gets them before the tasks that were behind them, with every attempt still to spend.
+        var (_, b) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        var taken = await PollAsync(() => session.ExchangeTasksAsync(b, [], [], holding: 0, window: 8));
+        Assert.Equal([2L, 3], taken.Take(2).Select(t => t.Id));
+        Assert.Contains("returned unstarted by its executor", (await session.GetTaskAsync(2)).Events[2].Message);
+    }
+
 }
 
 [Collection(ExecutionClusterCollection.Name)]

@@ -158,4 +158,55 @@ public sealed class TaskTableTests
         while (expected.Count > 0) { Assert.True(queue.TryDequeue(out var v)); Assert.Equal(expected.Dequeue(), v); }
         Assert.False(queue.TryDequeue(out _));
     }
+    [Fact]
+    public void Return_PutsTasksBackFirst_InTheirOrder_WithoutCountingAnAttempt()
+    {
+        var table = new TaskTable();
+        for (var i = 0; i < 5; i++)
+            table.Add(null, 1);
+        table.TryStartNext(2, null, out var first);
+        table.TryStartNext(2, null, out var second);
+        table.TryStartNext(2, null, out var third);
+        // Handed together (a window) and given back together, last first, as the session grain does.
+        table.Return(third, "returned unstarted", 3);
+        table.Return(second, "returned unstarted", 3);
+        Assert.Equal(TaskState.Pending, table.StateOf(second));
+        Assert.Equal(0, table.AttemptsOf(second));
+        Assert.Equal(4, table.CountOf(TaskState.Pending));
+        Assert.Throws<FlameException>(() => table.Return(4, "pending, not running", 3));
+        var order = new List<long>();
+        while (table.TryStartNext(4, null, out var next))
+            order.Add(next);
+        Assert.Equal([second, third, 4, 5], order);
+        Assert.Equal(1, table.AttemptsOf(second));
+        Assert.Equal(1, table.AttemptsOf(first));
+        Assert.Equal("returned unstarted", table.Get(second, Session).Events[2].Message);
+    }
+
+    [Fact]
+    public void QueueTakesItemsFirst_AcrossWrapAndGrowth()
+    {
+        var queue = new IntQueue();
+        var expected = new LinkedList<int>();
+        var next = 0;
+        for (var round = 0; round < 100; round++)
+        {
+            for (var i = 0; i < 3; i++) { queue.Enqueue(next); expected.AddLast(next++); }
+            for (var i = 0; i < 2; i++) { queue.EnqueueFirst(next); expected.AddFirst(next++); }
+            for (var i = 0; i < 4; i++)
+            {
+                Assert.True(queue.TryDequeue(out var v));
+                Assert.Equal(expected.First!.Value, v);
+                expected.RemoveFirst();
+            }
+        }
+        Assert.Equal(expected.Count, queue.Count);
+        while (expected.Count > 0)
+        {
+            Assert.True(queue.TryDequeue(out var v));
+            Assert.Equal(expected.First!.Value, v);
+            expected.RemoveFirst();
+        }
+        Assert.False(queue.TryDequeue(out _));
+    }
 }

@@ -428,14 +428,18 @@ internal sealed partial class ExecutorWorker : BackgroundService
     /// <summary>
     /// The task loop with a window: the service runs the held tasks one after another while one exchange at a time
     /// reports the results gathered so far and brings more tasks. Each result is sent as soon as no exchange is in
-    /// flight, so a slow task's result is not held back; fast tasks' results share a message.
+    /// flight, so a slow task's result is not held back; fast tasks' results share a message. How many tasks it
+    /// holds follows how long they run (<see cref="TaskPace"/>): about <see cref="TaskPace.Horizon"/> of work queued
+    /// behind the running task, so long tasks are not hoarded by one executor while others wait; and what it holds
+    /// goes back unstarted when the running task outlasts <see cref="TaskPace.GiveBackAfter"/>.
     /// </summary>
     private async Task<bool> RunWindowAsync(
-        ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.TaskLaunch> exchange, V1.TaskLaunch first, int window,
+        ExchangeStream<V1.CompleteAndLaunchTaskRequest, V1.TaskLaunch> exchange, V1.TaskLaunch first, int maxWindow,
         CancellationToken cancellationToken)
     {
         var queue = new Queue<V1.TaskLaunch>();
         var results = new List<V1.CompletedTask>();
+        var pace = new TaskPace(maxWindow);
         Task<V1.TaskLaunch>? inflight = null;
         var inflightHolding = 0;
         var askMore = Take(first);
@@ -443,6 +447,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
         {
             while (true)
             {
+                var window = pace.Window;
                 if (inflight is null && (results.Count > 0 || (askMore && queue.Count < window)))
                 {
                     inflightHolding = queue.Count;
@@ -453,7 +458,23 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 {
                     var task = next.Task!;
                     var taskId = task.Metadata?.Id ?? "";
-                    var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
+                    var started = Stopwatch.GetTimestamp();
+                    var invoke = InvokeAsync(task, cancellationToken);
+                    if (queue.Count > 0 && !invoke.IsCompleted && !await CompletesWithinAsync(invoke, TaskPace.GiveBackAfter).ConfigureAwait(false))
+                    {
+                        // A long task: what waits behind it goes back, for executors that are free now.
+                        if (inflight is not null)
+                            Take(await inflight.ConfigureAwait(false));
+                        var giveBack = WindowRequest(results, holding: 1, window: 1);
+                        giveBack.Returned.AddRange(queue.Select(t => t.Launch));
+                        queue.Clear();
+                        results = [];
+                        inflight = ExchangeWindowAsync(exchange, giveBack, cancellationToken);
+                        inflightHolding = 1;
+                        askMore = false;
+                    }
+                    var (result, serviceGone) = await invoke.ConfigureAwait(false);
+                    pace.Ran(Stopwatch.GetElapsedTime(started));
                     results.Add(new V1.CompletedTask { TaskId = taskId, Launch = next.Launch, TaskResult = result });
                     if (serviceGone)
                     {
@@ -461,7 +482,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                         if (inflight is not null)
                             Take(await inflight.ConfigureAwait(false));
                         inflight = null;
-                        var last = WindowRequest(results, 0, window);
+                        var last = WindowRequest(results, 0, pace.Window);
                         last.Leaving = true;
                         last.Returned.AddRange(queue.Select(t => t.Launch));
                         await ExchangeWindowAsync(exchange, last, cancellationToken).ConfigureAwait(false);
@@ -509,6 +530,24 @@ internal sealed partial class ExecutorWorker : BackgroundService
             }
             return count > 0;
         }
+    }
+
+    /// <summary>True if <paramref name="task"/> ends within <paramref name="limit"/> (its outcome is left in it).</summary>
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit)
+    {
+        try
+        {
+            await task.WaitAsync(limit).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch
+        {
+            // Its fault is the caller's to see when it awaits the task.
+        }
+        return true;
     }
 
     private V1.CompleteAndLaunchTaskRequest WindowRequest(List<V1.CompletedTask> results, int holding, int window)

@@ -323,10 +323,10 @@ public sealed partial class SessionGrain(
         }
         foreach (var taskId in running)
             FailAttempt(taskId, reason);
-        foreach (var taskId in unstarted)
+        for (var i = unstarted.Count - 1; i >= 0; i--)
         {
-            _tasks.Return(taskId, $"returned unstarted: {reason}", Now);
-            Notify(taskId);
+            _tasks.Return(unstarted[i], $"returned unstarted: {reason}", Now);
+            Notify(unstarted[i]);
         }
         Dispatch();
         ReportDemand(force: true);
@@ -445,8 +445,10 @@ public sealed partial class SessionGrain(
             Record(slot, index, result);
             changed = true;
         }
-        foreach (var launch in returned)
+        for (var r = returned.Count - 1; r >= 0; r--)
         {
+            // Last first: each goes to the front of the queue, so together they keep their order.
+            var launch = returned[r];
             var index = slot.Held.FindIndex(h => h.Launch == launch);
             if (index < 0)
                 continue;

@@ -99,11 +99,19 @@ internal sealed class TaskTable
         _pending.Enqueue((int)(id - 1));
     }
 
-    /// <summary>Puts a running task back that never reached its executor: no attempt is counted.</summary>
+    /// <summary>
+    /// Puts a running task back that never started (it did not reach its executor, or waited in its window): first
+    /// in the queue, since it was next in line, and with no attempt counted. Tasks returned together go back in
+    /// reverse order to keep theirs.
+    /// </summary>
     public void Return(long id, string message, long now)
     {
-        Requeue(id, message, now);
-        Record(id).Attempts--;
+        ref var r = ref Record(id);
+        if (r.State != TaskState.Running)
+            throw FlameException.FailedPrecondition($"task {id} is {r.State}, not Running; it cannot go back to Pending");
+        Transition(id, ref r, TaskState.Pending, now, message);
+        r.Attempts--;
+        _pending.EnqueueFirst((int)(id - 1));
     }
 
     /// <summary>Cancels every pending task; returns how many.</summary>
@@ -344,17 +352,30 @@ internal sealed class IntQueue
 
     public void Enqueue(int value)
     {
-        if (_count == _items.Length)
-        {
-            var grown = new int[_items.Length * 2];
-            var tail = _items.Length - _head;
-            Array.Copy(_items, _head, grown, 0, tail);
-            Array.Copy(_items, 0, grown, tail, _head);
-            _items = grown;
-            _head = 0;
-        }
+        Grow();
         _items[(_head + _count) % _items.Length] = value;
         _count++;
+    }
+
+    /// <summary>Queues <paramref name="value"/> first, before everything already queued.</summary>
+    public void EnqueueFirst(int value)
+    {
+        Grow();
+        _head = (_head + _items.Length - 1) % _items.Length;
+        _items[_head] = value;
+        _count++;
+    }
+
+    private void Grow()
+    {
+        if (_count < _items.Length)
+            return;
+        var grown = new int[_items.Length * 2];
+        var tail = _items.Length - _head;
+        Array.Copy(_items, _head, grown, 0, tail);
+        Array.Copy(_items, 0, grown, tail, _head);
+        _items = grown;
+        _head = 0;
     }
 
     public bool TryDequeue(out int value)

@@ -182,7 +182,7 @@ internal sealed partial class BackendService(
     public const int MaxTaskWindow = 64;
 
     /// <summary>
-    /// CompleteAndLaunchTasks with a window (<paramref name="window"/> &gt; 1): the request's results and returned
+    /// CompleteAndLaunchTasks in the windowed form (<paramref name="window"/> tasks at most, 0 = leaving): the request's results and returned
     /// launches, then the tasks for the executor's window. Empty: nothing to give now (it holds tasks); null: no more
     /// work (it holds none): unbind.
     /// </summary>

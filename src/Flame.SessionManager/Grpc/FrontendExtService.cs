@@ -46,8 +46,8 @@ internal sealed class BackendExtService(BackendService backend) : BackendExt.Bac
             var request = requestStream.Current;
             var window = (int)Math.Min(request.Window, BackendService.MaxTaskWindow);
             TaskLaunch response;
-            if (window > 1)
-                response = Launches(await backend.ExchangeAsync(request, request.Leaving ? 0 : window, context));
+            if (IsWindowed(request))
+                response = Launches(await backend.ExchangeAsync(request, request.Leaving ? 0 : Math.Max(1, window), context));
             else
             {
                 var task = await backend.CompleteAndLaunchAsync(request, context, resultOptional: true);
@@ -59,6 +59,10 @@ internal sealed class BackendExtService(BackendService backend) : BackendExt.Bac
             await responseStream.WriteAsync(response, context.CancellationToken);
         }
     }
+
+    /// <summary>The windowed form (ext.proto, CompleteAndLaunchTaskRequest.window); otherwise the one-task form.</summary>
+    private static bool IsWindowed(CompleteAndLaunchTaskRequest request) =>
+        request.Window > 1 || request.Holding > 0 || request.MoreResults.Count > 0 || request.Returned.Count > 0 || request.Leaving;
 
     private static TaskLaunch Launch(TaskInfo task) => new() { Task = task.ToWire(), Launch = (ulong)task.Launch };
 
