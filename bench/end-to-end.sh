@@ -61,21 +61,25 @@ dotnet "$PING_DLL" --endpoint "$endpoint" -p -t "$WARMUP" >"$work/warmup.log" 2>
 echo "warm-up: $(grep -m1 'Throughput:' "$work/warmup.log" | tr -s ' ')"
 
 # The service processes are the session manager's children (its embedded executor manager starts them).
+service_pids() { echo $(cat "/proc/$sm/task/"*/children 2>/dev/null); }
 services_cpu() {
     local total=0 child
-    for child in $(cat "/proc/$sm/task/"*/children 2>/dev/null); do total=$(awk -v a="$total" -v b="$(cpu_of "$child")" 'BEGIN { print a + b }'); done
+    for child in $(service_pids); do total=$(awk -v a="$total" -v b="$(cpu_of "$child")" 'BEGIN { print a + b }'); done
     echo "$total"
 }
 for round in $(seq 1 "$ROUNDS"); do
-    sm_before=$(cpu_of $sm); services_before=$(services_cpu)
+    sm_before=$(cpu_of $sm); services_before=$(services_cpu); pids_before=$(service_pids)
     TIMEFORMAT='%U %S'
     { time dotnet "$PING_DLL" --endpoint "$endpoint" -p -t "$TASKS" >"$work/round.log" 2>&1 || fail "round $round failed: $(tail -n 3 "$work/round.log")"; } 2>"$work/time"
     ping_cpu=$(awk '{ print $1 + $2 }' "$work/time")
     sm_after=$(cpu_of $sm); services_after=$(services_cpu)
+    # A service started during the round (not kept from the last) spent its start-up in the round too.
+    pids_after=$(service_pids); started=0
+    for pid in $pids_after; do [[ " $pids_before " == *" $pid "* ]] || started=$((started + 1)); done
     throughput=$(grep -m1 'Throughput:' "$work/round.log" | awk '{ print $2 }')
     p50=$(grep 'Latency p50:' "$work/round.log" | tail -n 1 | awk '{ print $3 }')
     p99=$(grep 'Latency p99:' "$work/round.log" | tail -n 1 | awk '{ print $3 }')
     awk -v r="$round" -v t="$throughput" -v p50="$p50" -v p99="$p99" -v sm="$(awk -v a="$sm_after" -v b="$sm_before" 'BEGIN { print a - b }')" \
-        -v sv="$(awk -v a="$services_after" -v b="$services_before" 'BEGIN { print a - b }')" -v pc="$ping_cpu" \
-        'BEGIN { printf "round %d: %s tasks/s, lone task p50 %s ms, p99 %s ms; CPU s: session manager %.2f, services %.2f, flmping %.2f\n", r, t, p50, p99, sm, sv, pc }'
+        -v sv="$(awk -v a="$services_after" -v b="$services_before" 'BEGIN { print a - b }')" -v pc="$ping_cpu" -v n="$(wc -w <<<"$pids_after")" -v st="$started" \
+        'BEGIN { printf "round %d: %s tasks/s, lone task p50 %s ms, p99 %s ms; CPU s: session manager %.2f, services %.2f (%d, %d started), flmping %.2f\n", r, t, p50, p99, sm, sv, n, st, pc }'
 done
