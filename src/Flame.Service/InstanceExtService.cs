@@ -14,7 +14,8 @@ internal sealed class InstanceExtService(InstanceService instance) : V1.Instance
     {
         using var cancellation = instance.Link(context);
         var token = cancellation.Token;
-        // One task at a time, in order: the executor manager sends the next task once it has this one's result.
+        // One task at a time, in order: the executor manager may send the next task while this one runs, and counts
+        // on it not starting before this one's result is written.
         while (await requestStream.MoveNext(token).ConfigureAwait(false))
         {
             var result = await instance.InvokeAsync(requestStream.Current, token).ConfigureAwait(false);

@@ -111,11 +111,13 @@ public sealed partial class TaskExecutionTests(ClusterFixture fixture)
 
         var tasks = await client.CheckTasksAsync(session.Id, inputs.Count);
         Assert.All(tasks, t => Assert.True(t.State == TaskState.Succeed, $"task {t.Id} is {t.State}: {Describe(t.Events)}"));
-        // The tasks that an executor held behind the long one went back and ran elsewhere: all done before it.
+        // The tasks that an executor held behind the long one went back and ran elsewhere, done before it; except at
+        // most one, which its service already had (sent behind the running task, when they were all short).
         var longTask = tasks.Single(t => inputs[(int)t.Id - 1] == "sleep:2000");
-        var after = tasks.Where(t => t.Id > longTask.Id).ToList();
-        Assert.All(after, t => Assert.True(t.CompletionTime < longTask.CompletionTime,
-            $"task {t.Id} ended at {t.CompletionTime}, after the long task {longTask.Id} ({longTask.CompletionTime}): {Describe(t.Events)}"));
+        var waited = tasks.Where(t => t.Id > longTask.Id && t.CompletionTime >= longTask.CompletionTime).ToList();
+        Assert.True(waited.Count <= 1,
+            $"only the task on the long one's service stream may end after it (at {longTask.CompletionTime}); these did: "
+            + string.Join(" / ", waited.Select(t => $"{t.Id} at {t.CompletionTime}: {Describe(t.Events)}")));
         // Given back unstarted is not run: each task was invoked exactly once.
         var invoked = app.Calls().Where(c => c.StartsWith("invoke ", StringComparison.Ordinal)).Select(c => long.Parse(c["invoke ".Length..])).Order();
         Assert.Equal(Enumerable.Range(1, inputs.Count).Select(i => (long)i), invoked);

@@ -62,17 +62,19 @@ public sealed class TaskFailureTests(ClusterFixture fixture)
     }
 
     /// <summary>
-    /// Runs 6 echo tasks, then <paramref name="badInput"/>, then 6 more echo tasks; checks that the bad task is Failed
-    /// and every other one succeeded with its output; returns the bad task.
+    /// Runs 40 echo tasks, then <paramref name="badInput"/>, then 20 more echo tasks; checks that the bad task is Failed
+    /// and every other one succeeded with its output, once, with no failed attempt; returns the bad task.
     /// </summary>
     private async Task<(TestApplication App, SessionInfo Session, TaskInfo BadTask)> RunAroundAsync(string purpose, string badInput)
     {
         var client = _cluster.Client;
         var app = await _cluster.RegisterTestApplicationAsync(purpose);
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
-        var inputs = Enumerable.Range(1, 6).Select(i => $"echo:{i}")
+        // Enough short tasks before it that the executors hold tasks ahead (and send the next one to the service
+        // behind the running one) when the bad one comes.
+        var inputs = Enumerable.Range(1, 40).Select(i => $"echo:{i}")
             .Append(badInput)
-            .Concat(Enumerable.Range(7, 6).Select(i => $"echo:{i}"))
+            .Concat(Enumerable.Range(41, 20).Select(i => $"echo:{i}"))
             .ToList();
         var created = await client.CreateTasksAsync(session.Id, inputs);
         // The bad task is watched through its retries: the watch must end with its final state.
@@ -90,6 +92,11 @@ public sealed class TaskFailureTests(ClusterFixture fixture)
             var input = inputs[(int)task.Id - 1];
             Assert.True(task.State == TaskState.Succeed && Text(task.Output) == input["echo:".Length..],
                 $"task {task.Id} ({input}) should have succeeded with its text, is {task.State} with {Text(task.Output)}: {Describe(task.Events)}");
+            // A task held behind the bad one (in the executor's window, or already on the service's stream) did not
+            // start when the service died or was killed: it went back unstarted, costing no attempt, and ran once.
+            Assert.False(task.Events.Any(e => e.Message is { } m && m.Contains("attempt", StringComparison.Ordinal)),
+                $"task {task.Id} ({input}) should have had no failed attempt: {Describe(task.Events)}");
+            Assert.Equal(1, app.Calls().Count(c => c == $"invoke {task.Id}"));
         }
         return (app, session, badTask);
     }

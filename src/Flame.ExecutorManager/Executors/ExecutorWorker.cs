@@ -442,48 +442,66 @@ internal sealed partial class ExecutorWorker : BackgroundService
         var pace = new TaskPace(maxWindow);
         Task<V1.TaskLaunch>? inflight = null;
         var inflightHolding = 0;
+        // The task sent to the service behind the running one (short tasks only), so that the service finds it
+        // waiting when it ends the running one; once sent it can no longer be given back.
+        V1.TaskLaunch? ahead = null;
+        var aheadSent = false;
         var askMore = Take(first);
         try
         {
             while (true)
             {
                 var window = pace.Window;
-                if (inflight is null && (results.Count > 0 || (askMore && queue.Count < window)))
+                if (inflight is null && (results.Count > 0 || (askMore && Held() < window)))
                 {
-                    inflightHolding = queue.Count;
+                    inflightHolding = Held();
                     inflight = ExchangeWindowAsync(exchange, WindowRequest(results, inflightHolding, window), cancellationToken);
                     results = [];
                 }
-                if (queue.TryDequeue(out var next))
+                V1.TaskLaunch? next = null;
+                var sent = false;
+                if (ahead is not null)
+                    (next, sent, ahead, aheadSent) = (ahead, aheadSent, null, false);
+                else if (queue.TryDequeue(out var queued))
+                    next = queued;
+                if (next is not null)
                 {
                     var task = next.Task!;
                     var taskId = task.Metadata?.Id ?? "";
                     var started = Stopwatch.GetTimestamp();
-                    var invoke = InvokeAsync(task, cancellationToken);
+                    var invoke = InvokeAsync(task, sent, pace.Window > 1 ? SendAheadAsync : null, cancellationToken);
                     if (queue.Count > 0 && !invoke.IsCompleted && !await CompletesWithinAsync(invoke, TaskPace.GiveBackAfter).ConfigureAwait(false))
                     {
                         // A long task: what waits behind it goes back, for executors that are free now.
                         if (inflight is not null)
                             Take(await inflight.ConfigureAwait(false));
-                        var giveBack = WindowRequest(results, holding: 1, window: 1);
+                        // A task sent behind it stays: it is on the service's stream (or its write is under way),
+                        // so it is the service's to run next.
+                        var keep = 1 + (ahead is null ? 0 : 1);
+                        var giveBack = WindowRequest(results, holding: keep, window: 1);
                         giveBack.Returned.AddRange(queue.Select(t => t.Launch));
                         queue.Clear();
                         results = [];
                         inflight = ExchangeWindowAsync(exchange, giveBack, cancellationToken);
-                        inflightHolding = 1;
+                        inflightHolding = keep;
                         askMore = false;
                     }
                     var (result, serviceGone) = await invoke.ConfigureAwait(false);
                     pace.Ran(Stopwatch.GetElapsedTime(started));
                     results.Add(new V1.CompletedTask { TaskId = taskId, Launch = next.Launch, TaskResult = result });
+                    if (ahead is not null && aheadSent && !_shim!.TaskStreamOpen)
+                        aheadSent = false; // the stream broke after it was sent: it never reached the service's turn
                     if (serviceGone)
                     {
-                        // Report what ran, give back what never started, and take no more.
+                        // Report what ran, give back what never started (the service runs its tasks in order, so
+                        // one sent ahead did not start either), and take no more.
                         if (inflight is not null)
                             Take(await inflight.ConfigureAwait(false));
                         inflight = null;
                         var last = WindowRequest(results, 0, pace.Window);
                         last.Leaving = true;
+                        if (ahead is not null)
+                            last.Returned.Add(ahead.Launch);
                         last.Returned.AddRange(queue.Select(t => t.Launch));
                         await ExchangeWindowAsync(exchange, last, cancellationToken).ConfigureAwait(false);
                         await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
@@ -512,6 +530,18 @@ internal sealed partial class ExecutorWorker : BackgroundService
         }
         await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
         return false;
+
+        int Held() => queue.Count + (ahead is null ? 0 : 1);
+
+        // Called by InvokeAsync once the running task is on the service's stream, before it waits for its result.
+        async Task SendAheadAsync()
+        {
+            if (ahead is not null || !queue.TryDequeue(out var launch))
+                return;
+            ahead = launch;
+            await _shim!.SendAsync(Context(launch.Task!), cancellationToken).ConfigureAwait(false);
+            aheadSent = true;
+        }
 
         bool Take(V1.TaskLaunch answer)
         {
@@ -650,19 +680,44 @@ internal sealed partial class ExecutorWorker : BackgroundService
     private Task<V1.LaunchTaskResponse> LaunchAsync(CancellationToken cancellationToken) =>
         CallAsync(static (b, r, o) => b.LaunchTaskAsync(r, o), _launchRequest, "LaunchTask", cancellationToken);
 
-    private async Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(V1.Task task, CancellationToken cancellationToken)
+    private V1.TaskContext Context(V1.Task task)
+    {
+        var context = new V1.TaskContext { TaskId = task.Metadata?.Id ?? "", SessionId = _sessionId };
+        if (task.Spec is { HasInput: true } taskSpec)
+            context.Input = taskSpec.Input;
+        return context;
+    }
+
+    private Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(V1.Task task, CancellationToken cancellationToken) =>
+        InvokeAsync(task, sent: false, sendAhead: null, cancellationToken);
+
+    /// <summary>
+    /// Runs one task on the service and turns every way it can fail into a result. <paramref name="sent"/>: it is on
+    /// the service's stream already (sent ahead), only its result is awaited. <paramref name="sendAhead"/>: once the
+    /// task is on the stream, and before its result is awaited, sends the next one (when the stream is in use).
+    /// The task's timeout runs from here, when the service starts it.
+    /// </summary>
+    private async Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(
+        V1.Task task, bool sent, Func<Task>? sendAhead, CancellationToken cancellationToken)
     {
         var shim = _shim!;
         var taskId = task.Metadata?.Id ?? "";
-        var context = new V1.TaskContext { TaskId = taskId, SessionId = _sessionId };
-        if (task.Spec is { HasInput: true } taskSpec)
-            context.Input = taskSpec.Input;
         var timeout = _options.TaskTimeout;
         DateTime? deadline = timeout > TimeSpan.Zero ? DateTime.UtcNow + timeout : null;
         LogTaskInvoking(ExecutorId, _sessionId, taskId);
         try
         {
-            var result = await shim.InvokeAsync(context, deadline, cancellationToken).ConfigureAwait(false);
+            V1.TaskResult result;
+            if (sent)
+                result = await shim.ReceiveAsync(deadline, cancellationToken).ConfigureAwait(false);
+            else if (sendAhead is not null && shim.CanPipeline)
+            {
+                await shim.SendAsync(Context(task), cancellationToken).ConfigureAwait(false);
+                await sendAhead().ConfigureAwait(false);
+                result = await shim.ReceiveAsync(deadline, cancellationToken).ConfigureAwait(false);
+            }
+            else
+                result = await shim.InvokeAsync(Context(task), deadline, cancellationToken).ConfigureAwait(false);
             return (result, false);
         }
         catch (Exception ex) when (deadline is not null && !cancellationToken.IsCancellationRequested

@@ -5,7 +5,8 @@ namespace Flame.ExecutorManager.Gateway;
 /// <summary>
 /// Request-response over one long-lived duplex call: each request is answered by one response, in order, without
 /// the cost of a call per exchange. The call is opened on first use and dropped after any failure, so the next
-/// exchange opens a new one. Not thread-safe: one exchange at a time, as the executor's loop makes them.
+/// exchange opens a new one. Not thread-safe: one send and one receive at a time, as the executor's loop makes them
+/// (a send may run ahead of the receive of an earlier request).
 /// </summary>
 internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken, AsyncDuplexStreamingCall<TRequest, TResponse>> open)
     : IAsyncDisposable
@@ -13,6 +14,9 @@ internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken
     where TResponse : class
 {
     private AsyncDuplexStreamingCall<TRequest, TResponse>? _call;
+
+    /// <summary>Whether a call is open (false before the first exchange and after a failure).</summary>
+    public bool IsOpen => _call is not null;
 
     /// <summary>
     /// Sends <paramref name="request"/> and waits for its response. Cancelling <paramref name="cancellationToken"/>
@@ -25,33 +29,67 @@ internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken
     /// <param name="cancellationToken">The limit of this exchange: when cancelled, the call is cancelled.</param>
     public async Task<TResponse> ExchangeAsync(TRequest request, CancellationToken callToken, CancellationToken cancellationToken)
     {
+        await SendAsync(request, callToken, cancellationToken).ConfigureAwait(false);
+        return await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The first half of an exchange: sends <paramref name="request"/>, whose response is read by a later
+    /// <see cref="ReceiveAsync"/>, in order. Requests may run ahead of their responses (pipelining), one send at a
+    /// time. Fails like <see cref="ExchangeAsync"/>; a call that has ended is left for the next receive to report.
+    /// </summary>
+    public async Task SendAsync(TRequest request, CancellationToken callToken, CancellationToken cancellationToken)
+    {
         var call = _call ??= open(callToken);
         try
         {
-            try
-            {
-                await call.RequestStream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                // Written to a call that has ended: its response stream carries the status that ended it.
-            }
-            if (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
-                return call.ResponseStream.Current;
-            throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended without an answer"));
+            await call.RequestStream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Written to a call that has ended: its response stream carries the status that ended it.
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Not our cancellation: the peer reset the stream or the connection broke (a channel that throws
-            // OperationCanceledException on cancellation reports it so). To the caller that is a lost peer.
-            Drop();
-            throw new RpcException(new Status(StatusCode.Unavailable, "the stream was reset or its connection broke", ex));
+            throw Lost(ex);
         }
         catch
         {
             Drop();
             throw;
         }
+    }
+
+    /// <summary>The second half of an exchange: the response to the oldest request sent and not yet answered.</summary>
+    public async Task<TResponse> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var call = _call ?? throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended without an answer"));
+        try
+        {
+            if (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                return call.ResponseStream.Current;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Lost(ex);
+        }
+        catch
+        {
+            Drop();
+            throw;
+        }
+        Drop();
+        throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended without an answer"));
+    }
+
+    /// <summary>
+    /// Not our cancellation: the peer reset the stream or the connection broke (a channel that throws
+    /// OperationCanceledException on cancellation reports it so). To the caller that is a lost peer.
+    /// </summary>
+    private RpcException Lost(OperationCanceledException ex)
+    {
+        Drop();
+        return new RpcException(new Status(StatusCode.Unavailable, "the stream was reset or its connection broke", ex));
     }
 
     /// <summary>Ends the call in order: no more requests, then the server's end of the stream.</summary>

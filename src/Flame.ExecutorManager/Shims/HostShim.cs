@@ -22,6 +22,7 @@ internal sealed class HostShim : IDisposable
     private GrpcChannel? _channel;
     private V1.Instance.InstanceClient? _client;
     private ExchangeStream<V1.TaskContext, V1.TaskResult>? _tasks;
+    private bool _streamAnswered;
 
     public HostShim(ExecutorDirectory directory, V1.Application? application = null)
     {
@@ -98,11 +99,17 @@ internal sealed class HostShim : IDisposable
         {
             try
             {
+                V1.TaskResult result;
                 if (deadline is null)
-                    return await tasks.ExchangeAsync(context, cancellationToken, cancellationToken).ConfigureAwait(false);
-                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                limit.CancelAfter(Max(deadline.Value - DateTime.UtcNow, TimeSpan.Zero));
-                return await tasks.ExchangeAsync(context, cancellationToken, limit.Token).ConfigureAwait(false);
+                    result = await tasks.ExchangeAsync(context, cancellationToken, cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    limit.CancelAfter(Max(deadline.Value - DateTime.UtcNow, TimeSpan.Zero));
+                    result = await tasks.ExchangeAsync(context, cancellationToken, limit.Token).ConfigureAwait(false);
+                }
+                _streamAnswered = true;
+                return result;
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
             {
@@ -111,6 +118,35 @@ internal sealed class HostShim : IDisposable
             }
         }
         return await Client.OnTaskInvokeAsync(context, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether tasks can be sent ahead of their results (<see cref="SendAsync"/>, <see cref="ReceiveAsync"/>): the
+    /// service has answered a task on its InstanceExt stream, so it serves the stream. It runs the stream's tasks in
+    /// order, one at a time.
+    /// </summary>
+    public bool CanPipeline => _tasks is not null && _streamAnswered;
+
+    /// <summary>Whether the task stream is open: false after it broke (the next task opens a new one).</summary>
+    public bool TaskStreamOpen => _tasks?.IsOpen ?? false;
+
+    /// <summary>Puts a task on the service's stream; its result is the next <see cref="ReceiveAsync"/>'s.</summary>
+    /// <exception cref="RpcException">The stream broke.</exception>
+    public Task SendAsync(V1.TaskContext context, CancellationToken cancellationToken) =>
+        (_tasks ?? throw new InvalidOperationException("the service has no task stream"))
+            .SendAsync(context, cancellationToken, cancellationToken);
+
+    /// <summary>The result of the oldest task sent and not yet answered, by <paramref name="deadline"/>.</summary>
+    /// <exception cref="OperationCanceledException">The deadline passed (or the binding's token was cancelled).</exception>
+    /// <exception cref="RpcException">The service failed the stream, broke the connection, or exited.</exception>
+    public async Task<V1.TaskResult> ReceiveAsync(DateTime? deadline, CancellationToken cancellationToken)
+    {
+        var tasks = _tasks ?? throw new InvalidOperationException("the service has no task stream");
+        if (deadline is null)
+            return await tasks.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(Max(deadline.Value - DateTime.UtcNow, TimeSpan.Zero));
+        return await tasks.ReceiveAsync(limit.Token).ConfigureAwait(false);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
