@@ -15,6 +15,8 @@
 #   FLAME_LOCAL_CLUSTER_SLOTS          executor slots per executor manager (2)
 #   FLAME_LOCAL_CLUSTER_TIMEOUT        seconds that start waits for the cluster to be ready (120)
 #   FLAME_POSTGRES_BIN                 PostgreSQL's server binaries (/usr/lib/postgresql/15/bin)
+#   FLAME_POSTGRES_FSYNC               on: PostgreSQL flushes every commit to disk, as in production (for benchmarks);
+#                                      off: throwaway data, faster (off)
 #
 # Ports are free loopback ports picked at start; `start` prints them and writes them to cluster.env, a file of
 # KEY=VALUE lines (FLAME_ENDPOINT, GATEWAYS, POSTGRES_URI, ...) that a shell can source. Errors are one line on
@@ -28,6 +30,7 @@ readonly CONFIGURATION="${FLAME_LOCAL_CLUSTER_CONFIGURATION:-Release}"
 readonly SLOTS="${FLAME_LOCAL_CLUSTER_SLOTS:-2}"
 readonly TIMEOUT="${FLAME_LOCAL_CLUSTER_TIMEOUT:-120}"
 readonly PG_BIN="${FLAME_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}"
+readonly PG_FSYNC="${FLAME_POSTGRES_FSYNC:-off}"
 readonly SESSION_MANAGER_DLL="$REPO/src/Flame.SessionManager/bin/$CONFIGURATION/net10.0/flame-session-manager.dll"
 readonly EXECUTOR_MANAGER_DLL="$REPO/src/Flame.ExecutorManager/bin/$CONFIGURATION/net10.0/flame-executor-manager.dll"
 readonly FLMCTL_DLL="$REPO/src/Flame.Cli/Flmctl/bin/$CONFIGURATION/net10.0/flmctl.dll"
@@ -166,6 +169,7 @@ nodes_ready() {
 
 start_postgres() {
     [[ -x "$PG_BIN/pg_ctl" ]] || fail "PostgreSQL server binaries not found in $PG_BIN (set FLAME_POSTGRES_BIN)"
+    [[ "$PG_FSYNC" == on || "$PG_FSYNC" == off ]] || fail "FLAME_POSTGRES_FSYNC must be on or off, not '$PG_FSYNC'"
     command -v psql >/dev/null || fail "psql not found (install the PostgreSQL client)"
     free_port POSTGRES_PORT
     # Outside the state directory, which the postgres user may not be able to enter.
@@ -175,9 +179,9 @@ start_postgres() {
     [[ $EUID -ne 0 ]] || chown postgres: "$POSTGRES_DATA"
     as_postgres "$PG_BIN/initdb" -D "$POSTGRES_DATA/data" -U postgres --auth=trust -E UTF8 --no-sync \
         >"$STATE/logs/initdb.log" 2>&1 || fail "initdb failed: $(last_line "$STATE/logs/initdb.log")"
-    # Throwaway data: no fsync. max_connections: each silo's Npgsql pool, with room to spare.
+    # Throwaway data: no fsync unless asked. max_connections: each silo's Npgsql pool, with room to spare.
     as_postgres "$PG_BIN/pg_ctl" -D "$POSTGRES_DATA/data" -l "$POSTGRES_DATA/postgres.log" -w -t 60 start \
-        -o "-p $POSTGRES_PORT -c listen_addresses=127.0.0.1 -k $POSTGRES_DATA -c max_connections=200 -c fsync=off" \
+        -o "-p $POSTGRES_PORT -c listen_addresses=127.0.0.1 -k $POSTGRES_DATA -c max_connections=200 -c fsync=$PG_FSYNC" \
         >/dev/null 2>&1 || fail "PostgreSQL did not start on port $POSTGRES_PORT: $(last_line "$POSTGRES_DATA/postgres.log")"
     psql -X -q -v ON_ERROR_STOP=1 -d "postgresql://postgres@127.0.0.1:$POSTGRES_PORT/postgres" \
         -c "CREATE DATABASE flame" >/dev/null 2>"$STATE/logs/createdb.log" \

@@ -105,6 +105,36 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Executor_EndsItsBindingAtTheGateway_AfterAFault_AndIsBoundAgain()
+    {
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.Launch("e1", "1", input: "echo:one");
+        Backend.FailLaunch("e1", Grpc.Core.StatusCode.Internal);
+        // Faulted while Bound: the gateway's executor is still Bound until it hears of the end, so the next
+        // BindExecutor would be refused forever without UnbindExecutor and UnbindExecutorCompleted first.
+        Backend.Bind("e1", TestService(), Session("s2"));
+        Backend.Launch("e1", "1", "s2", input: "echo:two");
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask",
+             "UnbindExecutor", "UnbindExecutorCompleted",
+             "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask", "UnbindExecutor", "UnbindExecutorCompleted",
+             "BindExecutor", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+        var outputs = Backend.Calls.Where(c => c.Rpc == "CompleteTask")
+            .Select(c => ((CompleteTaskRequest)c.Request).TaskResult.Output.ToStringUtf8());
+        Assert.Equal(["one", "two"], outputs);
+        // The faulted binding's service was killed, not asked to leave; the next binding got a fresh one.
+        Assert.Equal(["enter s1 0", "invoke 1", "enter s2 0", "invoke 1", "leave"], File.ReadAllLines(ServiceLog));
+    }
+
+    [Fact]
     public async Task Executor_KeepsItsServiceForTheNextSessionOfTheSameApplication_AndRestartsItForAnother()
     {
         await StartNodeAsync();

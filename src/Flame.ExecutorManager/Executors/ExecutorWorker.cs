@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Flame.ExecutorManager.Gateway;
 using Flame.ExecutorManager.Hosting;
 using Flame.ExecutorManager.Shims;
@@ -138,7 +139,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 catch (Exception ex)
                 {
                     LogBindingFault(ex, ExecutorId, _sessionId, _state.State);
-                    await AbandonBindingAsync().ConfigureAwait(false);
+                    await AbandonBindingAsync(ex.Message, stoppingToken).ConfigureAwait(false);
                     await Task.Delay(FaultBackoff, stoppingToken).ConfigureAwait(false);
                 }
             }
@@ -443,7 +444,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
         Task<V1.TaskLaunch>? inflight = null;
         var inflightHolding = 0;
         // The task sent to the service behind the running one (short tasks only), so that the service finds it
-        // waiting when it ends the running one; once sent it can no longer be given back.
+        // waiting when it ends the running one; once chosen it is the service's and is never given back unstarted
+        // while the service lives. Only this loop touches it and the queue (never the invocation running meanwhile).
         V1.TaskLaunch? ahead = null;
         var aheadSent = false;
         var askMore = Take(first);
@@ -469,7 +471,10 @@ internal sealed partial class ExecutorWorker : BackgroundService
                     var task = next.Task!;
                     var taskId = task.Metadata?.Id ?? "";
                     var started = Stopwatch.GetTimestamp();
-                    var invoke = InvokeAsync(task, sent, pace.Window > 1 ? SendAheadAsync : null, cancellationToken);
+                    if (pace.Window > 1 && _shim!.CanPipeline && queue.TryDequeue(out var behind))
+                        ahead = behind;
+                    var behindSent = new StrongBox<bool>();
+                    var invoke = InvokeAsync(task, sent, ahead?.Task, behindSent, cancellationToken);
                     if (queue.Count > 0 && !invoke.IsCompleted && !await CompletesWithinAsync(invoke, TaskPace.GiveBackAfter).ConfigureAwait(false))
                     {
                         // A long task: what waits behind it goes back, for executors that are free now.
@@ -489,8 +494,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
                     var (result, serviceGone) = await invoke.ConfigureAwait(false);
                     pace.Ran(Stopwatch.GetElapsedTime(started));
                     results.Add(new V1.CompletedTask { TaskId = taskId, Launch = next.Launch, TaskResult = result });
-                    if (ahead is not null && aheadSent && !_shim!.TaskStreamOpen)
-                        aheadSent = false; // the stream broke after it was sent: it never reached the service's turn
+                    // Not sent, or sent on a stream that then ended in error: it never reached the service's turn.
+                    aheadSent = behindSent.Value && _shim!.TaskStreamOpen;
                     if (serviceGone)
                     {
                         // Report what ran, give back what never started (the service runs its tasks in order, so
@@ -532,16 +537,6 @@ internal sealed partial class ExecutorWorker : BackgroundService
         return false;
 
         int Held() => queue.Count + (ahead is null ? 0 : 1);
-
-        // Called by InvokeAsync once the running task is on the service's stream, before it waits for its result.
-        async Task SendAheadAsync()
-        {
-            if (ahead is not null || !queue.TryDequeue(out var launch))
-                return;
-            ahead = launch;
-            await _shim!.SendAsync(Context(launch.Task!), cancellationToken).ConfigureAwait(false);
-            aheadSent = true;
-        }
 
         bool Take(V1.TaskLaunch answer)
         {
@@ -689,16 +684,17 @@ internal sealed partial class ExecutorWorker : BackgroundService
     }
 
     private Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(V1.Task task, CancellationToken cancellationToken) =>
-        InvokeAsync(task, sent: false, sendAhead: null, cancellationToken);
+        InvokeAsync(task, sent: false, behind: null, new StrongBox<bool>(), cancellationToken);
 
     /// <summary>
     /// Runs one task on the service and turns every way it can fail into a result. <paramref name="sent"/>: it is on
-    /// the service's stream already (sent ahead), only its result is awaited. <paramref name="sendAhead"/>: once the
-    /// task is on the stream, and before its result is awaited, sends the next one (when the stream is in use).
-    /// The task's timeout runs from here, when the service starts it.
+    /// the service's stream already (sent behind the one before), only its result is awaited. <paramref name="behind"/>:
+    /// a task to put on the service's stream behind this one before its result is awaited (the service must serve the
+    /// stream, <see cref="HostShim.CanPipeline"/>); <paramref name="behindSent"/> is set once it is. The task's timeout
+    /// runs from here, when the service starts it.
     /// </summary>
     private async Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(
-        V1.Task task, bool sent, Func<Task>? sendAhead, CancellationToken cancellationToken)
+        V1.Task task, bool sent, V1.Task? behind, StrongBox<bool> behindSent, CancellationToken cancellationToken)
     {
         var shim = _shim!;
         var taskId = task.Metadata?.Id ?? "";
@@ -708,16 +704,19 @@ internal sealed partial class ExecutorWorker : BackgroundService
         try
         {
             V1.TaskResult result;
-            if (sent)
-                result = await shim.ReceiveAsync(deadline, cancellationToken).ConfigureAwait(false);
-            else if (sendAhead is not null && shim.CanPipeline)
+            if (!sent && behind is null)
+                result = await shim.InvokeAsync(Context(task), deadline, cancellationToken).ConfigureAwait(false);
+            else
             {
-                await shim.SendAsync(Context(task), cancellationToken).ConfigureAwait(false);
-                await sendAhead().ConfigureAwait(false);
+                if (!sent)
+                    await shim.SendAsync(Context(task), cancellationToken).ConfigureAwait(false);
+                if (behind is not null)
+                {
+                    await shim.SendAsync(Context(behind), cancellationToken).ConfigureAwait(false);
+                    behindSent.Value = true;
+                }
                 result = await shim.ReceiveAsync(deadline, cancellationToken).ConfigureAwait(false);
             }
-            else
-                result = await shim.InvokeAsync(Context(task), deadline, cancellationToken).ConfigureAwait(false);
             return (result, false);
         }
         catch (Exception ex) when (deadline is not null && !cancellationToken.IsCancellationRequested
@@ -808,21 +807,59 @@ internal sealed partial class ExecutorWorker : BackgroundService
     }
 
     /// <summary>
-    /// After a fault: kill the service of the binding and wait for the next one, whatever the gateway thinks. An idle
-    /// executor's service (kept between sessions, in no one's way) is stopped in order instead.
+    /// After a fault: kill the service of the binding and end the binding at the gateway too, so that its executor
+    /// grain is Idle again (BindExecutor would be refused forever otherwise) and the session takes back the tasks it
+    /// held. Each call is tried as the state allows and a refusal is logged, not thrown: the gateway may have ended
+    /// part of it already. An idle executor's service (kept between sessions, in no one's way) is stopped in order.
     /// </summary>
-    private async Task AbandonBindingAsync()
+    private async Task AbandonBindingAsync(string reason, CancellationToken cancellationToken)
     {
-        if (_state.State == ExecutorWorkerState.Idle)
+        var state = _state.State;
+        if (state == ExecutorWorkerState.Idle)
         {
             await StopServiceAsync().ConfigureAwait(false);
             return;
         }
         _shim?.Dispose();
         _shim = null;
-        _sessionId = "";
-        if (_state.State is ExecutorWorkerState.Binding or ExecutorWorkerState.Bound or ExecutorWorkerState.Unbinding)
+        if (state is not (ExecutorWorkerState.Binding or ExecutorWorkerState.Bound or ExecutorWorkerState.Unbinding))
+            return;
+        try
+        {
+            var ended = false;
+            if (state == ExecutorWorkerState.Binding)
+            {
+                // The grain is Binding unless our completion got through before the fault: then it is Bound.
+                var failed = new V1.BindExecutorCompletedRequest
+                {
+                    ExecutorId = ExecutorId,
+                    Result = Failure($"the executor manager failed while binding: {reason}"),
+                };
+                try
+                {
+                    var answer = await CallAsync(static (b, r, o) => b.BindExecutorCompletedAsync(r, o), failed, "BindExecutorCompleted", cancellationToken)
+                        .ConfigureAwait(false);
+                    ended = answer.ReturnCode == 0;
+                }
+                catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled)
+                {
+                    LogCallRefused(ExecutorId, "BindExecutorCompleted", $"{ex.StatusCode}: {ex.Status.Detail}");
+                }
+            }
+            if (!ended)
+            {
+                if (state != ExecutorWorkerState.Unbinding)
+                    await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorAsync(r, o), new V1.UnbindExecutorRequest { ExecutorId = ExecutorId },
+                        "UnbindExecutor", cancellationToken).ConfigureAwait(false);
+                await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o),
+                    new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId }, "UnbindExecutorCompleted", cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _sessionId = "";
             _state.MoveTo(ExecutorWorkerState.Idle);
+        }
     }
 
     private async Task StopServiceAsync()
@@ -854,7 +891,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             if (shuttingDown)
                 await DrainBindingAsync().ConfigureAwait(false);
             else
-                await AbandonBindingAsync().ConfigureAwait(false);
+                await AbandonBindingAsync("the executor ended", CancellationToken.None).ConfigureAwait(false);
             if (_state.State is ExecutorWorkerState.Void or ExecutorWorkerState.Idle)
                 _state.MoveTo(ExecutorWorkerState.Releasing);
             // The service is gone: free the slot before the gateway hears of it, since it may ask for a new

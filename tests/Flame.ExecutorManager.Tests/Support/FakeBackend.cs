@@ -21,7 +21,8 @@ public sealed class FakeBackend : V1.Backend.BackendBase
     private readonly List<BackendCall> _calls = [];
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Channel<BindExecutorResponse>> _binds = [];
-    private readonly Dictionary<string, Channel<LaunchTaskResponse>> _launches = [];
+    // A LaunchTaskResponse to answer, or an RpcException to fail with.
+    private readonly Dictionary<string, Channel<object>> _launches = [];
     private readonly Channel<WatchNodeResponse> _toNode = Channel.CreateUnbounded<WatchNodeResponse>();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _currentWatch;
@@ -108,6 +109,10 @@ public sealed class FakeBackend : V1.Backend.BackendBase
         }
         Queue(_launches, executorId).Writer.TryWrite(response);
     }
+
+    /// <summary>Queues a failure with <paramref name="code"/> (a gateway fault) for the executor's next LaunchTask.</summary>
+    public void FailLaunch(string executorId, StatusCode code) =>
+        Queue(_launches, executorId).Writer.TryWrite(new RpcException(new Status(code, "the fake gateway failed this launch")));
 
     /// <summary>Breaks the current watch stream, as a gateway that goes away does.</summary>
     public void BreakWatch()
@@ -248,7 +253,8 @@ public sealed class FakeBackend : V1.Backend.BackendBase
     public override async Task<LaunchTaskResponse> LaunchTask(LaunchTaskRequest request, ServerCallContext context)
     {
         Record("LaunchTask", request.ExecutorId, request);
-        return await Queue(_launches, request.ExecutorId).Reader.ReadAsync(context.CancellationToken);
+        var answer = await Queue(_launches, request.ExecutorId).Reader.ReadAsync(context.CancellationToken);
+        return answer as LaunchTaskResponse ?? throw (RpcException)answer;
     }
 
     public override Task<Result> CompleteTask(CompleteTaskRequest request, ServerCallContext context)
