@@ -62,8 +62,9 @@ public sealed class TaskFailureTests(ClusterFixture fixture)
     }
 
     /// <summary>
-    /// Runs 40 echo tasks, then <paramref name="badInput"/>, then 20 more echo tasks; checks that the bad task is Failed
-    /// and every other one succeeded with its output, once, with no failed attempt; returns the bad task.
+    /// Runs 40 echo tasks, then <paramref name="badInput"/>, then 3 echo tasks with 1 MiB inputs and 20 more echo
+    /// tasks; checks that the bad task is Failed and every other one succeeded with its output, once, with no failed
+    /// attempt; returns the bad task.
     /// </summary>
     private async Task<(TestApplication App, SessionInfo Session, TaskInfo BadTask)> RunAroundAsync(string purpose, string badInput)
     {
@@ -71,10 +72,13 @@ public sealed class TaskFailureTests(ClusterFixture fixture)
         var app = await _cluster.RegisterTestApplicationAsync(purpose);
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
         // Enough short tasks before it that the executors hold tasks ahead (and send the next one to the service
-        // behind the running one) when the bad one comes.
+        // behind the running one) when the bad one comes. Right behind it, inputs larger than an HTTP/2 stream's
+        // window: written behind a task that hangs, such a write blocks until the service reads it, so the task's
+        // timeout must bound the writes too, not only the wait for its result.
         var inputs = Enumerable.Range(1, 40).Select(i => $"echo:{i}")
             .Append(badInput)
-            .Concat(Enumerable.Range(41, 20).Select(i => $"echo:{i}"))
+            .Concat(Enumerable.Range(41, 3).Select(i => $"echo:{i}:" + new string('x', 1 << 20)))
+            .Concat(Enumerable.Range(44, 20).Select(i => $"echo:{i}"))
             .ToList();
         var created = await client.CreateTasksAsync(session.Id, inputs);
         // The bad task is watched through its retries: the watch must end with its final state.
@@ -90,12 +94,13 @@ public sealed class TaskFailureTests(ClusterFixture fixture)
         foreach (var task in tasks.Where(t => t.Id != badTask.Id))
         {
             var input = inputs[(int)task.Id - 1];
+            var shown = input.Length > 64 ? $"{input[..64]}... ({input.Length} characters)" : input;
             Assert.True(task.State == TaskState.Succeed && Text(task.Output) == input["echo:".Length..],
-                $"task {task.Id} ({input}) should have succeeded with its text, is {task.State} with {Text(task.Output)}: {Describe(task.Events)}");
+                $"task {task.Id} ({shown}) should have succeeded with its text, is {task.State} with {Text(task.Output).Length} characters: {Describe(task.Events)}");
             // A task held behind the bad one (in the executor's window, or already on the service's stream) did not
             // start when the service died or was killed: it went back unstarted, costing no attempt, and ran once.
             Assert.False(task.Events.Any(e => e.Message is { } m && m.Contains("attempt", StringComparison.Ordinal)),
-                $"task {task.Id} ({input}) should have had no failed attempt: {Describe(task.Events)}");
+                $"task {task.Id} ({shown}) should have had no failed attempt: {Describe(task.Events)}");
             Assert.Equal(1, app.Calls().Count(c => c == $"invoke {task.Id}"));
         }
         return (app, session, badTask);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Flame.ExecutorManager.Gateway;
 using Flame.ExecutorManager.Hosting;
 using Flame.ExecutorManager.Shims;
@@ -411,7 +410,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 .ConfigureAwait(false);
         while (launch.Task is { } task)
         {
-            var (result, serviceGone) = await InvokeAsync(task, cancellationToken).ConfigureAwait(false);
+            var (result, serviceGone, _) = await InvokeAsync(task, sent: false, behind: null, cancellationToken).ConfigureAwait(false);
             var taskId = task.Metadata?.Id ?? "";
             if (serviceGone)
             {
@@ -448,6 +447,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
         // while the service lives. Only this loop touches it and the queue (never the invocation running meanwhile).
         V1.TaskLaunch? ahead = null;
         var aheadSent = false;
+        Task<(V1.TaskResult Result, bool ServiceGone, bool BehindSent)>? running = null;
         var askMore = Take(first);
         try
         {
@@ -473,9 +473,10 @@ internal sealed partial class ExecutorWorker : BackgroundService
                     var started = Stopwatch.GetTimestamp();
                     if (pace.Window > 1 && _shim!.CanPipeline && queue.TryDequeue(out var behind))
                         ahead = behind;
-                    var behindSent = new StrongBox<bool>();
-                    var invoke = InvokeAsync(task, sent, ahead?.Task, behindSent, cancellationToken);
-                    if (queue.Count > 0 && !invoke.IsCompleted && !await CompletesWithinAsync(invoke, TaskPace.GiveBackAfter).ConfigureAwait(false))
+                    var invoke = running = InvokeAsync(task, sent, ahead?.Task, cancellationToken);
+                    // Tasks wait behind it in the queue, or may come with the exchange in flight.
+                    if ((queue.Count > 0 || inflight is not null) && !invoke.IsCompleted
+                        && !await CompletesWithinAsync(invoke, TaskPace.GiveBackAfter).ConfigureAwait(false))
                     {
                         // A long task: what waits behind it goes back, for executors that are free now.
                         if (inflight is not null)
@@ -491,11 +492,12 @@ internal sealed partial class ExecutorWorker : BackgroundService
                         inflightHolding = keep;
                         askMore = false;
                     }
-                    var (result, serviceGone) = await invoke.ConfigureAwait(false);
+                    var (result, serviceGone, behindSent) = await invoke.ConfigureAwait(false);
+                    running = null;
                     pace.Ran(Stopwatch.GetElapsedTime(started));
                     results.Add(new V1.CompletedTask { TaskId = taskId, Launch = next.Launch, TaskResult = result });
                     // Not sent, or sent on a stream that then ended in error: it never reached the service's turn.
-                    aheadSent = behindSent.Value && _shim!.TaskStreamOpen;
+                    aheadSent = behindSent && _shim!.TaskStreamOpen;
                     if (serviceGone)
                     {
                         // Report what ran, give back what never started (the service runs its tasks in order, so
@@ -532,6 +534,13 @@ internal sealed partial class ExecutorWorker : BackgroundService
         {
             // Left by an exception while an exchange was in flight: its outcome no longer matters.
             _ = inflight?.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            if (running is { IsCompleted: false })
+            {
+                // ...or while the service ran a task (an exchange failed meanwhile): the binding is abandoned, so
+                // the service goes, and the invocation ends before anyone disposes what it uses.
+                _shim?.Kill();
+                await ((Task)running).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            }
         }
         await exchange.CloseAsync(cancellationToken).ConfigureAwait(false);
         return false;
@@ -683,18 +692,15 @@ internal sealed partial class ExecutorWorker : BackgroundService
         return context;
     }
 
-    private Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(V1.Task task, CancellationToken cancellationToken) =>
-        InvokeAsync(task, sent: false, behind: null, new StrongBox<bool>(), cancellationToken);
-
     /// <summary>
     /// Runs one task on the service and turns every way it can fail into a result. <paramref name="sent"/>: it is on
     /// the service's stream already (sent behind the one before), only its result is awaited. <paramref name="behind"/>:
     /// a task to put on the service's stream behind this one before its result is awaited (the service must serve the
-    /// stream, <see cref="HostShim.CanPipeline"/>); <paramref name="behindSent"/> is set once it is. The task's timeout
-    /// runs from here, when the service starts it.
+    /// stream, <see cref="HostShim.CanPipeline"/>); <c>BehindSent</c> says whether it is. The task's timeout runs from
+    /// here, when the service starts it.
     /// </summary>
-    private async Task<(V1.TaskResult Result, bool ServiceGone)> InvokeAsync(
-        V1.Task task, bool sent, V1.Task? behind, StrongBox<bool> behindSent, CancellationToken cancellationToken)
+    private async Task<(V1.TaskResult Result, bool ServiceGone, bool BehindSent)> InvokeAsync(
+        V1.Task task, bool sent, V1.Task? behind, CancellationToken cancellationToken)
     {
         var shim = _shim!;
         var taskId = task.Metadata?.Id ?? "";
@@ -703,21 +709,11 @@ internal sealed partial class ExecutorWorker : BackgroundService
         LogTaskInvoking(ExecutorId, _sessionId, taskId);
         try
         {
-            V1.TaskResult result;
             if (!sent && behind is null)
-                result = await shim.InvokeAsync(Context(task), deadline, cancellationToken).ConfigureAwait(false);
-            else
-            {
-                if (!sent)
-                    await shim.SendAsync(Context(task), cancellationToken).ConfigureAwait(false);
-                if (behind is not null)
-                {
-                    await shim.SendAsync(Context(behind), cancellationToken).ConfigureAwait(false);
-                    behindSent.Value = true;
-                }
-                result = await shim.ReceiveAsync(deadline, cancellationToken).ConfigureAwait(false);
-            }
-            return (result, false);
+                return (await shim.InvokeAsync(Context(task), deadline, cancellationToken).ConfigureAwait(false), false, false);
+            var (result, behindSent) = await shim.InvokePipelinedAsync(
+                sent ? null : Context(task), behind is null ? null : Context(behind), deadline, cancellationToken).ConfigureAwait(false);
+            return (result, false, behindSent);
         }
         catch (Exception ex) when (deadline is not null && !cancellationToken.IsCancellationRequested
                                    && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.DeadlineExceeded })
@@ -729,7 +725,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             {
                 ReturnCode = -2,
                 Message = $"task {taskId} timed out after {timeout.TotalSeconds:0.###}s; the service was killed",
-            }, true);
+            }, true, false);
         }
         catch (RpcException ex)
         {
@@ -740,7 +736,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 {
                     ReturnCode = -1,
                     Message = $"service process exited with code {shim.ExitCode} while running task {taskId}",
-                }, true);
+                }, true, false);
             }
             if (ex.StatusCode == StatusCode.Unavailable)
             {
@@ -751,7 +747,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 {
                     ReturnCode = -1,
                     Message = $"lost the connection to the service process while running task {taskId} ({ex.Status.Detail}); the service was killed",
-                }, true);
+                }, true, false);
             }
             // The service answered with a gRPC error instead of a TaskResult: the task failed, the service lives on.
             LogTaskRpcFailed(ExecutorId, _sessionId, taskId, ex.StatusCode, ex.Status.Detail);
@@ -759,7 +755,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             {
                 ReturnCode = -3,
                 Message = $"the service answered task {taskId} with gRPC status {ex.StatusCode}: {ex.Status.Detail}",
-            }, false);
+            }, false, false);
         }
     }
 

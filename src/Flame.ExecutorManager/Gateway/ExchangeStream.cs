@@ -5,8 +5,9 @@ namespace Flame.ExecutorManager.Gateway;
 /// <summary>
 /// Request-response over one long-lived duplex call: each request is answered by one response, in order, without
 /// the cost of a call per exchange. The call is opened on first use and dropped after any failure, so the next
-/// exchange opens a new one. Not thread-safe: one send and one receive at a time, as the executor's loop makes them
-/// (a send may run ahead of the receive of an earlier request).
+/// exchange opens a new one. Sends may run ahead of the receives of earlier requests (pipelining), but nothing
+/// overlaps: one send or receive at a time, each awaited before the next starts, as the executor's loops make them.
+/// Once disposed it opens no call again.
 /// </summary>
 internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken, AsyncDuplexStreamingCall<TRequest, TResponse>> open)
     : IAsyncDisposable
@@ -14,6 +15,7 @@ internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken
     where TResponse : class
 {
     private AsyncDuplexStreamingCall<TRequest, TResponse>? _call;
+    private bool _disposed;
 
     /// <summary>Whether a call is open (false before the first exchange and after a failure).</summary>
     public bool IsOpen => _call is not null;
@@ -40,6 +42,8 @@ internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken
     /// </summary>
     public async Task SendAsync(TRequest request, CancellationToken callToken, CancellationToken cancellationToken)
     {
+        // Disposed with its binding: a retry still running must not open a stream that would be handed work.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var call = _call ??= open(callToken);
         try
         {
@@ -51,11 +55,11 @@ internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Lost(ex);
+            throw Lost(call, ex);
         }
         catch
         {
-            Drop();
+            Drop(call);
             throw;
         }
     }
@@ -71,14 +75,14 @@ internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Lost(ex);
+            throw Lost(call, ex);
         }
         catch
         {
-            Drop();
+            Drop(call);
             throw;
         }
-        Drop();
+        Drop(call);
         throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended without an answer"));
     }
 
@@ -86,9 +90,9 @@ internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken
     /// Not our cancellation: the peer reset the stream or the connection broke (a channel that throws
     /// OperationCanceledException on cancellation reports it so). To the caller that is a lost peer.
     /// </summary>
-    private RpcException Lost(OperationCanceledException ex)
+    private RpcException Lost(AsyncDuplexStreamingCall<TRequest, TResponse> call, OperationCanceledException ex)
     {
-        Drop();
+        Drop(call);
         return new RpcException(new Status(StatusCode.Unavailable, "the stream was reset or its connection broke", ex));
     }
 
@@ -111,19 +115,28 @@ internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken
         }
         finally
         {
-            Drop();
+            Drop(call);
         }
     }
 
     /// <summary>Drops the call (cancelling it if still open); the next exchange opens another.</summary>
     public void Drop()
     {
-        _call?.Dispose();
-        _call = null;
+        if (_call is { } call)
+            Drop(call);
+    }
+
+    /// <summary>Drops <paramref name="call"/>, and forgets it only if it is still the current one.</summary>
+    private void Drop(AsyncDuplexStreamingCall<TRequest, TResponse> call)
+    {
+        if (ReferenceEquals(_call, call))
+            _call = null;
+        call.Dispose();
     }
 
     public ValueTask DisposeAsync()
     {
+        _disposed = true;
         Drop();
         return ValueTask.CompletedTask;
     }

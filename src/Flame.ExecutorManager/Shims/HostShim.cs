@@ -121,7 +121,7 @@ internal sealed class HostShim : IDisposable
     }
 
     /// <summary>
-    /// Whether tasks can be sent ahead of their results (<see cref="SendAsync"/>, <see cref="ReceiveAsync"/>): the
+    /// Whether tasks can be sent ahead of their results (<see cref="InvokePipelinedAsync"/>): the
     /// service has answered a task on its InstanceExt stream, so it serves the stream. It runs the stream's tasks in
     /// order, one at a time.
     /// </summary>
@@ -130,23 +130,40 @@ internal sealed class HostShim : IDisposable
     /// <summary>Whether the task stream is open: false after it broke (the next task opens a new one).</summary>
     public bool TaskStreamOpen => _tasks?.IsOpen ?? false;
 
-    /// <summary>Puts a task on the service's stream; its result is the next <see cref="ReceiveAsync"/>'s.</summary>
-    /// <exception cref="RpcException">The stream broke.</exception>
-    public Task SendAsync(V1.TaskContext context, CancellationToken cancellationToken) =>
-        (_tasks ?? throw new InvalidOperationException("the service has no task stream"))
-            .SendAsync(context, cancellationToken, cancellationToken);
-
-    /// <summary>The result of the oldest task sent and not yet answered, by <paramref name="deadline"/>.</summary>
+    /// <summary>
+    /// Runs a task on the service's stream with the next one sent behind it, so that the service finds that one
+    /// waiting: sends <paramref name="task"/> (null: it was sent behind the one before), then <paramref name="behind"/>
+    /// if given, then waits for the result of <paramref name="task"/>. Everything is bounded by
+    /// <paramref name="deadline"/>, the writes too (a write blocks while the service does not read, e.g. a large input
+    /// behind a task that hangs). <c>BehindSent</c>: whether <paramref name="behind"/> is on the stream; it is not
+    /// when its write failed, and the result is then awaited all the same (the stream may have broken: the running
+    /// task's receive says so).
+    /// </summary>
     /// <exception cref="OperationCanceledException">The deadline passed (or the binding's token was cancelled).</exception>
     /// <exception cref="RpcException">The service failed the stream, broke the connection, or exited.</exception>
-    public async Task<V1.TaskResult> ReceiveAsync(DateTime? deadline, CancellationToken cancellationToken)
+    public async Task<(V1.TaskResult Result, bool BehindSent)> InvokePipelinedAsync(
+        V1.TaskContext? task, V1.TaskContext? behind, DateTime? deadline, CancellationToken cancellationToken)
     {
         var tasks = _tasks ?? throw new InvalidOperationException("the service has no task stream");
-        if (deadline is null)
-            return await tasks.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(Max(deadline.Value - DateTime.UtcNow, TimeSpan.Zero));
-        return await tasks.ReceiveAsync(limit.Token).ConfigureAwait(false);
+        using var limit = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit?.CancelAfter(Max(deadline!.Value - DateTime.UtcNow, TimeSpan.Zero));
+        var token = limit?.Token ?? cancellationToken;
+        if (task is not null)
+            await tasks.SendAsync(task, cancellationToken, token).ConfigureAwait(false);
+        var behindSent = false;
+        if (behind is not null)
+        {
+            try
+            {
+                await tasks.SendAsync(behind, cancellationToken, token).ConfigureAwait(false);
+                behindSent = true;
+            }
+            catch (RpcException)
+            {
+                // The stream broke: the receive below fails for the running task, and the one behind goes again.
+            }
+        }
+        return (await tasks.ReceiveAsync(token).ConfigureAwait(false), behindSent);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
