@@ -72,9 +72,9 @@ public sealed class TaskFailureTests(ClusterFixture fixture)
         var app = await _cluster.RegisterTestApplicationAsync(purpose);
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
         // Enough short tasks before it that the executors hold tasks ahead (and send the next one to the service
-        // behind the running one) when the bad one comes. Right behind it, inputs larger than an HTTP/2 stream's
-        // window: written behind a task that hangs, such a write blocks until the service reads it, so the task's
-        // timeout must bound the writes too, not only the wait for its result.
+        // behind the running one) when the bad one comes. Right behind it, inputs (and so outputs) larger than an HTTP/2
+        // stream's window: written to a service behind a running task, such a write would block until the service
+        // reads it, and the read of a large result with it.
         var inputs = Enumerable.Range(1, 40).Select(i => $"echo:{i}")
             .Append(badInput)
             .Concat(Enumerable.Range(41, 3).Select(i => $"echo:{i}:" + new string('x', 1 << 20)))

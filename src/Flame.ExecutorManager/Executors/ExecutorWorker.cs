@@ -471,8 +471,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
                     var task = next.Task!;
                     var taskId = task.Metadata?.Id ?? "";
                     var started = Stopwatch.GetTimestamp();
-                    if (pace.Window > 1 && _shim!.CanPipeline && queue.TryDequeue(out var behind))
-                        ahead = behind;
+                    if (pace.Window > 1 && _shim!.CanPipeline && queue.TryPeek(out var behind) && FitsBehind(behind.Task!))
+                        ahead = queue.Dequeue();
                     var invoke = running = InvokeAsync(task, sent, ahead?.Task, cancellationToken);
                     // Tasks wait behind it in the queue, or may come with the exchange in flight.
                     if ((queue.Count > 0 || inflight is not null) && !invoke.IsCompleted
@@ -565,6 +565,17 @@ internal sealed partial class ExecutorWorker : BackgroundService
             return count > 0;
         }
     }
+
+    /// <summary>
+    /// The largest input sent to a service behind its running task. Such a write must complete without the service
+    /// reading it (it reads the task only when it starts it), so it has to fit in the stream's HTTP/2 flow-control
+    /// window (65,535 bytes unless the service raises it). A larger one would block the write, and with it the read
+    /// of the running task's result: when that result is large too, the service blocks writing it and neither side
+    /// moves until the timeout. Tasks with large inputs are not the tiny ones that pipelining is for anyway.
+    /// </summary>
+    internal const int MaxBehindInputBytes = 32 * 1024;
+
+    private static bool FitsBehind(V1.Task task) => task.Spec is not { HasInput: true } spec || spec.Input.Length <= MaxBehindInputBytes;
 
     /// <summary>True if <paramref name="task"/> ends within <paramref name="limit"/> (its outcome is left in it).</summary>
     private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit)
