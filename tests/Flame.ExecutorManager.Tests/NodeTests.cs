@@ -135,6 +135,29 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Executor_EndsABindingOnlyTheGatewayStillHolds_WhenBindExecutorIsRefused_AndAsksAgain()
+    {
+        await StartNodeAsync();
+        // As a gateway whose executor grain is still Bound from a binding that this executor left unannounced.
+        Backend.FailBind("e1", Grpc.Core.StatusCode.FailedPrecondition, "executor 'e1' is Bound; BindExecutor needs it Idle");
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.Launch("e1", "1", input: "echo:one");
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "UnbindExecutor", "UnbindExecutorCompleted",
+             "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask", "UnbindExecutor", "UnbindExecutorCompleted",
+             "BindExecutor", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+        Assert.Equal(["one"], Backend.Calls.Where(c => c.Rpc == "CompleteTask")
+            .Select(c => ((CompleteTaskRequest)c.Request).TaskResult.Output.ToStringUtf8()));
+    }
+
+    [Fact]
     public async Task Executor_KeepsItsServiceForTheNextSessionOfTheSameApplication_AndRestartsItForAnother()
     {
         await StartNodeAsync();

@@ -96,4 +96,7 @@ internal sealed partial class ExecutorWorker
 
     [LoggerMessage(129, LogLevel.Warning, "Executor {ExecutorId}: the kept service (pid {ProcessId}) could not enter session {SessionId} ({Reason}); starting a fresh one")]
     private partial void LogReusedServiceRefused(string executorId, string sessionId, int processId, string reason);
+
+    [LoggerMessage(130, LogLevel.Warning, "Executor {ExecutorId}: the gateway refused BindExecutor ({Reason}); it still holds a binding this executor left: ending it there and asking again")]
+    private partial void LogBindingOutOfStep(string executorId, string reason);
 }

@@ -217,8 +217,23 @@ internal sealed partial class ExecutorWorker : BackgroundService
         }
         try
         {
-            return await CallAsync(static (b, r, o) => b.BindExecutorAsync(r, o), _bindRequest, "BindExecutor", wait.Token)
-                .ConfigureAwait(false);
+            try
+            {
+                return await CallAsync(static (b, r, o) => b.BindExecutorAsync(r, o), _bindRequest, "BindExecutor", wait.Token)
+                    .ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+            {
+                // The gateway still holds this executor in a binding that we no longer have (it never heard of its
+                // end): end it there, as an unbind would have, and ask again. Refusals are logged, not thrown.
+                LogBindingOutOfStep(ExecutorId, ex.Status.Detail);
+                await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorAsync(r, o), new V1.UnbindExecutorRequest { ExecutorId = ExecutorId },
+                    "UnbindExecutor", wait.Token).ConfigureAwait(false);
+                await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o),
+                    new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId }, "UnbindExecutorCompleted", wait.Token).ConfigureAwait(false);
+                return await CallAsync(static (b, r, o) => b.BindExecutorAsync(r, o), _bindRequest, "BindExecutor", wait.Token)
+                    .ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && ReleaseRequested)
         {

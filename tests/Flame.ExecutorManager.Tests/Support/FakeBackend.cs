@@ -20,7 +20,8 @@ public sealed class FakeBackend : V1.Backend.BackendBase
 {
     private readonly List<BackendCall> _calls = [];
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Channel<BindExecutorResponse>> _binds = [];
+    // A BindExecutorResponse to answer, or an RpcException to fail with.
+    private readonly Dictionary<string, Channel<object>> _binds = [];
     // A LaunchTaskResponse to answer, or an RpcException to fail with.
     private readonly Dictionary<string, Channel<object>> _launches = [];
     private readonly Channel<WatchNodeResponse> _toNode = Channel.CreateUnbounded<WatchNodeResponse>();
@@ -89,6 +90,10 @@ public sealed class FakeBackend : V1.Backend.BackendBase
             response.Session = session;
         Queue(_binds, executorId).Writer.TryWrite(response);
     }
+
+    /// <summary>Queues a failure with <paramref name="code"/> for the executor's next BindExecutor.</summary>
+    public void FailBind(string executorId, StatusCode code, string message) =>
+        Queue(_binds, executorId).Writer.TryWrite(new RpcException(new Status(code, message)));
 
     /// <summary>Queues "no work" for the executor's next BindExecutor.</summary>
     public void NoBinding(string executorId) => Bind(executorId, null, null);
@@ -238,7 +243,8 @@ public sealed class FakeBackend : V1.Backend.BackendBase
     public override async Task<BindExecutorResponse> BindExecutor(BindExecutorRequest request, ServerCallContext context)
     {
         Record("BindExecutor", request.ExecutorId, request);
-        return await Queue(_binds, request.ExecutorId).Reader.ReadAsync(context.CancellationToken);
+        var answer = await Queue(_binds, request.ExecutorId).Reader.ReadAsync(context.CancellationToken);
+        return answer as BindExecutorResponse ?? throw (RpcException)answer;
     }
 
     public override Task<Result> BindExecutorCompleted(BindExecutorCompletedRequest request, ServerCallContext context) =>
