@@ -97,6 +97,69 @@ public sealed class SessionRestoreTests
     }
 
     [Fact]
+    public async Task LargePayloadsOfFinishedTasks_AreReadFromTheStore_BeforeAndAfterARestart()
+    {
+        var key = Guid.NewGuid().ToString("N");
+        var store = new MemoryTaskStore();
+        lock (Stores)
+            Stores[key] = store;
+        const string sessionId = "payloads";
+        var threshold = ClusterFixture.Limits.FinishedPayloadInMemoryBytes;
+        byte[] Large(byte value) => Enumerable.Repeat(value, threshold).ToArray();
+
+        // Changes the store's copy behind the grain's back: a read that shows it came from the store, not from memory.
+        async Task RewriteInStoreAsync(long taskId, byte[] input, byte[] output)
+        {
+            var stored = await store.LoadTaskAsync(sessionId, taskId);
+            await store.WriteTasksAsync(sessionId, [stored! with { Input = input, Output = output }]);
+        }
+
+        await using (var first = await StartClusterAsync(key))
+        {
+            await first.Client.GetGrain<IApplicationRegistryGrain>(IApplicationRegistryGrain.Key)
+                .RegisterAsync("payload-app", new ApplicationSpec { Command = "/bin/true" });
+            var session = first.Client.GetGrain<ISessionGrain>(sessionId);
+            await session.CreateAsync(new SessionSpec { Application = "payload-app" });
+            await session.CreateTasksAsync([Large(1), [1]]);
+            await session.AttachExecutorAsync("e-1");
+            Assert.Equal(1, (await session.LaunchTaskAsync("e-1")).Item!.Id);
+            await session.CompleteTaskAsync("e-1", new TaskResultInfo { Output = Large(2) });
+            Assert.Equal(2, (await session.LaunchTaskAsync("e-1")).Item!.Id);
+            await session.CompleteTaskAsync("e-1", new TaskResultInfo { Output = [2] });
+            // Reading the session waits for the results to be durable; then the large ones leave the grain's memory.
+            Assert.Equal(2, (await session.GetAsync()).Status.Succeed);
+            var before = await session.GetTaskAsync(1);
+            Assert.Equal(Large(1), before.Input);
+            Assert.Equal(Large(2), before.Output);
+
+            await RewriteInStoreAsync(1, Large(3), Large(4));
+            await RewriteInStoreAsync(2, [8], [9]);
+            var large = await session.GetTaskAsync(1);
+            Assert.Equal(TaskState.Succeed, large.State);
+            Assert.Equal(Large(3), large.Input);
+            Assert.Equal(Large(4), large.Output);
+            var small = await session.GetTaskAsync(2);
+            // Small payloads stay in memory.
+            Assert.Equal([1], small.Input);
+            Assert.Equal([2], small.Output);
+            var page = await session.ListTasksAsync(0, 10);
+            Assert.Equal([Large(4), [2]], page.Tasks.Select(t => t.Output));
+            Assert.Equal([Large(3), [1]], page.Tasks.Select(t => t.Input));
+            await first.StopAllSilosAsync();
+        }
+
+        // Restored: finished tasks' large payloads are not loaded into memory either.
+        await using var second = await StartClusterAsync(key);
+        var restored = second.Client.GetGrain<ISessionGrain>(sessionId);
+        Assert.Equal(Large(4), (await restored.GetTaskAsync(1)).Output);
+        await RewriteInStoreAsync(1, Large(5), Large(6));
+        var reread = await restored.GetTaskAsync(1);
+        Assert.Equal(Large(5), reread.Input);
+        Assert.Equal(Large(6), reread.Output);
+        Assert.Equal([8], (await restored.GetTaskAsync(2)).Input); // small: restored into memory from the store
+    }
+
+    [Fact]
     public async Task DeletedSession_StaysDeleted_AcrossARestart()
     {
         var key = Guid.NewGuid().ToString("N");

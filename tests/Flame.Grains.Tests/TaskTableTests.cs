@@ -209,4 +209,36 @@ public sealed class TaskTableTests
         }
         Assert.False(queue.TryDequeue(out _));
     }
+
+    [Fact]
+    public void DropPayloads_DropsOnlyLargePayloadsOfFinishedTasks_AndNeverWritesThemAgain()
+    {
+        var table = new TaskTable();
+        var large = new byte[64];
+        var running = table.Add(large, 1);
+        var finished = table.Add(large, 2);
+        var small = table.Add([1], 3);
+        Assert.True(table.TryStartNext(4, null, out _));
+        Assert.True(table.TryStartNext(4, null, out _));
+        Assert.True(table.TryStartNext(4, null, out _));
+        table.Complete(finished, TaskState.Succeed, new byte[100], null, 5);
+        table.Complete(small, TaskState.Succeed, [2], null, 5);
+
+        Assert.False(table.DropPayloads(running, 64)); // running: its input is still needed
+        Assert.True(table.DropPayloads(finished, 64));
+        Assert.False(table.DropPayloads(small, 64));
+        Assert.False(table.DropPayloads(finished, 64)); // once
+
+        Assert.Same(large, table.Get(running, Session).Input);
+        Assert.False(table.PayloadsInStore(running));
+        var dropped = table.Get(finished, Session);
+        Assert.True(table.PayloadsInStore(finished));
+        Assert.Null(dropped.Input);
+        Assert.Null(dropped.Output);
+        Assert.Equal(TaskState.Succeed, dropped.State);
+        Assert.Equal([1], table.Get(small, Session).Input);
+        Assert.Equal([2], table.Get(small, Session).Output);
+        // The store rewrites outputs with every write: a task it alone holds the payloads of is never written again.
+        Assert.Throws<InvalidOperationException>(() => table.Snapshot(finished, withInput: false));
+    }
 }

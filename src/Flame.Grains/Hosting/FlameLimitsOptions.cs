@@ -23,6 +23,15 @@ public sealed class FlameLimitsOptions
     [Range(1, 256 * 1024 * 1024)]
     public int MaxCommonDataBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// A finished task's input or output of at least this many bytes leaves the session grain's memory once the task
+    /// store has it, and is read back from the store when asked for (GetTask, WatchTask, ListTask), so that a session
+    /// of millions of large results does not hold them all in memory; smaller ones stay for fast reads.
+    /// Default 1024 (1 KiB).
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int FinishedPayloadInMemoryBytes { get; set; } = 1024;
+
     /// <summary>The largest of the limits: what a transport must be able to carry in one message.</summary>
     public int LargestPayloadBytes => Math.Max(MaxTaskInputBytes, Math.Max(MaxTaskOutputBytes, MaxCommonDataBytes));
 }

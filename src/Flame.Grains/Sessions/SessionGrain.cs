@@ -84,7 +84,12 @@ public sealed partial class SessionGrain(
         };
         _session.Events.AddRange(form.Events);
         await foreach (var task in store.LoadTasksAsync(Id, 0, cancellationToken))
+        {
             _tasks.Restore(task);
+            // Finished and stored: large payloads stay there (a restored session of millions of results is not loaded whole).
+            if (((TaskState)task.State).IsTerminal())
+                _tasks.DropPayloads(task.Id, _limits.FinishedPayloadInMemoryBytes);
+        }
         _insertedUpTo = _tasks.Count;
 
         // Running here means running when the silo that held the session stopped: that attempt is lost.
@@ -246,22 +251,56 @@ public sealed partial class SessionGrain(
         return Task.CompletedTask;
     }
 
-    public Task<TaskInfo> GetTaskAsync(long taskId)
+    public async Task<TaskInfo> GetTaskAsync(long taskId)
     {
         ExistingTask(taskId);
-        return DurableAsync(_tasks.Get(taskId, Id));
+        var inStore = _tasks.PayloadsInStore(taskId);
+        var task = await DurableAsync(_tasks.Get(taskId, Id));
+        return inStore ? await WithStoredPayloadsAsync(task) : task;
     }
 
-    public Task<TaskPage> ListTasksAsync(long afterId, int max)
+    public async Task<TaskPage> ListTasksAsync(long afterId, int max)
     {
         Existing();
-        return DurableAsync(_tasks.Page(afterId, Math.Clamp(max, 1, 10_000), Id));
+        var page = _tasks.Page(afterId, Math.Clamp(max, 1, 10_000), Id);
+        var inStore = page.Tasks.Where(t => _tasks.PayloadsInStore(t.Id)).Select(t => t.Id).ToHashSet();
+        await Durable();
+        if (inStore.Count == 0)
+            return page;
+        // The store streams in id order: one read from the first task that needs its payloads to the last.
+        var tasks = page.Tasks.ToList();
+        var first = tasks[0].Id;
+        var last = inStore.Max();
+        await foreach (var stored in store.LoadTasksAsync(Id, inStore.Min() - 1))
+        {
+            if (stored.Id > last)
+                break;
+            if (inStore.Contains(stored.Id))
+                tasks[(int)(stored.Id - first)] = WithPayloads(tasks[(int)(stored.Id - first)], stored);
+        }
+        return page with { Tasks = tasks };
     }
 
-    public Task<TaskInfo> WatchTaskAsync(long taskId, ITaskWatcher watcher)
+    /// <summary>A finished task whose large payloads left memory (<see cref="TaskTable.DropPayloads"/>), with them read back.</summary>
+    private async Task<TaskInfo> WithStoredPayloadsAsync(TaskInfo task)
+    {
+        var stored = await store.LoadTaskAsync(Id, task.Id)
+            ?? throw new FlameException(FlameErrorKind.Internal, $"session '{Id}': task {task.Id} is finished, but the task store does not have it");
+        return WithPayloads(task, stored);
+    }
+
+    private static TaskInfo WithPayloads(TaskInfo task, StoredTask stored) => task with
+    {
+        Input = task.Input ?? (stored.Input is { Length: > 0 } input ? input : null),
+        Output = task.Output ?? stored.Output,
+    };
+
+    public async Task<TaskInfo> WatchTaskAsync(long taskId, ITaskWatcher watcher)
     {
         ExistingTask(taskId);
         var task = _tasks.Get(taskId, Id);
+        if (_tasks.PayloadsInStore(taskId))
+            return await WithStoredPayloadsAsync(await DurableAsync(task));
         if (!task.State.IsTerminal())
         {
             if (!_watchers.TryGetValue(taskId, out var list))
@@ -269,7 +308,7 @@ public sealed partial class SessionGrain(
             if (!list.Contains(watcher))
                 list.Add(watcher);
         }
-        return DurableAsync(task);
+        return await DurableAsync(task);
     }
 
     public Task UnwatchTaskAsync(long taskId, ITaskWatcher watcher)
@@ -850,6 +889,10 @@ public sealed partial class SessionGrain(
                 }
                 flush.TrySetResult();
                 Publish(published);
+                // Told and durable: large payloads of finished tasks now live in the store only.
+                foreach (var task in tasks)
+                    if (((TaskState)task.State).IsTerminal())
+                        _tasks.DropPayloads(task.Id, _limits.FinishedPayloadInMemoryBytes);
             }
         }
         finally
@@ -885,7 +928,13 @@ public sealed partial class SessionGrain(
 
         var tasks = new List<StoredTask>(_dirty.Count);
         foreach (var taskId in _dirty)
+        {
+            // Finished, written and told already (a finished task does not change): nothing to write, and its
+            // payloads are in the store only.
+            if (_tasks.PayloadsInStore(taskId))
+                continue;
             tasks.Add(_tasks.Snapshot(taskId, withInput: taskId > _insertedUpTo));
+        }
         tasks.Sort((a, b) => a.Id.CompareTo(b.Id));
         _dirty.Clear();
         _insertedUpTo = _tasks.Count;

@@ -163,8 +163,8 @@ internal sealed class TaskTable
             Launch = launch,
             SessionId = sessionId,
             State = r.State,
-            Input = r.Input,
-            Output = r.Output,
+            Input = InMemory(r.Input),
+            Output = InMemory(r.Output),
             CreationTime = r.CreationTime,
             CompletionTime = r.State.IsTerminal() ? r.CompletionTime : null,
             Events = EventsOf(id, ref r),
@@ -186,6 +186,10 @@ internal sealed class TaskTable
     public StoredTask Snapshot(long id, bool withInput)
     {
         ref var r = ref Record(id);
+        // The store rewrites the output with every write: a task whose payloads it alone holds is never written again
+        // (it is finished, and a finished task does not change).
+        if (ReferenceEquals(r.Input, InStore) || ReferenceEquals(r.Output, InStore))
+            throw new InvalidOperationException($"task {id} is finished and its payloads are in the task store only; it is not written again");
         var index = (int)(id - 1);
         string? message = null;
         if (r.State == TaskState.Failed)
@@ -233,6 +237,45 @@ internal sealed class TaskTable
             r.State = state;
         }
     }
+
+    /// <summary>
+    /// Drops from memory the input and the output of finished task <paramref name="id"/> that are at least
+    /// <paramref name="minBytes"/> long (and not empty), once the task store holds them: they are read back from there
+    /// when asked for (<see cref="PayloadsInStore"/>). True if anything was dropped.
+    /// </summary>
+    public bool DropPayloads(long id, int minBytes)
+    {
+        ref var r = ref Record(id);
+        if (!r.State.IsTerminal())
+            return false;
+        var dropped = false;
+        if (r.Input is { Length: > 0 and var input } && input >= minBytes && !ReferenceEquals(r.Input, InStore))
+        {
+            r.Input = InStore;
+            dropped = true;
+        }
+        if (r.Output is { Length: > 0 and var output } && output >= minBytes && !ReferenceEquals(r.Output, InStore))
+        {
+            r.Output = InStore;
+            dropped = true;
+        }
+        return dropped;
+    }
+
+    /// <summary>
+    /// Whether task <paramref name="id"/>'s input or output was dropped (<see cref="DropPayloads"/>): <see cref="Get"/>
+    /// then shows it as null, and the task store has it.
+    /// </summary>
+    public bool PayloadsInStore(long id)
+    {
+        ref var r = ref Record(id);
+        return ReferenceEquals(r.Input, InStore) || ReferenceEquals(r.Output, InStore);
+    }
+
+    // Stands for a payload that only the task store holds; compared by reference, never handed out.
+    private static readonly byte[] InStore = new byte[1];
+
+    private static byte[]? InMemory(byte[]? payload) => ReferenceEquals(payload, InStore) ? null : payload;
 
     private ref TaskRecord Record(long id)
     {
