@@ -267,25 +267,21 @@ public sealed partial class SessionGrain(
         await Durable();
         if (inStore.Count == 0)
             return page;
-        // The store streams in id order: one read from the first task that needs its payloads to the last.
+        // One read per task: the store's range read has no upper bound, and PostgreSQL would send the rest of the
+        // session's rows with every page. The gateway's ListTask streams from the store instead of calling this.
         var tasks = page.Tasks.ToList();
-        var first = tasks[0].Id;
-        var last = inStore.Max();
-        await foreach (var stored in store.LoadTasksAsync(Id, inStore.Min() - 1))
-        {
-            if (stored.Id > last)
-                break;
-            if (inStore.Contains(stored.Id))
-                tasks[(int)(stored.Id - first)] = WithPayloads(tasks[(int)(stored.Id - first)], stored);
-        }
+        for (var i = 0; i < tasks.Count; i++)
+            if (inStore.Contains(tasks[i].Id))
+                tasks[i] = await WithStoredPayloadsAsync(tasks[i]);
         return page with { Tasks = tasks };
     }
 
     /// <summary>A finished task whose large payloads left memory (<see cref="TaskTable.DropPayloads"/>), with them read back.</summary>
     private async Task<TaskInfo> WithStoredPayloadsAsync(TaskInfo task)
     {
+        // Missing only when the session is being deleted meanwhile (these reads interleave with DeleteAsync).
         var stored = await store.LoadTaskAsync(Id, task.Id)
-            ?? throw new FlameException(FlameErrorKind.Internal, $"session '{Id}': task {task.Id} is finished, but the task store does not have it");
+            ?? throw FlameException.NotFound($"task {task.Id} of session '{Id}' is no longer in the task store: the session was deleted");
         return WithPayloads(task, stored);
     }
 
@@ -860,6 +856,7 @@ public sealed partial class SessionGrain(
                 _nextFlush = NewFlush();
                 _currentFlush = flush.Task;
                 var insertedBefore = _insertedUpTo;
+                var table = _tasks;
                 var (session, tasks, published) = Capture();
                 try
                 {
@@ -889,10 +886,12 @@ public sealed partial class SessionGrain(
                 }
                 flush.TrySetResult();
                 Publish(published);
-                // Told and durable: large payloads of finished tasks now live in the store only.
-                foreach (var task in tasks)
-                    if (((TaskState)task.State).IsTerminal())
-                        _tasks.DropPayloads(task.Id, _limits.FinishedPayloadInMemoryBytes);
+                // Told and durable: large payloads of finished tasks now live in the store only (unless the session
+                // was deleted while the flush was in the store: its table is a new, empty one).
+                if (ReferenceEquals(table, _tasks) && _session is not null)
+                    foreach (var task in tasks)
+                        if (((TaskState)task.State).IsTerminal())
+                            _tasks.DropPayloads(task.Id, _limits.FinishedPayloadInMemoryBytes);
             }
         }
         finally
@@ -941,7 +940,13 @@ public sealed partial class SessionGrain(
 
         var published = new List<TaskInfo>(_toPublish.Count);
         foreach (var taskId in _toPublish)
+        {
+            // Its finished state was published with the flush that wrote it, before its payloads were dropped; again
+            // (a close re-notifying finished tasks' watchers) it would go to session watchers without them.
+            if (_tasks.PayloadsInStore(taskId))
+                continue;
             published.Add(_tasks.Get(taskId, Id));
+        }
         _toPublish.Clear();
         return (session, tasks, published);
     }
