@@ -227,10 +227,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 // The gateway still holds this executor in a binding that we no longer have (it never heard of its
                 // end): end it there, as an unbind would have, and ask again. Refusals are logged, not thrown.
                 LogBindingOutOfStep(ExecutorId, ex.Status.Detail);
-                await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorAsync(r, o), new V1.UnbindExecutorRequest { ExecutorId = ExecutorId },
-                    "UnbindExecutor", wait.Token).ConfigureAwait(false);
-                await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o),
-                    new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId }, "UnbindExecutorCompleted", wait.Token).ConfigureAwait(false);
+                await EndGatewayBindingAsync(unbind: true, wait.Token).ConfigureAwait(false);
                 return await CallAsync(static (b, r, o) => b.BindExecutorAsync(r, o), _bindRequest, "BindExecutor", wait.Token)
                     .ConfigureAwait(false);
             }
@@ -869,19 +866,26 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 }
             }
             if (!ended)
-            {
-                if (state != ExecutorWorkerState.Unbinding)
-                    await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorAsync(r, o), new V1.UnbindExecutorRequest { ExecutorId = ExecutorId },
-                        "UnbindExecutor", cancellationToken).ConfigureAwait(false);
-                await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o),
-                    new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId }, "UnbindExecutorCompleted", cancellationToken).ConfigureAwait(false);
-            }
+                await EndGatewayBindingAsync(unbind: state != ExecutorWorkerState.Unbinding, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _sessionId = "";
             _state.MoveTo(ExecutorWorkerState.Idle);
         }
+    }
+
+    /// <summary>
+    /// Ends the gateway's side of a binding this executor no longer has: UnbindExecutor (if <paramref name="unbind"/>),
+    /// then UnbindExecutorCompleted. A refusal is logged, not thrown: the gateway may have ended part of it already.
+    /// </summary>
+    private async Task EndGatewayBindingAsync(bool unbind, CancellationToken cancellationToken)
+    {
+        if (unbind)
+            await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorAsync(r, o), new V1.UnbindExecutorRequest { ExecutorId = ExecutorId },
+                "UnbindExecutor", cancellationToken).ConfigureAwait(false);
+        await CallExpectingResultAsync(static (b, r, o) => b.UnbindExecutorCompletedAsync(r, o),
+            new V1.UnbindExecutorCompletedRequest { ExecutorId = ExecutorId }, "UnbindExecutorCompleted", cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StopServiceAsync()

@@ -99,15 +99,8 @@ internal sealed class HostShim : IDisposable
         {
             try
             {
-                V1.TaskResult result;
-                if (deadline is null)
-                    result = await tasks.ExchangeAsync(context, cancellationToken, cancellationToken).ConfigureAwait(false);
-                else
-                {
-                    using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    limit.CancelAfter(Max(deadline.Value - DateTime.UtcNow, TimeSpan.Zero));
-                    result = await tasks.ExchangeAsync(context, cancellationToken, limit.Token).ConfigureAwait(false);
-                }
+                using var limit = Limit(deadline, cancellationToken);
+                var result = await tasks.ExchangeAsync(context, cancellationToken, limit?.Token ?? cancellationToken).ConfigureAwait(false);
                 _streamAnswered = true;
                 return result;
             }
@@ -145,8 +138,7 @@ internal sealed class HostShim : IDisposable
         V1.TaskContext? task, V1.TaskContext? behind, DateTime? deadline, CancellationToken cancellationToken)
     {
         var tasks = _tasks ?? throw new InvalidOperationException("the service has no task stream");
-        using var limit = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit?.CancelAfter(Max(deadline!.Value - DateTime.UtcNow, TimeSpan.Zero));
+        using var limit = Limit(deadline, cancellationToken);
         var token = limit?.Token ?? cancellationToken;
         if (task is not null)
             await tasks.SendAsync(task, cancellationToken, token).ConfigureAwait(false);
@@ -164,6 +156,16 @@ internal sealed class HostShim : IDisposable
             }
         }
         return (await tasks.ReceiveAsync(token).ConfigureAwait(false), behindSent);
+    }
+
+    /// <summary>A token source cancelled at <paramref name="deadline"/> or with <paramref name="cancellationToken"/>; null without a deadline.</summary>
+    private static CancellationTokenSource? Limit(DateTime? deadline, CancellationToken cancellationToken)
+    {
+        if (deadline is null)
+            return null;
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(Max(deadline.Value - DateTime.UtcNow, TimeSpan.Zero));
+        return limit;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
