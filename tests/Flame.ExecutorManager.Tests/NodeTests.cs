@@ -420,6 +420,12 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
         Assert.Equal("still bound", complete.TaskResult.Output.ToStringUtf8());
         Assert.Equal(["RegisterNode", "WatchNode", "RegisterNode", "WatchNode"], Backend.Calls.Where(c => c.ExecutorId is null && c.Rpc != "Heartbeat").Select(c => c.Rpc));
+        // The second registration says what runs on: a gateway that lost the node with a silo counts it again, and
+        // one that did not does not take the executor for gone.
+        var registrations = Backend.Calls.Where(c => c.Rpc == "RegisterNode").Select(c => (RegisterNodeRequest)c.Request).ToList();
+        Assert.Empty(registrations[0].Executors);
+        Assert.Equal(["e1"], registrations[1].Executors.Select(e => e.Metadata.Id));
+        Assert.Equal(registrations[1].Node.Metadata.Name, registrations[1].Executors[0].Spec.Node);
     }
 
     [Fact]

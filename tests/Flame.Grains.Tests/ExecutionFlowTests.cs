@@ -1,6 +1,7 @@
 using System.Text;
 using System.Threading.Channels;
 using Flame.Grains;
+using Orleans.Core.Internal;
 
 namespace Flame.Grains.Tests;
 
@@ -42,7 +43,16 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         {
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(300));
             while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
-                await node.HeartbeatAsync(new NodeInfo { Name = node.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = 1000 } });
+            {
+                try
+                {
+                    await node.HeartbeatAsync(new NodeInfo { Name = node.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = 1000 } });
+                }
+                catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+                {
+                    // The node grain was lost (a test does that on purpose): the test registers it again.
+                }
+            }
         });
         return stop;
     }
@@ -469,6 +479,64 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         Assert.Contains("returned unstarted by its executor", (await session.GetTaskAsync(2)).Events[2].Message);
     }
 
+
+    [Fact]
+    public async Task AnExecutorLostWithItsSilo_FreesItsNodesRoom_AndItsTaskRunsOnANewExecutor()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 1);
+        var session = await NewSessionAsync(delayRelease: 30);
+        await session.CreateTasksAsync([[1], [2]]);
+        var (lost, lostId) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        Assert.Equal(1, (await PollAsync(() => session.LaunchTaskAsync(lostId))).Id);
+
+        await LoseGrainAsync(lost); // what the death of its silo does to it: nothing is persisted
+        _executors.Remove(lost);
+        Assert.Equal(FlameErrorKind.NotFound, (await Assert.ThrowsAsync<FlameException>(() => lost.GetAsync())).Kind);
+
+        // The node had room for one executor only, and counted the lost one: a new order means it forgot it.
+        var (_, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        Assert.NotEqual(lostId, id);
+        Assert.Equal([id], (await node.ListExecutorsAsync()).Select(e => e.Id));
+        var ran = new List<long>();
+        for (var i = 0; i < 2; i++)
+        {
+            var task = await PollAsync(() => session.LaunchTaskAsync(id));
+            ran.Add(task.Id);
+            await session.CompleteTaskAsync(id, new TaskResultInfo { Output = task.Input });
+        }
+        Assert.Equal([1, 2], ran.Order());
+        Assert.Equal(2, (await session.GetAsync()).Status.Succeed);
+    }
+
+    [Fact]
+    public async Task ANodeRegisteredAgain_CountsTheExecutorsItStillRuns_AndLosesThoseItDoesNot()
+    {
+        var (node, orders, watcher) = await NewNodeAsync(slots: 1);
+        var name = node.GetPrimaryKeyString();
+        var session = await NewSessionAsync(delayRelease: 30);
+        await session.CreateTaskAsync(null);
+        var (executor, id) = await BindOrderedExecutorAsync(orders, name, session);
+
+        // The node grain is lost with its silo; its executor manager registers the node again, with what runs on it.
+        await LoseGrainAsync(node);
+        var info = new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1000 } };
+        await node.RegisterAsync(info, [id, "not-in-the-cluster"]);
+        await node.WatchAsync(watcher);
+        Assert.Equal([id], (await node.ListExecutorsAsync()).Select(e => e.Id));
+        Assert.Equal(ExecutorState.Bound, (await executor.GetAsync()).State);
+
+        // Its executor manager restarted: what it no longer runs is released.
+        await node.RegisterAsync(info, []);
+        // (Its session may already have been given a new executor on the room this made.)
+        Assert.DoesNotContain(id, (await node.ListExecutorsAsync()).Select(e => e.Id));
+        // Released, and a released executor's grain keeps nothing.
+        Assert.Equal(FlameErrorKind.NotFound, (await Assert.ThrowsAsync<FlameException>(() => executor.GetAsync())).Kind);
+        _executors.Remove(executor);
+    }
+
+    /// <summary>Deactivates a grain: its next call finds a new, empty activation, as after the death of its silo.</summary>
+    private static async Task LoseGrainAsync(IAddressable grain) =>
+        await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
 }
 
 [Collection(ExecutionClusterCollection.Name)]

@@ -53,7 +53,9 @@ public interface INodeGrain : IGrainWithStringKey
 {
     /// <summary>
     /// The executor manager (re)registered the node; it is Ready. Executors the node had before and that are not in
-    /// <paramref name="liveExecutors"/> died with the previous executor manager: they are lost.
+    /// <paramref name="liveExecutors"/> died with the previous executor manager: they are lost. Those in it that the
+    /// node did not count (this grain is new: the silo that held it died) are counted again if the cluster still
+    /// knows them.
     /// </summary>
     [Alias("Register")] Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<string> liveExecutors);
     /// <summary>A heartbeat with the node's current status.</summary>

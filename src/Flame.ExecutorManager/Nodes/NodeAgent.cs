@@ -131,6 +131,13 @@ internal sealed partial class NodeAgent : BackgroundService, IHostedLifecycleSer
     private async Task RegisterAsync(CancellationToken cancellationToken)
     {
         var request = new V1.RegisterNodeRequest { Node = _node.CreateNode(_time.GetUtcNow().ToUnixTimeMilliseconds()) };
+        // The executors that run on: the gateway counts them against the node (it may have forgotten them with a silo)
+        // and ends those it holds that are not among them (this node restarted).
+        request.Executors.AddRange(_registry.ExecutorIds.Select(id => new V1.Executor
+        {
+            Metadata = new V1.Metadata { Id = id, Name = id },
+            Spec = new V1.ExecutorSpec { Node = _node.Name },
+        }));
         var result = await _backend.RegisterNodeAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.ReturnCode != 0)
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"RegisterNode returned {result.ReturnCode}: {result.Message}"));

@@ -235,8 +235,14 @@ public sealed partial class ExecutorGrain(
     private void Report() =>
         _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).ReportExecutorAsync(_executor!);
 
-    private ExecutorInfo Existing() =>
-        _executor ?? throw FlameException.NotFound($"executor '{Id}' not found; register it first");
+    private ExecutorInfo Existing()
+    {
+        if (_executor is { } executor)
+            return executor;
+        // An activation that knows no executor (asked after a release, or after its silo died) holds nothing worth keeping.
+        DeactivateOnIdle();
+        throw FlameException.NotFound($"executor '{Id}' not found; register it first");
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} registered on node {Node}")]
     private partial void LogRegistered(string executorId, string node);

@@ -18,6 +18,10 @@ public sealed partial class NodeGrain(
     private readonly Dictionary<string, Resources> _executors = new(StringComparer.Ordinal);
     private INodeWatcher? _watcher;
     private IGrainTimer? _livenessTimer;
+    private IGrainTimer? _auditTimer;
+
+    /// <summary>How often the node checks that the cluster still knows each executor it counts.</summary>
+    internal static readonly TimeSpan AuditInterval = TimeSpan.FromSeconds(5);
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -28,10 +32,22 @@ public sealed partial class NodeGrain(
         FlameIds.ValidateNodeName(Name);
         var live = liveExecutors.ToHashSet(StringComparer.Ordinal);
         foreach (var stale in _executors.Keys.Where(id => !live.Contains(id)).ToList())
+        {
+            // Forgotten here and now: an executor grain that was lost with its silo would not report its release.
+            _executors.Remove(stale);
             await GrainFactory.GetGrain<IExecutorGrain>(stale).LostAsync($"node '{Name}' registered again without it (its executor manager restarted)");
+        }
+        // This grain may be new (its silo died) while the node's executors run on: count those the cluster still knows.
+        var unknown = live.Where(id => id.Length > 0 && !_executors.ContainsKey(id));
+        foreach (var executor in await Task.WhenAll(unknown.Select(FindAsync)))
+            if (executor is { State: not ExecutorState.Released } && executor.Node == Name) // Unanswered has no node
+                _executors[executor.Id] = Resources.Of(executor.ResReq);
         _node = node with { Name = Name, State = NodeState.Ready, LastHeartbeatTime = Now };
         _livenessTimer ??= this.RegisterGrainTimer(CheckLivenessAsync,
             new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        // Interleaved: an executor grain on a silo that is dying must not hold up heartbeats while it times out.
+        _auditTimer ??= this.RegisterGrainTimer(AuditExecutorsAsync,
+            new GrainTimerCreationOptions(AuditInterval, AuditInterval) { Interleave = true });
         Report();
         LogRegistered(Name, Resources.Allocatable(_node).ToString());
         return _node;
@@ -129,6 +145,50 @@ public sealed partial class NodeGrain(
     }
 
     /// <summary>
+    /// Forgets the executors whose grains no longer know them. An executor grain is not persisted: one that lived on
+    /// a silo that died comes back empty, its executor manager releases the executor when the gateway says so, and
+    /// nobody would ever tell this node, which would then refuse every new executor for want of room it has.
+    /// </summary>
+    private async Task AuditExecutorsAsync()
+    {
+        if (_executors.Count == 0)
+            return;
+        var ids = _executors.Keys.ToList();
+        var found = await Task.WhenAll(ids.Select(async id => (Id: id, Executor: await FindAsync(id))));
+        foreach (var (id, executor) in found)
+        {
+            if (executor is not (null or { State: ExecutorState.Released }) || !_executors.Remove(id))
+                continue;
+            LogExecutorForgotten(Name, id);
+            // The scheduler's view may hold it too (one that was idle has nobody else to report it).
+            _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key)
+                .ReportExecutorAsync(new ExecutorInfo { Id = id, Node = Name, State = ExecutorState.Released });
+        }
+    }
+
+    /// <summary>
+    /// The executor as its grain knows it, or null when the grain does not know it. A call that is not answered (the
+    /// silo is dying) gives <see cref="Unanswered"/>: not an answer, asked again at the next audit.
+    /// </summary>
+    private async Task<ExecutorInfo?> FindAsync(string id)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IExecutorGrain>(id).GetAsync();
+        }
+        catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            return Unanswered;
+        }
+    }
+
+    private static readonly ExecutorInfo Unanswered = new() { Id = "", Node = "", State = ExecutorState.Void };
+
+    /// <summary>
     /// Releases every executor of the node, then detaches them from their sessions one session at a time, all of a
     /// session's at once: a task requeued from one of them must not be handed to another executor of this node.
     /// </summary>
@@ -159,6 +219,9 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} is NotReady: no heartbeat for {Seconds}s; its executors are lost")]
     private partial void LogNotReady(string node, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} no longer counts executor {ExecutorId}: the cluster lost it (the silo that held it died)")]
+    private partial void LogExecutorForgotten(string node, string executorId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} released")]
     private partial void LogReleased(string node);
