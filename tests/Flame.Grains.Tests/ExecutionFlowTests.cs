@@ -534,6 +534,47 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         _executors.Remove(executor);
     }
 
+    [Theory]
+    [InlineData(true)] // the executor manager has not heard yet that the executor is gone: the node checks it
+    [InlineData(false)] // it has, and its UnregisterExecutor was lost: the scheduler finds out when it assigns it
+    public async Task AnIdleExecutorLostWithItsNodesGrain_LeavesTheSchedulersView_AndANewOneIsOrdered(bool namedByItsNode)
+    {
+        var (node, orders, watcher) = await NewNodeAsync(slots: 1);
+        var name = node.GetPrimaryKeyString();
+        var idle = await RegisterIdleExecutorAsync(node);
+        var idleId = idle.GetPrimaryKeyString();
+
+        // The silo that held both grains dies; the executor manager registers the node again.
+        await LoseGrainAsync(idle);
+        await LoseGrainAsync(node);
+        _executors.Remove(idle);
+        await node.RegisterAsync(new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1000 } }, namedByItsNode ? [idleId] : []);
+        await node.WatchAsync(watcher);
+
+        // The scheduler held it as Idle, the one executor that fits the node: a new order means both let it go.
+        var session = await NewSessionAsync();
+        await session.CreateTaskAsync(null);
+        var (_, id) = await BindOrderedExecutorAsync(orders, name, session);
+        Assert.NotEqual(idleId, id);
+        Assert.Equal([id], (await node.ListExecutorsAsync()).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task ASchedulerLostWithItsSilo_LearnsOfTheIdleExecutors_AndBindsThem()
+    {
+        var (node, _, _) = await NewNodeAsync(slots: 1);
+        var idle = await RegisterIdleExecutorAsync(node);
+
+        // The scheduler comes back empty. The idle executor fills the node, and reports only when it changes: unless
+        // the new scheduler asks, it would order executors the node has no room for until the idle one times out.
+        await LoseGrainAsync(_grains.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key));
+        var session = await NewSessionAsync();
+        await session.CreateTaskAsync(null);
+
+        var binding = await PollAsync(() => idle.BindAsync()).WaitAsync(Timeout);
+        Assert.Equal(session.GetPrimaryKeyString(), binding.Session.Id);
+    }
+
     /// <summary>Deactivates a grain: its next call finds a new, empty activation, as after the death of its silo.</summary>
     private static async Task LoseGrainAsync(IAddressable grain) =>
         await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();

@@ -45,6 +45,11 @@ public interface IExecutorGrain : IGrainWithStringKey
     [Alias("Lose")] Task<string?> LoseAsync(string reason);
     /// <summary>The executor now; NotFound if it was never created or registered.</summary>
     [Alias("Get")] Task<ExecutorInfo> GetAsync();
+    /// <summary>
+    /// Tells the scheduler the executor's state again (Released if this grain does not know it): a scheduler that came
+    /// back on another silo rebuilds its view of the executors from these.
+    /// </summary>
+    [OneWay, Alias("Report")] Task ReportAsync();
 }
 
 /// <summary>One node running an executor manager, keyed by node name: capacity, heartbeat, executors.</summary>
@@ -79,6 +84,8 @@ public interface INodeGrain : IGrainWithStringKey
     [OneWay, Alias("ExecutorRegistered")] Task ExecutorRegisteredAsync(ExecutorInfo executor);
     /// <summary>The executor is gone from the node.</summary>
     [OneWay, Alias("ExecutorReleased")] Task ExecutorReleasedAsync(string executorId);
+    /// <summary>Asks each of the node's executors to report itself to the scheduler (which has just heard of the node).</summary>
+    [OneWay, Alias("ReportExecutors")] Task ReportExecutorsAsync();
 }
 
 /// <summary>Receives what a node must do (a grain observer held by the gateway serving its WatchNode stream).</summary>

@@ -119,7 +119,7 @@ public sealed partial class ExecutorGrain(
 
     public Task<bool> AssignAsync(string sessionId)
     {
-        if (_executor?.State != ExecutorState.Idle)
+        if (Existing().State != ExecutorState.Idle) // NotFound: the scheduler drops an executor the cluster lost
             return Task.FromResult(false);
         SetState(ExecutorState.Binding, sessionId);
         _bindWaiter?.TrySetResult();
@@ -173,7 +173,7 @@ public sealed partial class ExecutorGrain(
 
     public Task<bool> ReleaseIdleAsync(string reason)
     {
-        if (_executor?.State != ExecutorState.Idle)
+        if (Existing().State != ExecutorState.Idle)
             return Task.FromResult(false);
         SetState(ExecutorState.Releasing, sessionId: null);
         _bindWaiter?.TrySetResult(); // a waiting BindExecutor answers "no more work" now
@@ -187,11 +187,32 @@ public sealed partial class ExecutorGrain(
 
     public Task<ExecutorInfo> GetAsync() => Task.FromResult(Existing());
 
+    public Task ReportAsync()
+    {
+        if (_executor is null)
+        {
+            ReportReleased();
+            DeactivateOnIdle();
+        }
+        else
+        {
+            Report();
+        }
+        return Task.CompletedTask;
+    }
+
     public async Task<string?> LoseAsync(string reason) => await ReleaseAsync(reason, detach: false);
 
     private async Task<string?> ReleaseAsync(string reason, bool detach = true)
     {
-        if (_executor is not { } executor || executor.State == ExecutorState.Released)
+        if (_executor is not { } executor)
+        {
+            // Lost with its silo (or released already): whoever still holds it in a view must let it go.
+            ReportReleased();
+            DeactivateOnIdle();
+            return null;
+        }
+        if (executor.State == ExecutorState.Released)
             return null;
         _createTimer?.Dispose();
         _createTimer = null;
@@ -234,6 +255,10 @@ public sealed partial class ExecutorGrain(
 
     private void Report() =>
         _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).ReportExecutorAsync(_executor!);
+
+    private void ReportReleased() =>
+        _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key)
+            .ReportExecutorAsync(new ExecutorInfo { Id = Id, Node = "", State = ExecutorState.Released });
 
     private ExecutorInfo Existing()
     {

@@ -14,8 +14,13 @@ public sealed partial class NodeGrain(
 {
     private readonly FlameExecutionOptions _execution = execution.Value;
     private NodeInfo? _node;
-    // Each executor with what it holds, so that the node is never asked for more than it has.
-    private readonly Dictionary<string, Resources> _executors = new(StringComparer.Ordinal);
+    // Each executor with what it holds, so that the node is never asked for more than it has, and when it was counted
+    // (an audit that asked about an executor forgets it only if it was not counted again meanwhile).
+    private readonly Dictionary<string, Held> _executors = new(StringComparer.Ordinal);
+    private long _counted;
+    // Executors the executor manager says run on, that this grain did not count (it is new: its silo died) and whose
+    // grains have not answered yet.
+    private readonly HashSet<string> _unverified = new(StringComparer.Ordinal);
     private INodeWatcher? _watcher;
     private IGrainTimer? _livenessTimer;
     private IGrainTimer? _auditTimer;
@@ -27,21 +32,21 @@ public sealed partial class NodeGrain(
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<string> liveExecutors)
+    public Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<string> liveExecutors)
     {
         FlameIds.ValidateNodeName(Name);
-        var live = liveExecutors.ToHashSet(StringComparer.Ordinal);
-        foreach (var stale in _executors.Keys.Where(id => !live.Contains(id)).ToList())
-        {
-            // Forgotten here and now: an executor grain that was lost with its silo would not report its release.
-            _executors.Remove(stale);
-            await GrainFactory.GetGrain<IExecutorGrain>(stale).LostAsync($"node '{Name}' registered again without it (its executor manager restarted)");
-        }
-        // This grain may be new (its silo died) while the node's executors run on: count those the cluster still knows.
-        var unknown = live.Where(id => id.Length > 0 && !_executors.ContainsKey(id));
-        foreach (var executor in await Task.WhenAll(unknown.Select(FindAsync)))
-            if (executor is { State: not ExecutorState.Released } && executor.Node == Name) // Unanswered has no node
-                _executors[executor.Id] = Resources.Of(executor.ResReq);
+        var live = liveExecutors.Where(id => id.Length > 0).ToHashSet(StringComparer.Ordinal);
+        var stale = _executors.Keys.Where(id => !live.Contains(id)).ToList();
+        foreach (var id in stale)
+            _executors.Remove(id); // here and now: an executor grain lost with its silo would never report a release
+        _unverified.Clear();
+        _unverified.UnionWith(live.Where(id => !_executors.ContainsKey(id)));
+        // Neither waits: an executor grain on a silo that is dying must not hold up the node's heartbeats (nor the
+        // scheduler, which waits for CreateExecutor) until the silo is declared dead.
+        if (stale.Count > 0)
+            _ = LoseAllAsync(stale, $"node '{Name}' registered again without it (its executor manager restarted)");
+        if (_unverified.Count > 0)
+            _ = AuditExecutorsAsync(); // this grain is new (its silo died): count at once what the cluster still knows
         _node = node with { Name = Name, State = NodeState.Ready, LastHeartbeatTime = Now };
         _livenessTimer ??= this.RegisterGrainTimer(CheckLivenessAsync,
             new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
@@ -50,7 +55,7 @@ public sealed partial class NodeGrain(
             new GrainTimerCreationOptions(AuditInterval, AuditInterval) { Interleave = true });
         Report();
         LogRegistered(Name, Resources.Allocatable(_node).ToString());
-        return _node;
+        return Task.FromResult(_node);
     }
 
     public Task HeartbeatAsync(NodeInfo status)
@@ -80,7 +85,7 @@ public sealed partial class NodeGrain(
     public Task<NodeInfo> GetAsync() => Task.FromResult(Existing());
 
     public async Task<IReadOnlyList<ExecutorInfo>> ListExecutorsAsync() =>
-        await Task.WhenAll(_executors.Keys.Select(id => GrainFactory.GetGrain<IExecutorGrain>(id).GetAsync()));
+        (await Task.WhenAll(_executors.Keys.Select(FindAsync))).Where(e => e is not null && !ReferenceEquals(e, Unanswered)).ToList()!;
 
     public Task WatchAsync(INodeWatcher watcher)
     {
@@ -106,20 +111,28 @@ public sealed partial class NodeGrain(
     {
         if (_node?.State != NodeState.Ready || _watcher is null || !NodeCapacity.Fits(Free(_node), Resources.Of(executor.ResReq)))
             return Task.FromResult(false);
-        _executors[executor.Id] = Resources.Of(executor.ResReq);
+        Count(executor);
         _ = _watcher.OnExecutorAsync(executor); // one-way
         return Task.FromResult(true);
     }
 
     public Task ExecutorRegisteredAsync(ExecutorInfo executor)
     {
-        _executors[executor.Id] = Resources.Of(executor.ResReq);
+        Count(executor);
         return Task.CompletedTask;
     }
 
     public Task ExecutorReleasedAsync(string executorId)
     {
         _executors.Remove(executorId);
+        _unverified.Remove(executorId);
+        return Task.CompletedTask;
+    }
+
+    public Task ReportExecutorsAsync()
+    {
+        foreach (var id in _executors.Keys.Concat(_unverified))
+            _ = GrainFactory.GetGrain<IExecutorGrain>(id).ReportAsync(); // one-way
         return Task.CompletedTask;
     }
 
@@ -127,7 +140,7 @@ public sealed partial class NodeGrain(
     {
         var free = Resources.Allocatable(node);
         foreach (var held in _executors.Values)
-            free -= held;
+            free -= held.Resources;
         return free;
     }
 
@@ -151,18 +164,52 @@ public sealed partial class NodeGrain(
     /// </summary>
     private async Task AuditExecutorsAsync()
     {
-        if (_executors.Count == 0)
+        if (_executors.Count == 0 && _unverified.Count == 0)
             return;
-        var ids = _executors.Keys.ToList();
-        var found = await Task.WhenAll(ids.Select(async id => (Id: id, Executor: await FindAsync(id))));
-        foreach (var (id, executor) in found)
+        var counted = _executors.Select(e => (Id: e.Key, e.Value.Since)).ToList();
+        var unverified = _unverified.ToList();
+        var found = await Task.WhenAll(counted.Select(e => FindAsync(e.Id)).Concat(unverified.Select(FindAsync)));
+        var gone = new List<string>();
+        for (var i = 0; i < counted.Count; i++)
         {
-            if (executor is not (null or { State: ExecutorState.Released }) || !_executors.Remove(id))
-                continue;
-            LogExecutorForgotten(Name, id);
-            // The scheduler's view may hold it too (one that was idle has nobody else to report it).
+            var (id, since) = counted[i];
+            // Forgotten only if nothing counted it again while the grains were asked (it may have registered anew).
+            if (found[i] is null or { State: ExecutorState.Released } && _executors.TryGetValue(id, out var held) && held.Since == since)
+            {
+                _executors.Remove(id);
+                LogExecutorForgotten(Name, id);
+                gone.Add(id);
+            }
+        }
+        for (var i = 0; i < unverified.Count; i++)
+        {
+            var id = unverified[i];
+            var executor = found[counted.Count + i];
+            if (ReferenceEquals(executor, Unanswered) || !_unverified.Remove(id) || _executors.ContainsKey(id))
+                continue; // asked again at the next audit, or settled meanwhile
+            if (executor is { State: not ExecutorState.Released } && executor.Node == Name)
+                Count(executor);
+            else
+                gone.Add(id);
+        }
+        // The scheduler's view may hold them too (an idle one has nobody else to report it).
+        foreach (var id in gone)
             _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key)
                 .ReportExecutorAsync(new ExecutorInfo { Id = id, Node = Name, State = ExecutorState.Released });
+    }
+
+    private void Count(ExecutorInfo executor) =>
+        _executors[executor.Id] = new Held(Resources.Of(executor.ResReq), ++_counted);
+
+    private async Task LoseAllAsync(IReadOnlyList<string> ids, string reason)
+    {
+        try
+        {
+            await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<IExecutorGrain>(id).LostAsync(reason)));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException or FlameException)
+        {
+            LogLoseFailed(ex, Name);
         }
     }
 
@@ -188,6 +235,8 @@ public sealed partial class NodeGrain(
 
     private static readonly ExecutorInfo Unanswered = new() { Id = "", Node = "", State = ExecutorState.Void };
 
+    private readonly record struct Held(Resources Resources, long Since);
+
     /// <summary>
     /// Releases every executor of the node, then detaches them from their sessions one session at a time, all of a
     /// session's at once: a task requeued from one of them must not be handed to another executor of this node.
@@ -195,10 +244,11 @@ public sealed partial class NodeGrain(
     private async Task LoseExecutorsAsync(string reason)
     {
         var bySession = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var id in _executors.Keys.ToList())
+        foreach (var id in _executors.Keys.Concat(_unverified).Distinct().ToList())
             if (await GrainFactory.GetGrain<IExecutorGrain>(id).LoseAsync(reason) is { } sessionId)
                 (bySession.TryGetValue(sessionId, out var ids) ? ids : bySession[sessionId] = []).Add(id);
         _executors.Clear();
+        _unverified.Clear();
         foreach (var (sessionId, ids) in bySession)
             await GrainFactory.GetGrain<ISessionGrain>(sessionId).DetachExecutorsAsync(ids, $"{ids.Count} executor(s) of node '{Name}' were lost: {reason}");
     }
@@ -222,6 +272,9 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} no longer counts executor {ExecutorId}: the cluster lost it (the silo that held it died)")]
     private partial void LogExecutorForgotten(string node, string executorId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node}: releasing the executors it no longer runs failed")]
+    private partial void LogLoseFailed(Exception ex, string node);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} released")]
     private partial void LogReleased(string node);

@@ -61,8 +61,13 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
     public Task ReportNodeAsync(NodeInfo node)
     {
         // Nodes report every heartbeat (so that listings show it); only a change of state or size can change a plan.
-        var changed = !_nodes.TryGetValue(node.Name, out var old) || old.State != node.State || Resources.Allocatable(old) != Resources.Allocatable(node);
+        var known = _nodes.TryGetValue(node.Name, out var old);
+        var changed = !known || old!.State != node.State || Resources.Allocatable(old) != Resources.Allocatable(node);
         _nodes[node.Name] = node;
+        if (!known)
+            // New to this view: a new node has no executors, but this grain may be new (its silo died) and the node's
+            // executors, idle ones included, report only when they change. One-way.
+            _ = GrainFactory.GetGrain<INodeGrain>(node.Name).ReportExecutorsAsync();
         if (changed)
             ScheduleSoon();
         return Task.CompletedTask;
@@ -87,7 +92,7 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
             switch (action)
             {
                 case BindAction bind:
-                    if (await AssignAsync(bind))
+                    if (await OnIdleExecutorAsync(bind.ExecutorId, e => e.AssignAsync(bind.SessionId)))
                     {
                         _executors[bind.ExecutorId] = _executors[bind.ExecutorId] with { State = ExecutorState.Binding, SessionId = bind.SessionId, BoundAt = nowMs };
                         _ = Session(bind.SessionId).RecordDecisionAsync(SessionEventCodes.ExecutorAssigned,
@@ -105,7 +110,7 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
                     _ = Session(preempt.FromSession).PreemptExecutorAsync(preempt.ExecutorId, preempt.ForSession, why);
                     break;
                 case ReleaseAction release:
-                    if (await GrainFactory.GetGrain<IExecutorGrain>(release.ExecutorId).ReleaseIdleAsync(release.Reason))
+                    if (await OnIdleExecutorAsync(release.ExecutorId, e => e.ReleaseIdleAsync(release.Reason)))
                     {
                         _executors[release.ExecutorId] = _executors[release.ExecutorId] with { State = ExecutorState.Releasing };
                         LogReleasingPreempted(release.ExecutorId, release.Reason);
@@ -137,16 +142,19 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
 
     private ISessionGrain Session(string id) => GrainFactory.GetGrain<ISessionGrain>(id);
 
-    /// <summary>Binds an idle executor; one whose grain no longer knows it (its silo died) leaves the view instead.</summary>
-    private async Task<bool> AssignAsync(BindAction bind)
+    /// <summary>
+    /// Asks an idle executor's grain to act (bind, release): false if it refused, and one whose grain no longer knows
+    /// it (its silo died) leaves the view.
+    /// </summary>
+    private async Task<bool> OnIdleExecutorAsync(string executorId, Func<IExecutorGrain, Task<bool>> act)
     {
         try
         {
-            return await GrainFactory.GetGrain<IExecutorGrain>(bind.ExecutorId).AssignAsync(bind.SessionId);
+            return await act(GrainFactory.GetGrain<IExecutorGrain>(executorId));
         }
         catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
         {
-            _executors.Remove(bind.ExecutorId);
+            _executors.Remove(executorId);
             return false;
         }
     }
