@@ -35,7 +35,8 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
 
     private readonly List<IExecutorGrain> _executors = [];
 
-    private CancellationTokenSource KeepBeating(INodeGrain node)
+    /// <summary>Heartbeats every 300 ms, as an executor manager with <paramref name="slots"/> slots sends them.</summary>
+    private CancellationTokenSource KeepBeating(INodeGrain node, int slots = 1)
     {
         var stop = new CancellationTokenSource();
         _heartbeats.Add((node, stop));
@@ -46,7 +47,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
             {
                 try
                 {
-                    await node.HeartbeatAsync(new NodeInfo { Name = node.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = 1000 } });
+                    await node.HeartbeatAsync(new NodeInfo { Name = node.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = (ulong)slots * 1000 } });
                 }
                 catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
                 {
@@ -78,7 +79,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         var reference = _grains.CreateObjectReference<INodeWatcher>(orders);
         await node.WatchAsync(reference);
         if (heartbeat)
-            KeepBeating(node);
+            KeepBeating(node, slots);
         return (node, orders, reference);
     }
 
@@ -98,9 +99,17 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     {
         // The node also hears of its executors' later changes: the next order is the next new (Void) executor.
         ExecutorInfo order;
-        do
-            order = await orders.Orders.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
-        while (order.State != ExecutorState.Void);
+        try
+        {
+            do
+                order = await orders.Orders.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+            while (order.State != ExecutorState.Void);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no executor was ordered of node {node} for session {session.GetPrimaryKeyString()}: {await DescribeAsync(session)}");
+            throw;
+        }
         Assert.Equal(session.GetPrimaryKeyString(), order.SessionId);
         var executor = _grains.GetGrain<IExecutorGrain>(order.Id);
         _executors.Add(executor);
@@ -520,7 +529,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         // The node grain is lost with its silo; its executor manager registers the node again, with what runs on it.
         await LoseGrainAsync(node);
         var info = new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1000 } };
-        await node.RegisterAsync(info, [id, "not-in-the-cluster"]);
+        await node.RegisterAsync(info, [Live(id), Live("not-in-the-cluster")]);
         await node.WatchAsync(watcher);
         Assert.Equal([id], (await node.ListExecutorsAsync()).Select(e => e.Id));
         Assert.Equal(ExecutorState.Bound, (await executor.GetAsync()).State);
@@ -548,7 +557,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         await LoseGrainAsync(idle);
         await LoseGrainAsync(node);
         _executors.Remove(idle);
-        await node.RegisterAsync(new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1000 } }, namedByItsNode ? [idleId] : []);
+        await node.RegisterAsync(new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1000 } }, namedByItsNode ? [Live(idleId)] : []);
         await node.WatchAsync(watcher);
 
         // The scheduler held it as Idle, the one executor that fits the node: a new order means both let it go.
@@ -571,9 +580,55 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         var session = await NewSessionAsync();
         await session.CreateTaskAsync(null);
 
-        var binding = await PollAsync(() => idle.BindAsync()).WaitAsync(Timeout);
+        SessionBinding binding;
+        try
+        {
+            binding = await PollAsync(() => idle.BindAsync()).WaitAsync(Timeout);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"the idle executor was not bound: it is {await idle.GetAsync()}; {await DescribeAsync(session)}");
+            throw;
+        }
         Assert.Equal(session.GetPrimaryKeyString(), binding.Session.Id);
     }
+
+    [Fact]
+    public async Task ANodeLostWithItsSiloAndItsExecutorManager_LosesItsExecutors_AndTheirTasksRunElsewhere()
+    {
+        var (dead, deadOrders, _) = await NewNodeAsync(slots: 1, heartbeat: false);
+        var beating = KeepBeating(dead);
+        var session = await NewSessionAsync(delayRelease: 30);
+        await session.CreateTaskAsync([7]);
+        var (orphan, orphanId) = await BindOrderedExecutorAsync(deadOrders, dead.GetPrimaryKeyString(), session);
+        Assert.Equal(1, (await PollAsync(() => session.LaunchTaskAsync(orphanId))).Id);
+
+        // One machine ran the silo that held the node grain and the executor manager: both die. Nobody will register
+        // the node again, nor hear its heartbeats stop.
+        await beating.CancelAsync();
+        await LoseGrainAsync(dead);
+
+        // The task comes back and runs on another node; its first executor is released.
+        var (alive, orders, _) = await NewNodeAsync(slots: 1);
+        var (_, id) = await BindOrderedExecutorAsync(orders, alive.GetPrimaryKeyString(), session);
+        var task = await PollAsync(() => session.LaunchTaskAsync(id));
+        Assert.Equal(1, task.Id);
+        Assert.Contains(task.Events, e => e.Message?.Contains("attempt 1 of 3 failed") == true && e.Message.Contains("no longer holds it"));
+        Assert.Equal(FlameErrorKind.NotFound, (await Assert.ThrowsAsync<FlameException>(() => orphan.GetAsync())).Kind);
+        _executors.Remove(orphan);
+    }
+
+    /// <summary>What the scheduler sees and what the session recorded, for a failure's message.</summary>
+    private async Task<string> DescribeAsync(ISessionGrain session)
+    {
+        var scheduler = _grains.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
+        return $"the scheduler sees executors [{string.Join(", ", await scheduler.ListExecutorsAsync())}] and nodes "
+            + $"[{string.Join(", ", await scheduler.ListNodesAsync())}]; session: {(await session.GetAsync()).Status}, events: "
+            + string.Join(" | ", (await session.GetAsync()).Status.Events.Select(e => e.Message));
+    }
+
+    /// <summary>An executor as an executor manager names it in RegisterNode: one slot.</summary>
+    private static ExecutorInfo Live(string id) => new() { Id = id, Node = "", ResReq = new ResourceRequirement { Cpu = 1000 } };
 
     /// <summary>Deactivates a grain: its next call finds a new, empty activation, as after the death of its silo.</summary>
     private static async Task LoseGrainAsync(IAddressable grain) =>

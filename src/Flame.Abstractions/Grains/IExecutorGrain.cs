@@ -59,10 +59,10 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>
     /// The executor manager (re)registered the node; it is Ready. Executors the node had before and that are not in
     /// <paramref name="liveExecutors"/> died with the previous executor manager: they are lost. Those in it that the
-    /// node did not count (this grain is new: the silo that held it died) are counted again if the cluster still
-    /// knows them.
+    /// node did not count (this grain is new: the silo that held it died) are counted at once, at the size given, and
+    /// kept if the cluster still knows them.
     /// </summary>
-    [Alias("Register")] Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<string> liveExecutors);
+    [Alias("Register")] Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<ExecutorInfo> liveExecutors);
     /// <summary>A heartbeat with the node's current status.</summary>
     [Alias("Heartbeat")] Task HeartbeatAsync(NodeInfo status);
     /// <summary>The executor manager is going away: its executors are released.</summary>
@@ -84,6 +84,11 @@ public interface INodeGrain : IGrainWithStringKey
     [OneWay, Alias("ExecutorRegistered")] Task ExecutorRegisteredAsync(ExecutorInfo executor);
     /// <summary>The executor is gone from the node.</summary>
     [OneWay, Alias("ExecutorReleased")] Task ExecutorReleasedAsync(string executorId);
+    /// <summary>
+    /// Whether the node counts the executor; false from a node that is not registered (its grain is new: the silo that
+    /// held it died). Answered even while the node is busy, for executors check their node this way.
+    /// </summary>
+    [AlwaysInterleave, Alias("Holds")] Task<bool> HoldsAsync(string executorId);
     /// <summary>Asks each of the node's executors to report itself to the scheduler (which has just heard of the node).</summary>
     [OneWay, Alias("ReportExecutors")] Task ReportExecutorsAsync();
 }

@@ -136,7 +136,8 @@ internal sealed partial class NodeAgent : BackgroundService, IHostedLifecycleSer
         request.Executors.AddRange(_registry.ExecutorIds.Select(id => new V1.Executor
         {
             Metadata = new V1.Metadata { Id = id, Name = id },
-            Spec = new V1.ExecutorSpec { Node = _node.Name },
+            // One slot each, as RegisterExecutor says.
+            Spec = new V1.ExecutorSpec { Node = _node.Name, Resreq = new V1.ResourceRequirement { Cpu = 1000 } },
         }));
         var result = await _backend.RegisterNodeAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.ReturnCode != 0)

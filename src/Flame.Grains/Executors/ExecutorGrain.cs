@@ -16,6 +16,8 @@ public sealed partial class ExecutorGrain(
     private long _idleSince;
     private TaskCompletionSource? _bindWaiter;
     private IGrainTimer? _createTimer;
+    private IGrainTimer? _nodeCheck;
+    private int _unheldChecks;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -59,6 +61,7 @@ public sealed partial class ExecutorGrain(
             State = ExecutorState.Idle,
         };
         _idleSince = Now;
+        WatchNode();
         await GrainFactory.GetGrain<INodeGrain>(executor.Node).ExecutorRegisteredAsync(_executor);
         if (intended is not null)
             await AssignAsync(intended);
@@ -225,6 +228,37 @@ public sealed partial class ExecutorGrain(
         LogReleased(Id, reason);
         DeactivateOnIdle(); // a released executor keeps nothing worth memory; a new registration starts afresh
         return served;
+    }
+
+    /// <summary>
+    /// Checks every <see cref="FlameExecutionOptions.NodeHeartbeatTimeoutSeconds"/> that the executor's node still
+    /// holds it. A node grain that died with its silo comes back knowing nothing, and if its executor manager died
+    /// too (one machine ran both) nobody registers it again and nobody notices the silence: without this check the
+    /// executor would stay Bound, and its task Running, for ever. Interleaved: the node may be calling this grain.
+    /// </summary>
+    private void WatchNode()
+    {
+        var every = TimeSpan.FromSeconds(_execution.NodeHeartbeatTimeoutSeconds);
+        _nodeCheck ??= this.RegisterGrainTimer(CheckNodeAsync, new GrainTimerCreationOptions(every, every) { Interleave = true });
+    }
+
+    private async Task CheckNodeAsync()
+    {
+        if (_executor is not { State: not (ExecutorState.Void or ExecutorState.Released) } executor)
+            return;
+        bool held;
+        try
+        {
+            held = await GrainFactory.GetGrain<INodeGrain>(executor.Node).HoldsAsync(Id);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            return; // not an answer: ask again next time
+        }
+        // Twice in a row: an executor manager that registers its node again (after a silo died) has a heartbeat's time.
+        _unheldChecks = held ? 0 : _unheldChecks + 1;
+        if (_unheldChecks >= 2 && _executor?.State is not (null or ExecutorState.Released))
+            await ReleaseAsync($"node '{executor.Node}' no longer holds it (the silo that held the node died, and its executor manager did not register it again)");
     }
 
     private string LostReason(string reason) => $"executor '{Id}' was lost: {reason}";

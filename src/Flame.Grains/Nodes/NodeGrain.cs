@@ -18,9 +18,6 @@ public sealed partial class NodeGrain(
     // (an audit that asked about an executor forgets it only if it was not counted again meanwhile).
     private readonly Dictionary<string, Held> _executors = new(StringComparer.Ordinal);
     private long _counted;
-    // Executors the executor manager says run on, that this grain did not count (it is new: its silo died) and whose
-    // grains have not answered yet.
-    private readonly HashSet<string> _unverified = new(StringComparer.Ordinal);
     private INodeWatcher? _watcher;
     private IGrainTimer? _livenessTimer;
     private IGrainTimer? _auditTimer;
@@ -32,21 +29,24 @@ public sealed partial class NodeGrain(
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<string> liveExecutors)
+    public Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<ExecutorInfo> liveExecutors)
     {
         FlameIds.ValidateNodeName(Name);
-        var live = liveExecutors.Where(id => id.Length > 0).ToHashSet(StringComparer.Ordinal);
-        var stale = _executors.Keys.Where(id => !live.Contains(id)).ToList();
+        var live = liveExecutors.Where(e => e.Id.Length > 0).DistinctBy(e => e.Id).ToDictionary(e => e.Id, StringComparer.Ordinal);
+        var stale = _executors.Keys.Where(id => !live.ContainsKey(id)).ToList();
         foreach (var id in stale)
             _executors.Remove(id); // here and now: an executor grain lost with its silo would never report a release
-        _unverified.Clear();
-        _unverified.UnionWith(live.Where(id => !_executors.ContainsKey(id)));
+        // Counted at once, at the size the executor manager gives, when this grain did not know them (it is new: its
+        // silo died); the audit that follows forgets those the cluster lost and takes the others' size from their grains.
+        var unknown = live.Values.Where(e => !_executors.ContainsKey(e.Id)).ToList();
+        foreach (var executor in unknown)
+            Count(executor);
         // Neither waits: an executor grain on a silo that is dying must not hold up the node's heartbeats (nor the
         // scheduler, which waits for CreateExecutor) until the silo is declared dead.
         if (stale.Count > 0)
             _ = LoseAllAsync(stale, $"node '{Name}' registered again without it (its executor manager restarted)");
-        if (_unverified.Count > 0)
-            _ = AuditExecutorsAsync(); // this grain is new (its silo died): count at once what the cluster still knows
+        if (unknown.Count > 0)
+            _ = AuditExecutorsAsync();
         _node = node with { Name = Name, State = NodeState.Ready, LastHeartbeatTime = Now };
         _livenessTimer ??= this.RegisterGrainTimer(CheckLivenessAsync,
             new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
@@ -125,13 +125,15 @@ public sealed partial class NodeGrain(
     public Task ExecutorReleasedAsync(string executorId)
     {
         _executors.Remove(executorId);
-        _unverified.Remove(executorId);
         return Task.CompletedTask;
     }
 
+    public Task<bool> HoldsAsync(string executorId) =>
+        Task.FromResult(_node is not null && _executors.ContainsKey(executorId));
+
     public Task ReportExecutorsAsync()
     {
-        foreach (var id in _executors.Keys.Concat(_unverified))
+        foreach (var id in _executors.Keys)
             _ = GrainFactory.GetGrain<IExecutorGrain>(id).ReportAsync(); // one-way
         return Task.CompletedTask;
     }
@@ -164,38 +166,27 @@ public sealed partial class NodeGrain(
     /// </summary>
     private async Task AuditExecutorsAsync()
     {
-        if (_executors.Count == 0 && _unverified.Count == 0)
+        if (_executors.Count == 0)
             return;
         var counted = _executors.Select(e => (Id: e.Key, e.Value.Since)).ToList();
-        var unverified = _unverified.ToList();
-        var found = await Task.WhenAll(counted.Select(e => FindAsync(e.Id)).Concat(unverified.Select(FindAsync)));
-        var gone = new List<string>();
+        var found = await Task.WhenAll(counted.Select(e => FindAsync(e.Id)));
         for (var i = 0; i < counted.Count; i++)
         {
             var (id, since) = counted[i];
-            // Forgotten only if nothing counted it again while the grains were asked (it may have registered anew).
-            if (found[i] is null or { State: ExecutorState.Released } && _executors.TryGetValue(id, out var held) && held.Since == since)
+            // Nothing is changed for an executor counted again while the grains were asked (it may have registered anew).
+            if (ReferenceEquals(found[i], Unanswered) || !_executors.TryGetValue(id, out var held) || held.Since != since)
+                continue;
+            if (found[i] is { State: not ExecutorState.Released } executor && executor.Node == Name)
             {
-                _executors.Remove(id);
-                LogExecutorForgotten(Name, id);
-                gone.Add(id);
+                _executors[id] = held with { Resources = Resources.Of(executor.ResReq) }; // what the scheduler asked for
+                continue;
             }
-        }
-        for (var i = 0; i < unverified.Count; i++)
-        {
-            var id = unverified[i];
-            var executor = found[counted.Count + i];
-            if (ReferenceEquals(executor, Unanswered) || !_unverified.Remove(id) || _executors.ContainsKey(id))
-                continue; // asked again at the next audit, or settled meanwhile
-            if (executor is { State: not ExecutorState.Released } && executor.Node == Name)
-                Count(executor);
-            else
-                gone.Add(id);
-        }
-        // The scheduler's view may hold them too (an idle one has nobody else to report it).
-        foreach (var id in gone)
+            _executors.Remove(id);
+            LogExecutorForgotten(Name, id);
+            // The scheduler's view may hold it too (an idle one has nobody else to report it).
             _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key)
                 .ReportExecutorAsync(new ExecutorInfo { Id = id, Node = Name, State = ExecutorState.Released });
+        }
     }
 
     private void Count(ExecutorInfo executor) =>
@@ -244,11 +235,10 @@ public sealed partial class NodeGrain(
     private async Task LoseExecutorsAsync(string reason)
     {
         var bySession = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var id in _executors.Keys.Concat(_unverified).Distinct().ToList())
+        foreach (var id in _executors.Keys.ToList())
             if (await GrainFactory.GetGrain<IExecutorGrain>(id).LoseAsync(reason) is { } sessionId)
                 (bySession.TryGetValue(sessionId, out var ids) ? ids : bySession[sessionId] = []).Add(id);
         _executors.Clear();
-        _unverified.Clear();
         foreach (var (sessionId, ids) in bySession)
             await GrainFactory.GetGrain<ISessionGrain>(sessionId).DetachExecutorsAsync(ids, $"{ids.Count} executor(s) of node '{Name}' were lost: {reason}");
     }

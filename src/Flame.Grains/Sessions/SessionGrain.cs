@@ -103,7 +103,13 @@ public sealed partial class SessionGrain(
         LogRestored(Id, _tasks.Count, lost.Count);
     }
 
-    public Task WakeAsync() => Task.CompletedTask; // activating restored it and reported its demand
+    public Task WakeAsync()
+    {
+        // Activating restored it and reported its demand; a session that was active already (it outlived the silo that
+        // held the scheduler) reports again, for the new scheduler knows nothing of it.
+        ReportDemand(force: true);
+        return Task.CompletedTask;
+    }
 
     // ---- Frontend -------------------------------------------------------------------------------
 

@@ -25,7 +25,13 @@ internal sealed partial class BackendService(
     {
         var node = Required(request.Node, "node").ToDomain();
         var name = FlameIds.ValidateNodeName(node.Name);
-        await grains.GetGrain<INodeGrain>(name).RegisterAsync(node, request.Executors.Select(e => e.Metadata?.Id ?? "").ToList());
+        var live = request.Executors.Where(e => !string.IsNullOrEmpty(e.Metadata?.Id)).Select(e => new ExecutorInfo
+        {
+            Id = FlameIds.ValidateExecutorId(e.Metadata.Id),
+            Node = name,
+            ResReq = e.Spec?.Resreq?.ToDomain() ?? new ResourceRequirement(),
+        }).ToList();
+        await grains.GetGrain<INodeGrain>(name).RegisterAsync(node, live);
         return Ok;
     }
 
