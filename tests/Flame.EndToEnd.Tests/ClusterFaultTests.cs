@@ -56,6 +56,21 @@ public sealed class ClusterFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MachineKilledMidSession_ItsSiloAndExecutorManagerTogether_TheOthersFinishIt()
+    {
+        // One machine ran session-manager-1 and executor-manager-1 (whose gateway is session-manager-1's): both die.
+        // Wherever node em-1's grain lived, its executors must be lost and their tasks run on em-2.
+        var gateways = _cluster["GATEWAYS"].Split(',');
+        await using var client = new GrpcFlameClient($"{gateways[1]},{gateways[0]}");
+        var session = await StartBusySessionAsync(client, "machine-kill");
+
+        await KillAsync(Path.Combine(_state, "pids", "executor-manager-1.pid"));
+        await KillAsync(Path.Combine(_state, "pids", "session-manager-1.pid"));
+
+        await FinishAndCheckAsync(client, session);
+    }
+
+    [Fact]
     public async Task PostgresRestartedMidSession_NothingIsLost()
     {
         await using var client = new GrpcFlameClient(_cluster["GATEWAYS"]);
@@ -113,7 +128,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime
         var pid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
         // Its process group: the session manager (dotnet) and anything it started.
         var kill = await ExternalCommand.RunAsync("kill", ["-KILL", "--", $"-{pid}"], TimeSpan.FromSeconds(30), "kill is required");
-        Assert.True(kill.ExitCode == 0, $"the session manager should be killed{kill}");
+        Assert.True(kill.ExitCode == 0, $"{Path.GetFileNameWithoutExtension(pidFile)} should be killed{kill}");
     }
 
     private string Logs()

@@ -104,8 +104,10 @@ public sealed partial class TaskExecutionTests(ClusterFixture fixture)
         var client = _cluster.Client;
         var app = await _cluster.RegisterTestApplicationAsync("mixed");
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
-        // Enough short tasks first that the executors' windows are open when the long one comes.
-        var inputs = Enumerable.Range(1, 200).Select(i => $"echo:{i}").Append("sleep:2000").Concat(Enumerable.Range(201, 60).Select(i => $"echo:{i}")).ToList();
+        // Enough short tasks first that the executors' windows are open when the long one comes. Long: 5 s, for the other
+        // end-to-end classes run beside this one on a 2-core machine, and a starved executor takes every task for long.
+        const string Long = "sleep:5000";
+        var inputs = Enumerable.Range(1, 200).Select(i => $"echo:{i}").Append(Long).Concat(Enumerable.Range(201, 60).Select(i => $"echo:{i}")).ToList();
         await client.CreateTasksAsync(session.Id, inputs);
         await _cluster.WaitUntilAllTerminalAsync(session.Id, inputs.Count);
 
@@ -113,7 +115,7 @@ public sealed partial class TaskExecutionTests(ClusterFixture fixture)
         Assert.All(tasks, t => Assert.True(t.State == TaskState.Succeed, $"task {t.Id} is {t.State}: {Describe(t.Events)}"));
         // The tasks that an executor held behind the long one went back and ran elsewhere, done before it; except at
         // most one, which its service already had (sent behind the running task, when they were all short).
-        var longTask = tasks.Single(t => inputs[(int)t.Id - 1] == "sleep:2000");
+        var longTask = tasks.Single(t => inputs[(int)t.Id - 1] == Long);
         var waited = tasks.Where(t => t.Id > longTask.Id && t.CompletionTime >= longTask.CompletionTime).ToList();
         Assert.True(waited.Count <= 1,
             $"only the task on the long one's service stream may end after it (at {longTask.CompletionTime}); these did: "

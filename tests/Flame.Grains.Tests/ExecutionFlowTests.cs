@@ -533,6 +533,11 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         await node.WatchAsync(watcher);
         Assert.Equal([id], (await node.ListExecutorsAsync()).Select(e => e.Id));
         Assert.Equal(ExecutorState.Bound, (await executor.GetAsync()).State);
+        // The one the cluster does not know is forgotten; the one it knows holds the node's only slot.
+        await WaitUntilAsync(async () => !await node.HoldsAsync("not-in-the-cluster"), "the node to forget an executor the cluster does not know");
+        Assert.True(await node.HoldsAsync(id));
+        Assert.False(await node.CreateExecutorAsync(new ExecutorInfo { Id = $"{name}-probe", Node = name, ResReq = new ResourceRequirement { Cpu = 1000 } }),
+            "the node should have no room left for another executor");
 
         // Its executor manager restarted: what it no longer runs is released.
         await node.RegisterAsync(info, []);
@@ -616,6 +621,17 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         Assert.Contains(task.Events, e => e.Message?.Contains("attempt 1 of 3 failed") == true && e.Message.Contains("no longer holds it"));
         Assert.Equal(FlameErrorKind.NotFound, (await Assert.ThrowsAsync<FlameException>(() => orphan.GetAsync())).Kind);
         _executors.Remove(orphan);
+    }
+
+    /// <summary>Asks until <paramref name="condition"/> holds, every 50 ms, for at most <see cref="Timeout"/>.</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>What the scheduler sees and what the session recorded, for a failure's message.</summary>

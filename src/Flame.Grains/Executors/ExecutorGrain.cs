@@ -234,12 +234,14 @@ public sealed partial class ExecutorGrain(
     /// Checks every <see cref="FlameExecutionOptions.NodeHeartbeatTimeoutSeconds"/> that the executor's node still
     /// holds it. A node grain that died with its silo comes back knowing nothing, and if its executor manager died
     /// too (one machine ran both) nobody registers it again and nobody notices the silence: without this check the
-    /// executor would stay Bound, and its task Running, for ever. Interleaved: the node may be calling this grain.
+    /// executor would stay Bound, and its task Running, for ever. Not interleaved, so that no transition is under way
+    /// when it releases the executor; the node answers <see cref="INodeGrain.HoldsAsync"/> even while it calls this grain.
     /// </summary>
     private void WatchNode()
     {
+        _unheldChecks = 0;
         var every = TimeSpan.FromSeconds(_execution.NodeHeartbeatTimeoutSeconds);
-        _nodeCheck ??= this.RegisterGrainTimer(CheckNodeAsync, new GrainTimerCreationOptions(every, every) { Interleave = true });
+        _nodeCheck ??= this.RegisterGrainTimer(CheckNodeAsync, new GrainTimerCreationOptions(every, every));
     }
 
     private async Task CheckNodeAsync()

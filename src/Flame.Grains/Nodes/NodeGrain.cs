@@ -18,6 +18,7 @@ public sealed partial class NodeGrain(
     // (an audit that asked about an executor forgets it only if it was not counted again meanwhile).
     private readonly Dictionary<string, Held> _executors = new(StringComparer.Ordinal);
     private long _counted;
+    private bool _lostReported;
     private INodeWatcher? _watcher;
     private IGrainTimer? _livenessTimer;
     private IGrainTimer? _auditTimer;
@@ -109,6 +110,7 @@ public sealed partial class NodeGrain(
 
     public Task<bool> CreateExecutorAsync(ExecutorInfo executor)
     {
+        ReportIfLost();
         if (_node?.State != NodeState.Ready || _watcher is null || !NodeCapacity.Fits(Free(_node), Resources.Of(executor.ResReq)))
             return Task.FromResult(false);
         Count(executor);
@@ -128,8 +130,27 @@ public sealed partial class NodeGrain(
         return Task.CompletedTask;
     }
 
-    public Task<bool> HoldsAsync(string executorId) =>
-        Task.FromResult(_node is not null && _executors.ContainsKey(executorId));
+    public Task<bool> HoldsAsync(string executorId)
+    {
+        ReportIfLost();
+        if (_node is null || !_executors.TryGetValue(executorId, out var held))
+            return Task.FromResult(false);
+        _executors[executorId] = held with { AskedAt = Now }; // alive, and knows itself: the audit can skip it
+        return Task.FromResult(true);
+    }
+
+    /// <summary>
+    /// A grain that knows no node (the silo that held it died, and its executor manager has not registered it again)
+    /// tells the scheduler once that the node is NotReady: its view would otherwise keep it Ready, and order executors
+    /// of it, for ever.
+    /// </summary>
+    private void ReportIfLost()
+    {
+        if (_node is not null || _lostReported)
+            return;
+        _lostReported = true;
+        _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).ReportNodeAsync(new NodeInfo { Name = Name, State = NodeState.NotReady });
+    }
 
     public Task ReportExecutorsAsync()
     {
@@ -168,7 +189,11 @@ public sealed partial class NodeGrain(
     {
         if (_executors.Count == 0)
             return;
-        var counted = _executors.Select(e => (Id: e.Key, e.Value.Since)).ToList();
+        // An executor that asked HoldsAsync lately is alive: only the others (not registered yet, or silent) are looked up.
+        var quiet = Now - 2000L * _execution.NodeHeartbeatTimeoutSeconds;
+        var counted = _executors.Where(e => e.Value.AskedAt < quiet).Select(e => (Id: e.Key, e.Value.Since)).ToList();
+        if (counted.Count == 0)
+            return;
         var found = await Task.WhenAll(counted.Select(e => FindAsync(e.Id)));
         for (var i = 0; i < counted.Count; i++)
         {
@@ -226,7 +251,7 @@ public sealed partial class NodeGrain(
 
     private static readonly ExecutorInfo Unanswered = new() { Id = "", Node = "", State = ExecutorState.Void };
 
-    private readonly record struct Held(Resources Resources, long Since);
+    private readonly record struct Held(Resources Resources, long Since, long AskedAt = 0);
 
     /// <summary>
     /// Releases every executor of the node, then detaches them from their sessions one session at a time, all of a
