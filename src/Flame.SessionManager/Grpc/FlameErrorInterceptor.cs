@@ -1,6 +1,7 @@
 using Flame.Client;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Microsoft.AspNetCore.Connections;
 
 namespace Flame.SessionManager.Grpc;
 
@@ -61,7 +62,8 @@ internal sealed partial class FlameErrorInterceptor(ILogger<FlameErrorIntercepto
                 return FlameStatus.ToRpcException(flame);
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
-            case IOException when context.CancellationToken.IsCancellationRequested:
+            // The call's token is not always cancelled yet when the aborted connection surfaces in a read.
+            case IOException when context.CancellationToken.IsCancellationRequested || ex.InnerException is ConnectionAbortedException:
                 // The peer went away mid-stream (an executor manager killed, a client gone): not a server fault.
                 return new RpcException(new Status(StatusCode.Cancelled, "the peer closed the call"));
             case TimeoutException or SiloUnavailableException or OrleansMessageRejectionException:
