@@ -100,9 +100,13 @@ public sealed class ClusterFaultTests : IAsyncLifetime
         var session = await client.CreateSessionAsync(app, new SessionSpec { Application = app });
         var first = await client.CreateTasksAsync(session.Id, Enumerable.Range(1, Tasks).Select(i => (byte[]?)Utf8($"slowecho:5:out-{i}")).ToList());
         Assert.Equal(1, first);
+        SessionInfo? last = null;
         await Wait.UntilAsync(
-            async () => (await client.GetSessionAsync(session.Id)).Status.Succeed >= 100,
-            "100 tasks to succeed before the fault", TasksTimeout);
+            async () => (last = await client.GetSessionAsync(session.Id)).Status.Succeed >= 100,
+            "100 tasks to succeed before the fault", TasksTimeout,
+            seen: async () => $"{Describe(last)}; executors: "
+                + string.Join(", ", (await ExecutorsOfAsync(client, session.Id)).Select(e => $"{e.Id} on {e.Node} {e.State}")),
+            context: Logs);
         return session.Id;
     }
 
