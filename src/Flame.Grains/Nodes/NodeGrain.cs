@@ -285,7 +285,7 @@ public sealed partial class NodeGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} is NotReady: no heartbeat for {Seconds}s; its executors are lost")]
     private partial void LogNotReady(string node, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} no longer counts executor {ExecutorId}: the cluster lost it (the silo that held it died)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} no longer counts executor {ExecutorId}: its grain does not know it (lost with the silo that held it, or released without telling the node)")]
     private partial void LogExecutorForgotten(string node, string executorId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node}: releasing the executors it no longer runs failed")]
