@@ -599,6 +599,33 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     }
 
     [Fact]
+    public async Task ASchedulerLostWithItsSilo_HearsAgainFromTheSessionsThatOutlivedIt()
+    {
+        // A full node: one executor, busy with the one task of session A. Session B waits, already active, and will
+        // not report again until its demand changes.
+        var (full, fullOrders, _) = await NewNodeAsync(slots: 1);
+        var busy = await NewSessionAsync(delayRelease: 30);
+        await busy.CreateTaskAsync(null);
+        var (_, busyId) = await BindOrderedExecutorAsync(fullOrders, full.GetPrimaryKeyString(), busy);
+        await PollAsync(() => busy.LaunchTaskAsync(busyId));
+        var waiting = await NewSessionAsync();
+        await waiting.CreateTaskAsync(null);
+
+        // The scheduler comes back empty; then room appears. Only a session that reports again can be given it. (Two
+        // slots: until the new scheduler hears of the busy executor from its node, it may order one for A too.)
+        await LoseGrainAsync(_grains.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key));
+        var (_, orders, _) = await NewNodeAsync(slots: 2);
+        var ordered = new List<string?>();
+        while (!ordered.Contains(waiting.GetPrimaryKeyString()))
+        {
+            Assert.True(ordered.Count < 2, $"the new node's orders were all for other sessions: {string.Join(", ", ordered)}");
+            var order = await orders.Orders.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+            if (order.State == ExecutorState.Void)
+                ordered.Add(order.SessionId);
+        }
+    }
+
+    [Fact]
     public async Task ANodeLostWithItsSiloAndItsExecutorManager_LosesItsExecutors_AndTheirTasksRunElsewhere()
     {
         var (dead, deadOrders, _) = await NewNodeAsync(slots: 1, heartbeat: false);
