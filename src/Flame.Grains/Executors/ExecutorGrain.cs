@@ -193,14 +193,9 @@ public sealed partial class ExecutorGrain(
     public Task ReportAsync()
     {
         if (_executor is null)
-        {
-            ReportReleased();
-            DeactivateOnIdle();
-        }
+            Forget();
         else
-        {
             Report();
-        }
         return Task.CompletedTask;
     }
 
@@ -210,9 +205,7 @@ public sealed partial class ExecutorGrain(
     {
         if (_executor is not { } executor)
         {
-            // Lost with its silo (or released already): whoever still holds it in a view must let it go.
-            ReportReleased();
-            DeactivateOnIdle();
+            Forget();
             return null;
         }
         if (executor.State == ExecutorState.Released)
@@ -292,9 +285,12 @@ public sealed partial class ExecutorGrain(
     private void Report() =>
         _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).ReportExecutorAsync(_executor!);
 
-    private void ReportReleased() =>
-        _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key)
-            .ReportExecutorAsync(new ExecutorInfo { Id = Id, Node = "", State = ExecutorState.Released });
+    /// <summary>An activation that knows no executor (lost with its silo, or released already): views let it go.</summary>
+    private void Forget()
+    {
+        ExecutorLookup.ReportGone(GrainFactory, Id);
+        DeactivateOnIdle();
+    }
 
     private ExecutorInfo Existing()
     {

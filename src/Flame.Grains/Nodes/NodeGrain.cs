@@ -1,3 +1,4 @@
+using Flame.Grains.Executors;
 using Flame.Grains.Hosting;
 using Flame.Grains.Scheduling.Plugins;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,7 @@ public sealed partial class NodeGrain(
     private IGrainTimer? _auditTimer;
 
     /// <summary>How often the node checks that the cluster still knows each executor it counts.</summary>
-    internal static readonly TimeSpan AuditInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan AuditInterval = TimeSpan.FromSeconds(5);
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -86,7 +87,8 @@ public sealed partial class NodeGrain(
     public Task<NodeInfo> GetAsync() => Task.FromResult(Existing());
 
     public async Task<IReadOnlyList<ExecutorInfo>> ListExecutorsAsync() =>
-        (await Task.WhenAll(_executors.Keys.Select(FindAsync))).Where(e => e is not null && !ReferenceEquals(e, Unanswered)).ToList()!;
+        (await Task.WhenAll(_executors.Keys.Select(id => ExecutorLookup.AskAsync(GrainFactory, id))))
+            .Select(l => l.Executor).OfType<ExecutorInfo>().ToList();
 
     public Task WatchAsync(INodeWatcher watcher)
     {
@@ -187,30 +189,26 @@ public sealed partial class NodeGrain(
     /// </summary>
     private async Task AuditExecutorsAsync()
     {
-        if (_executors.Count == 0)
-            return;
         // An executor that asked HoldsAsync lately is alive: only the others (not registered yet, or silent) are looked up.
         var quiet = Now - 2000L * _execution.NodeHeartbeatTimeoutSeconds;
         var counted = _executors.Where(e => e.Value.AskedAt < quiet).Select(e => (Id: e.Key, e.Value.Since)).ToList();
         if (counted.Count == 0)
             return;
-        var found = await Task.WhenAll(counted.Select(e => FindAsync(e.Id)));
+        var lookups = await Task.WhenAll(counted.Select(e => ExecutorLookup.AskAsync(GrainFactory, e.Id)));
         for (var i = 0; i < counted.Count; i++)
         {
             var (id, since) = counted[i];
             // Nothing is changed for an executor counted again while the grains were asked (it may have registered anew).
-            if (ReferenceEquals(found[i], Unanswered) || !_executors.TryGetValue(id, out var held) || held.Since != since)
+            if (!lookups[i].Answered || !_executors.TryGetValue(id, out var held) || held.Since != since)
                 continue;
-            if (found[i] is { State: not ExecutorState.Released } executor && executor.Node == Name)
+            if (!lookups[i].Gone && lookups[i].Executor is { } executor && executor.Node == Name)
             {
                 _executors[id] = held with { Resources = Resources.Of(executor.ResReq) }; // what the scheduler asked for
                 continue;
             }
             _executors.Remove(id);
             LogExecutorForgotten(Name, id);
-            // The scheduler's view may hold it too (an idle one has nobody else to report it).
-            _ = GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key)
-                .ReportExecutorAsync(new ExecutorInfo { Id = id, Node = Name, State = ExecutorState.Released });
+            ExecutorLookup.ReportGone(GrainFactory, id, Name); // the scheduler's view may hold it (an idle one, say)
         }
     }
 
@@ -228,28 +226,6 @@ public sealed partial class NodeGrain(
             LogLoseFailed(ex, Name);
         }
     }
-
-    /// <summary>
-    /// The executor as its grain knows it, or null when the grain does not know it. A call that is not answered (the
-    /// silo is dying) gives <see cref="Unanswered"/>: not an answer, asked again at the next audit.
-    /// </summary>
-    private async Task<ExecutorInfo?> FindAsync(string id)
-    {
-        try
-        {
-            return await GrainFactory.GetGrain<IExecutorGrain>(id).GetAsync();
-        }
-        catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
-        {
-            return null;
-        }
-        catch (Exception ex) when (ex is TimeoutException or OrleansException)
-        {
-            return Unanswered;
-        }
-    }
-
-    private static readonly ExecutorInfo Unanswered = new() { Id = "", Node = "", State = ExecutorState.Void };
 
     private readonly record struct Held(Resources Resources, long Since, long AskedAt = 0);
 

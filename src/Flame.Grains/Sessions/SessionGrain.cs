@@ -1,3 +1,4 @@
+using Flame.Grains.Executors;
 using Flame.Grains.Hosting;
 using Flame.Storage;
 using Microsoft.Extensions.Logging;
@@ -643,28 +644,13 @@ public sealed partial class SessionGrain(
         if (_executors.Count == 0)
             return;
         var ids = _executors.Keys.ToList();
-        var checks = ids.Select(async id =>
-        {
-            try
-            {
-                await GrainFactory.GetGrain<IExecutorGrain>(id).GetAsync();
-                return null;
-            }
-            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
-            {
-                return id;
-            }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException)
-            {
-                return null; // not an answer: ask again next time
-            }
-        }).ToList();
-        var gone = (await Task.WhenAll(checks)).OfType<string>().Where(_executors.ContainsKey).ToList();
+        var lookups = await Task.WhenAll(ids.Select(id => ExecutorLookup.AskAsync(GrainFactory, id)));
+        var gone = ids.Where((id, i) => lookups[i].Gone && _executors.ContainsKey(id)).ToList();
         if (gone.Count == 0)
             return;
         await DetachExecutorsAsync(gone, "its executor was lost with the silo that held it");
         foreach (var id in gone)
-            _ = Scheduler.ReportExecutorAsync(new ExecutorInfo { Id = id, Node = "", State = ExecutorState.Released });
+            ExecutorLookup.ReportGone(GrainFactory, id);
     }
 
     /// <summary>Tells the executor to leave (LaunchTask answers Done), recording why on the session once.</summary>
