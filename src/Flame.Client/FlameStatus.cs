@@ -50,6 +50,13 @@ public static class FlameStatus
     {
         ArgumentNullException.ThrowIfNull(exception);
         var status = exception.Status;
+        for (var inner = status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            // grpc-dotnet reports a refused certificate as INTERNAL with a chain of three messages: say what it means.
+            if (inner is System.Security.Authentication.AuthenticationException)
+                return new FlameException(FlameErrorKind.Unavailable,
+                    $"TLS handshake with the gateway failed: {inner.Message} (is its CA in FLAME_CA_FILE or the context's tls.ca_file?)");
+        }
         var message = string.IsNullOrEmpty(status.Detail) ? status.StatusCode.ToString() : status.Detail;
         return new FlameException(ToErrorKind(status.StatusCode), message);
     }

@@ -39,7 +39,8 @@ public sealed class GrpcFlameClient : IFlameClient
 
     /// <summary>
     /// Connects to the gateways of <paramref name="connection"/> (see <see cref="FlameClientConfig"/>); the channel is
-    /// owned by this client. With several gateways the channel uses the first one that answers and moves to the next
+    /// owned by this client. Every call carries <see cref="FlameConnection.Token"/>, if any, as
+    /// <c>authorization: Bearer TOKEN</c>. With several gateways the channel uses the first one that answers and moves to the next
     /// when its connection breaks; calls that only read (Get*, List*, WatchTask, WatchSession, OpenSession) are then
     /// retried on <c>UNAVAILABLE</c>, while calls that change state (CreateTask, CreateSession, CloseSession, …) are not,
     /// since the lost attempt may have reached the server: they fail with <see cref="FlameErrorKind.Unavailable"/>
@@ -48,8 +49,9 @@ public sealed class GrpcFlameClient : IFlameClient
     public GrpcFlameClient(FlameConnection connection)
     {
         _ownedChannel = CreateChannel(connection);
-        _client = new V1.Frontend.FrontendClient(_ownedChannel);
-        _ext = new V1.FrontendExt.FrontendExtClient(_ownedChannel);
+        var invoker = GatewayCredentials.WithToken(_ownedChannel, connection.Token);
+        _client = new V1.Frontend.FrontendClient(invoker);
+        _ext = new V1.FrontendExt.FrontendExtClient(invoker);
     }
 
     /// <summary>
@@ -104,14 +106,15 @@ public sealed class GrpcFlameClient : IFlameClient
     /// A channel to the gateways of <paramref name="connection"/>, with <see cref="CreateChannelOptions"/>: one gateway
     /// as usual; several with <c>pick_first</c> failover and retries of the calls that only read (see
     /// <see cref="GrpcFlameClient(FlameConnection)"/>). With <see cref="FlameConnection.CaFile"/>, https gateways must
-    /// present a certificate that this CA signed, for their host name. The caller disposes the channel.
+    /// present a certificate that this CA signed, for their host name. The caller disposes the channel. The channel
+    /// carries no token: wrap it with <see cref="GatewayCredentials.WithToken"/>.
     /// </summary>
     public static GrpcChannel CreateChannel(FlameConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var options = CreateChannelOptions();
         var handler = (SocketsHttpHandler)options.HttpHandler!;
-        if (connection.CaFile is { } caFile)
+        if (connection.CaFile is { } caFile && connection.Endpoints[0].Scheme == Uri.UriSchemeHttps)
             handler.SslOptions.RemoteCertificateValidationCallback = GatewayTls.TrustOnly(caFile);
         if (connection.Endpoints.Count > 1)
         {

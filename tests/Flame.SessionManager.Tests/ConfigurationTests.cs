@@ -65,10 +65,11 @@ public sealed class ConfigurationTests
     [InlineData("http://10.1.2.3:80")]
     public async Task Create_Accepts_TheDocumentedEndpointForms(string endpoint)
     {
-        // Created, not started: nothing listens.
+        // Created, not started: nothing listens. Beyond loopback, plaintext needs the opt-out (TlsTests shows the refusal).
         await using var app = SessionManagerApp.Create([], new Dictionary<string, string?>
         {
             ["Flame:SessionManager:Endpoint"] = endpoint,
+            ["Flame:Security:AllowInsecure"] = "true",
         });
 
         Assert.NotNull(app);

@@ -19,7 +19,7 @@ public sealed class InProcessGateway : IAsyncDisposable
         Endpoint = endpoint;
     }
 
-    /// <summary>The gateway's address, <c>http://127.0.0.1:PORT</c>.</summary>
+    /// <summary>The gateway's address, <c>http://127.0.0.1:PORT</c> (or the <c>https://</c> one the overrides gave).</summary>
     public string Endpoint { get; }
 
     /// <summary>The session manager's services (its grain factory, its in-process client).</summary>
@@ -49,7 +49,8 @@ public sealed class InProcessGateway : IAsyncDisposable
         var app = SessionManagerApp.Create(args ?? [], settings);
         await app.PrepareAsync();
         await app.StartAsync();
-        return new InProcessGateway(app, endpoint);
+        // An override may have asked for another endpoint (https://, for TLS).
+        return new InProcessGateway(app, settings["Flame:SessionManager:Endpoint"]!);
     }
 
     /// <summary>Stops the gateway and its silo (once); clients see their connections closed.</summary>

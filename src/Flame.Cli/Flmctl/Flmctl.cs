@@ -60,6 +60,11 @@ public static class Flmctl
             Description = Endpoints.ConfigHelp,
             Recursive = true,
         };
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = Endpoints.TokenFileHelp,
+            Recursive = true,
+        };
         var timeout = new Option<int>("--timeout")
         {
             Description = "Seconds to wait for the gateway before giving up",
@@ -68,7 +73,7 @@ public static class Flmctl
         };
         var root = new RootCommand("flmctl: controls a Flame cluster: applications, sessions, tasks, executors and nodes.")
         {
-            endpoint, context, config, timeout,
+            endpoint, context, config, tokenFile, timeout,
         };
 
         // Runs one command's body against the gateways, with the error handling every command shares.
@@ -79,7 +84,8 @@ public static class Flmctl
                 var seconds = parse.GetValue(timeout);
                 if (seconds <= 0)
                     throw new CliUsageException("--timeout must be at least 1 second");
-                var connection = Endpoints.Resolve(parse.GetValue(endpoint), parse.GetValue(context), parse.GetValue(config));
+                var connection = Endpoints.Resolve(parse.GetValue(endpoint), parse.GetValue(context), parse.GetValue(config),
+                    parse.GetValue(tokenFile), Tool, stderr);
                 var address = connection.Display;
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 deadline.CancelAfter(TimeSpan.FromSeconds(seconds));

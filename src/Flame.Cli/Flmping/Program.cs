@@ -5,6 +5,7 @@ using Flame.Cli.Flmping;
 var endpoint = new Option<string[]>("--endpoint", "-e") { Description = Endpoints.EndpointHelp };
 var context = new Option<string?>("--context") { Description = Endpoints.ContextHelp };
 var config = new Option<string?>("--config") { Description = Endpoints.ConfigHelp };
+var tokenFile = new Option<string?>("--token-file") { Description = Endpoints.TokenFileHelp };
 var app = new Option<string>("--app", "-a") { Description = "The application to ping", DefaultValueFactory = _ => "flmping" };
 var tasks = new Option<int>("--tasks", "-t") { Description = "How many tasks to run", DefaultValueFactory = _ => 10 };
 var commonData = new Option<int>("--common-data", "-c") { Description = "Bytes of common data for the session", DefaultValueFactory = _ => 0 };
@@ -14,10 +15,10 @@ var concurrency = new Option<int>("--concurrency") { Description = "Without -p: 
 
 var root = new RootCommand("flmping: runs tasks of a no-op application through Flame and reports how they went.")
 {
-    endpoint, context, config, app, tasks, commonData, input, perf, concurrency,
+    endpoint, context, config, tokenFile, app, tasks, commonData, input, perf, concurrency,
 };
 root.SetAction((parse, ct) => CliErrors.RunAsync("flmping", () => new Ping(PingOptions.Validated(
-    Endpoints.Resolve(parse.GetValue(endpoint), parse.GetValue(context), parse.GetValue(config)),
+    Endpoints.Resolve(parse.GetValue(endpoint), parse.GetValue(context), parse.GetValue(config), parse.GetValue(tokenFile), "flmping", Console.Error),
     parse.GetValue(app)!,
     parse.GetValue(tasks),
     parse.GetValue(commonData),

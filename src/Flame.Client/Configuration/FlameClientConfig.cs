@@ -16,12 +16,15 @@ namespace Flame.Client.Configuration;
 ///       endpoints: [http://10.0.0.1:8080, http://10.0.0.2:8080]
 ///       tls:
 ///         ca_file: /etc/flame/ca.pem                  # https endpoints are verified with this CA
+///       token_file: ~/.flame/token                    # sent as authorization: Bearer TOKEN
 /// </code>
 /// </summary>
 /// <remarks>
 /// Where a client connects, first match wins: endpoints given explicitly (flmctl's <c>--endpoint</c>), then
 /// <c>FLAME_ENDPOINT</c> (a comma-separated list), then the context named explicitly, by <c>FLAME_CONTEXT</c> or by
-/// <c>current-context</c>, then <see cref="DefaultEndpoint"/>. A missing file is an empty configuration. Flame's
+/// <c>current-context</c>, then <see cref="DefaultEndpoint"/>. The CA: <c>FLAME_CA_FILE</c>, else the context's
+/// <c>tls.ca_file</c>. The token: a token file given explicitly (<c>--token-file</c>), else <c>FLAME_TOKEN</c>, else
+/// <c>FLAME_TOKEN_FILE</c>, else the context's <c>token_file</c>; without one, calls carry no credential. A missing file is an empty configuration. Flame's
 /// <c>cache</c> and <c>package</c> sections of a context are accepted and ignored; any other unknown key is an error,
 /// so that a misspelt key is not silently ignored.
 /// </remarks>
@@ -33,6 +36,12 @@ public sealed class FlameClientConfig
     public const string EndpointVariable = "FLAME_ENDPOINT";
     /// <summary>The environment variable naming the context to use.</summary>
     public const string ContextVariable = "FLAME_CONTEXT";
+    /// <summary>The environment variable naming the PEM CA that https gateways must chain to, as in Flame's SDKs.</summary>
+    public const string CaFileVariable = "FLAME_CA_FILE";
+    /// <summary>The environment variable holding the bearer token itself.</summary>
+    public const string TokenVariable = "FLAME_TOKEN";
+    /// <summary>The environment variable naming a file that holds the bearer token.</summary>
+    public const string TokenFileVariable = "FLAME_TOKEN_FILE";
     /// <summary>Flame's default gateway address.</summary>
     public const string DefaultEndpoint = "http://127.0.0.1:8080";
 
@@ -133,27 +142,58 @@ public sealed class FlameClientConfig
     /// <param name="context">A context named explicitly (e.g. flmctl's <c>--context</c>), or null.</param>
     /// <param name="environment">Reads an environment variable; default <see cref="Environment.GetEnvironmentVariable(string)"/>.</param>
     /// <param name="endpointsSource">How <paramref name="endpoints"/> are named in errors; default <c>--endpoint</c>.</param>
-    /// <exception cref="FlameClientConfigurationException">An endpoint is not an http(s) address, or the context is unknown.</exception>
+    /// <param name="tokenFile">A token file given explicitly (e.g. <c>--token-file</c>), or null.</param>
+    /// <exception cref="FlameClientConfigurationException">An endpoint is not an http(s) address, the context is unknown, or a token file is missing or empty.</exception>
     public FlameConnection Resolve(IEnumerable<string>? endpoints = null, string? context = null,
-        Func<string, string?>? environment = null, string endpointsSource = "--endpoint")
+        Func<string, string?>? environment = null, string endpointsSource = "--endpoint", string? tokenFile = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
+        var (connection, contextTokenFile) = ResolveEndpoints(endpoints, context, environment, endpointsSource);
+        return WithCredentials(connection, contextTokenFile, tokenFile, environment);
+    }
+
+    private (FlameConnection Connection, string? TokenFile) ResolveEndpoints(IEnumerable<string>? endpoints, string? context,
+        Func<string, string?> environment, string endpointsSource)
+    {
         var given = endpoints?.Where(e => !string.IsNullOrWhiteSpace(e)).ToList() ?? [];
         if (given.Count > 0)
-            return new FlameConnection(ParseEndpoints(string.Join(',', given), endpointsSource), null, endpointsSource);
+            return (new FlameConnection(ParseEndpoints(string.Join(',', given), endpointsSource), null, endpointsSource), null);
         if (environment(EndpointVariable) is { } fromEnv && !string.IsNullOrWhiteSpace(fromEnv))
-            return new FlameConnection(ParseEndpoints(fromEnv, EndpointVariable), null, EndpointVariable);
+            return (new FlameConnection(ParseEndpoints(fromEnv, EndpointVariable), null, EndpointVariable), null);
 
         var (name, source) = !string.IsNullOrWhiteSpace(context) ? (context, "--context")
             : environment(ContextVariable) is { Length: > 0 } envContext ? (envContext, ContextVariable)
             : (CurrentContext, "current-context");
         if (name is null)
-            return new FlameConnection([new Uri(DefaultEndpoint)], null, "default");
+            return (new FlameConnection([new Uri(DefaultEndpoint)], null, "default"), null);
         var chosen = Contexts.FirstOrDefault(c => c.Name == name)
             ?? throw new FlameClientConfigurationException(Contexts.Count == 0 && !File.Exists(Path)
                 ? $"{source}: context '{name}' is unknown: there is no client configuration file {Path}"
                 : $"{source}: context '{name}' is not in {Path} (its contexts: {Names(Contexts)})");
-        return new FlameConnection(chosen.Endpoints, chosen.CaFile, $"context '{chosen.Name}' of {Path}");
+        return (new FlameConnection(chosen.Endpoints, chosen.CaFile, $"context '{chosen.Name}' of {Path}"), chosen.TokenFile);
+    }
+
+    /// <summary>
+    /// The CA (<c>FLAME_CA_FILE</c> over the context's) and the token, read now so that a missing or empty token file
+    /// is reported before any call. The CA applies to https gateways only: FLAME_CA_FILE set for every shell must not
+    /// break a plaintext loopback gateway.
+    /// </summary>
+    private static FlameConnection WithCredentials(FlameConnection connection, string? contextTokenFile, string? tokenFile,
+        Func<string, string?> environment)
+    {
+        if (environment(CaFileVariable) is { Length: > 0 } caFile)
+        {
+            if (!File.Exists(caFile))
+                throw new FlameClientConfigurationException($"{CaFileVariable}: the file '{caFile}' does not exist");
+            connection = connection with { CaFile = caFile };
+        }
+        string? warning = null;
+        var token = !string.IsNullOrWhiteSpace(tokenFile) ? GatewayTls.ReadTokenFile(tokenFile, "--token-file", out warning)
+            : environment(TokenVariable) is { } fromEnv && !string.IsNullOrWhiteSpace(fromEnv) ? fromEnv.Trim()
+            : environment(TokenFileVariable) is { Length: > 0 } envFile ? GatewayTls.ReadTokenFile(envFile, TokenFileVariable, out warning)
+            : contextTokenFile is not null ? GatewayTls.ReadTokenFile(contextTokenFile, $"token_file of {connection.Source}", out warning)
+            : null;
+        return connection with { Token = token, Warning = warning };
     }
 
     /// <summary>Loads the configuration (see <see cref="Load"/>) and resolves where to connect (see <see cref="Resolve"/>).</summary>
@@ -162,15 +202,16 @@ public sealed class FlameClientConfig
     /// <param name="context">A context named explicitly, or null.</param>
     /// <param name="environment">Reads an environment variable; default <see cref="Environment.GetEnvironmentVariable(string)"/>.</param>
     /// <param name="path">The configuration file, overriding <c>FLAME_CONFIG</c> (e.g. flmctl's <c>--config</c>), or null.</param>
+    /// <param name="tokenFile">A token file given explicitly (e.g. <c>--token-file</c>), or null.</param>
     public static FlameConnection ResolveConnection(IEnumerable<string>? endpoints = null, string? context = null,
-        Func<string, string?>? environment = null, string? path = null)
+        Func<string, string?>? environment = null, string? path = null, string? tokenFile = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var explicitEndpoints = endpoints?.Any(e => !string.IsNullOrWhiteSpace(e)) == true
                                 || !string.IsNullOrWhiteSpace(environment(EndpointVariable));
         // Explicit endpoints win over every context, so the file is not needed (nor can it get in the way).
         var config = explicitEndpoints ? new FlameClientConfig(DefaultPath, null, []) : Load(path, environment);
-        return config.Resolve(endpoints, context, environment);
+        return config.Resolve(endpoints, context, environment, tokenFile: tokenFile);
     }
 
     private static IReadOnlyList<Uri> ParseEndpoints(string text, string source) =>
@@ -225,7 +266,7 @@ public sealed class FlameClientConfig
             var name = OptionalString(map, key + ".", "name") ?? throw Error(node, key + ".name", "is missing");
             var cluster = Map(ChildOf(map, "cluster") ?? throw Error(node, key + ".cluster", "is missing"), key + ".cluster");
             var prefix = key + ".cluster.";
-            OnlyKeys(cluster, prefix, "endpoint", "endpoints", "tls");
+            OnlyKeys(cluster, prefix, "endpoint", "endpoints", "tls", "token_file");
 
             var one = ChildOf(cluster, "endpoint");
             var many = ChildOf(cluster, "endpoints");
@@ -264,7 +305,8 @@ public sealed class FlameClientConfig
                         throw Error(tlsNode, prefix + "tls.ca_file", "is given but the endpoints are http://; use https:// addresses for TLS");
                 }
             }
-            return new FlameContext(name, endpoints, caFile);
+            var tokenFile = OptionalString(cluster, prefix, "token_file") is { } file ? ExpandHome(file) : null;
+            return new FlameContext(name, endpoints, caFile, tokenFile);
         }
 
         private static string ExpandHome(string file) =>
@@ -278,7 +320,8 @@ public sealed class FlameClientConfig
 /// <param name="Name">The context's name.</param>
 /// <param name="Endpoints">Its gateways, in the order they are tried.</param>
 /// <param name="CaFile">A PEM file of the CA that signs the gateways' certificates (https only), or null for the system's trust.</param>
-public sealed record FlameContext(string Name, IReadOnlyList<Uri> Endpoints, string? CaFile);
+/// <param name="TokenFile">A file holding the bearer token (<c>token_file</c>), or null.</param>
+public sealed record FlameContext(string Name, IReadOnlyList<Uri> Endpoints, string? CaFile, string? TokenFile = null);
 
 /// <summary>Where a client connects.</summary>
 /// <param name="Endpoints">The gateways, in the order they are tried; at least one, all http or all https.</param>
@@ -288,6 +331,15 @@ public sealed record FlameConnection(IReadOnlyList<Uri> Endpoints, string? CaFil
 {
     /// <summary>The endpoints as one comma-separated string, e.g. for messages and for <c>FLAME_ENDPOINT</c>.</summary>
     public string Display => string.Join(",", Endpoints.Select(u => u.GetLeftPart(UriPartial.Authority)));
+
+    /// <summary>The bearer token sent as <c>authorization: Bearer TOKEN</c> on every call, or null for none.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>One line for the user about the credentials (e.g. a token file others can read), or null.</summary>
+    public string? Warning { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Display} ({Source}){(Token is null ? "" : ", with a token")}";
 }
 
 /// <summary>The client configuration (file, environment or options) cannot be used; the message names the file or source, the key and the problem.</summary>

@@ -1,7 +1,9 @@
 using System.Net.Http;
 using Flame.Channels;
 using Flame.ExecutorManager.Hosting;
+using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
 
 namespace Flame.ExecutorManager.Gateway;
 
@@ -9,7 +11,7 @@ namespace Flame.ExecutorManager.Gateway;
 /// The one channel to the gateway, shared by the node agent and every executor worker: their calls are
 /// streams multiplexed on a few HTTP/2 connections, and long-polls never need a connection of their own.
 /// </summary>
-internal sealed class GatewayConnection : IDisposable
+internal sealed partial class GatewayConnection : IDisposable
 {
     /// <summary>
     /// The largest message either way: the gateway allows task inputs, outputs and common data of up to 256 MiB
@@ -19,9 +21,50 @@ internal sealed class GatewayConnection : IDisposable
 
     private readonly GrpcChannel _channel;
 
-    public GatewayConnection(FlameExecutorManagerOptions options)
+    /// <summary>What the node presents and trusts, read once at start.</summary>
+    /// <param name="Token">The node's token, or null.</param>
+    /// <param name="TokenWarning">One line about the token file (e.g. others may read it), or null.</param>
+    /// <param name="CertificateCheck">The check of https gateways against <see cref="FlameExecutorManagerOptions.CaFile"/>, or null for the system's roots.</param>
+    public sealed record Credentials(string? Token, string? TokenWarning, System.Net.Security.RemoteCertificateValidationCallback? CertificateCheck);
+
+    /// <summary>Reads the CA and the token files named by <paramref name="options"/>.</summary>
+    /// <exception cref="ExecutorManagerConfigurationException">A file cannot be read, holds no certificate, or no token.</exception>
+    public static Credentials ReadCredentials(FlameExecutorManagerOptions options)
+    {
+        try
+        {
+            string? warning = null;
+            var token = options.TokenFile is { } tokenFile
+                ? GatewayCredentials.ReadTokenFile(tokenFile, $"{FlameExecutorManagerOptions.Section}:{nameof(options.TokenFile)}", out warning)
+                : null;
+            var check = options.CaFile is { } caFile ? GatewayCredentials.TrustOnly(caFile) : null;
+            return new Credentials(token, warning, check);
+        }
+        catch (GatewayCredentialsException ex)
+        {
+            throw new ExecutorManagerConfigurationException(ex.Message);
+        }
+    }
+
+    public GatewayConnection(FlameExecutorManagerOptions options, Credentials credentials, ILogger<GatewayConnection> logger)
     {
         Endpoint = options.Endpoint;
+        if (credentials.TokenWarning is { } warning)
+            LogTokenWarning(logger, warning);
+        var handler = new SocketsHttpHandler
+        {
+            // Each executor holds one long-poll open most of the time: more than a server's stream limit
+            // per connection on a big node.
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            // A gateway that vanished without closing its connections is noticed within a minute and a half.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+        };
+        if (credentials.CertificateCheck is { } check)
+            handler.SslOptions.RemoteCertificateValidationCallback = check;
         // Several gateways: pick_first over them, so a broken connection moves to the next one. Nothing is retried by
         // the channel: the node agent and the workers retry UNAVAILABLE themselves, knowing which calls are safe.
         _channel = GatewayChannels.Create(options.Endpoints, new GrpcChannelOptions
@@ -29,22 +72,15 @@ internal sealed class GatewayConnection : IDisposable
             MaxReceiveMessageSize = MaxMessageSize,
             MaxSendMessageSize = MaxMessageSize,
             ThrowOperationCanceledOnCancellation = true,
-            HttpHandler = new SocketsHttpHandler
-            {
-                // Each executor holds one long-poll open most of the time: more than a server's stream limit
-                // per connection on a big node.
-                EnableMultipleHttp2Connections = true,
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                // A gateway that vanished without closing its connections is noticed within a minute and a half.
-                KeepAlivePingDelay = TimeSpan.FromSeconds(60),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            },
+            HttpHandler = handler,
         });
-        Backend = new V1.Backend.BackendClient(_channel);
-        BackendExt = new V1.BackendExt.BackendExtClient(_channel);
+        CallInvoker invoker = GatewayCredentials.WithToken(_channel, credentials.Token);
+        Backend = new V1.Backend.BackendClient(invoker);
+        BackendExt = new V1.BackendExt.BackendExtClient(invoker);
     }
+
+    [LoggerMessage(1, LogLevel.Warning, "{Warning}")]
+    private static partial void LogTokenWarning(ILogger logger, string warning);
 
     /// <summary>
     /// The Flame.Orleans extension (CompleteAndLaunchTask: one round trip per task instead of two). True until the

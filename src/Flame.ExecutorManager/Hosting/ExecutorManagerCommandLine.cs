@@ -18,6 +18,8 @@ public sealed record ExecutorManagerCommandLine
           --slots N          executors run at once; default: cores    (Flame:ExecutorManager:Slots)
           --node NAME        the node's name; default: the host name  (Flame:ExecutorManager:NodeName)
           --work-dir DIR     sockets, logs, working dirs; /tmp/flame  (Flame:ExecutorManager:WorkDirectory)
+          --ca-file FILE     PEM CA that https gateways must chain to (Flame:ExecutorManager:CaFile)
+          --token-file FILE  this node's token                        (Flame:ExecutorManager:TokenFile)
           --config FILE      the cluster file (YAML or JSON) with a Flame: ExecutorManager: section
           -h, --help         this help
 
@@ -30,6 +32,8 @@ public sealed record ExecutorManagerCommandLine
         ["--slots"] = $"{FlameExecutorManagerOptions.Section}:{nameof(FlameExecutorManagerOptions.Slots)}",
         ["--node"] = $"{FlameExecutorManagerOptions.Section}:{nameof(FlameExecutorManagerOptions.NodeName)}",
         ["--work-dir"] = $"{FlameExecutorManagerOptions.Section}:{nameof(FlameExecutorManagerOptions.WorkDirectory)}",
+        ["--ca-file"] = $"{FlameExecutorManagerOptions.Section}:{nameof(FlameExecutorManagerOptions.CaFile)}",
+        ["--token-file"] = $"{FlameExecutorManagerOptions.Section}:{nameof(FlameExecutorManagerOptions.TokenFile)}",
     };
 
     /// <summary>True when help was asked for: print <see cref="Usage"/> and do nothing else.</summary>
@@ -69,7 +73,7 @@ public sealed record ExecutorManagerCommandLine
 
             if (name != "--config" && !Switches.ContainsKey(name))
                 throw new ExecutorManagerConfigurationException(
-                    $"unknown {(name.StartsWith('-') ? "switch" : "argument")} '{name}'; known switches: --endpoint, --slots, --node, --work-dir, --config, --help");
+                    $"unknown {(name.StartsWith('-') ? "switch" : "argument")} '{name}'; known switches: --endpoint, --slots, --node, --work-dir, --ca-file, --token-file, --config, --help");
 
             if (value is null)
             {
@@ -91,7 +95,7 @@ public sealed record ExecutorManagerCommandLine
             {
                 if (name == "--slots" && !int.TryParse(value, out _))
                     throw new ExecutorManagerConfigurationException($"switch '--slots': '{value}' is not a whole number");
-                if (name == "--work-dir")
+                if (name is "--work-dir" or "--ca-file" or "--token-file")
                     value = Path.GetFullPath(value);
                 overrides[Switches[name]] = value;
             }

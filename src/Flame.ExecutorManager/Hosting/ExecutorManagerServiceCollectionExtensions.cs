@@ -25,10 +25,11 @@ public static class ExecutorManagerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         EnsureWorkDirectory(options.WorkDirectory);
+        var credentials = GatewayConnection.ReadCredentials(options);
 
         services.TryAddSingleton(TimeProvider.System);
         // Keyed by nothing but their own (internal) types, so that a session manager's own registrations never clash.
-        services.AddSingleton(_ => new GatewayConnection(options));
+        services.AddSingleton(sp => new GatewayConnection(options, credentials, sp.GetRequiredService<ILogger<GatewayConnection>>()));
         services.AddSingleton(_ => new NodeDescription(options));
         services.AddSingleton(sp => new ExecutorRegistry(options, sp.GetRequiredService<GatewayConnection>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService(sp => new NodeAgent(

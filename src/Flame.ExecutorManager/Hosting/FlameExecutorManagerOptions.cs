@@ -18,7 +18,7 @@ public sealed class FlameExecutorManagerOptions
     [
         nameof(Endpoint), nameof(NodeName), nameof(Slots), nameof(WorkDirectory), nameof(HeartbeatInterval),
         nameof(ServiceStartTimeout), nameof(TaskTimeout), nameof(SessionLeaveTimeout), nameof(ShutdownGrace),
-        nameof(KeepExecutorDirectories), nameof(TaskWindow),
+        nameof(KeepExecutorDirectories), nameof(TaskWindow), nameof(CaFile), nameof(TokenFile),
     ];
 
     /// <summary>
@@ -34,6 +34,18 @@ public sealed class FlameExecutorManagerOptions
         GatewayChannels.TryParseList(Endpoint, assumeHttp: false, out var endpoints, out var error)
             ? endpoints
             : throw new ExecutorManagerConfigurationException(Key(nameof(Endpoint), error));
+
+    /// <summary>
+    /// A PEM file of the CA that signed the gateways' certificates: https gateways are verified against it only (not
+    /// the system's roots). Default: none (the system's roots).
+    /// </summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>
+    /// A file holding this node's token (<c>flmctl token create --role node --node NAME</c>), sent as
+    /// <c>authorization: Bearer TOKEN</c> on every call to the gateway. Read at start. Default: none (no credential).
+    /// </summary>
+    public string? TokenFile { get; set; }
 
     /// <summary>The node's name, unique in the cluster: its id and name on the wire. Default: the host name.</summary>
     public string? NodeName { get; set; }
@@ -124,6 +136,11 @@ public sealed class FlameExecutorManagerOptions
             yield return Key(nameof(Endpoint), "is empty; give the gateway's address, e.g. http://127.0.0.1:8080");
         else if (!GatewayChannels.TryParseList(Endpoint, assumeHttp: false, out _, out var endpointError))
             yield return Key(nameof(Endpoint), endpointError);
+
+        if (CaFile is not null && !File.Exists(CaFile))
+            yield return Key(nameof(CaFile), $"the file '{CaFile}' does not exist");
+        if (TokenFile is not null && !File.Exists(TokenFile))
+            yield return Key(nameof(TokenFile), $"the file '{TokenFile}' does not exist");
 
         if (NodeName is not null && (NodeName.Length > 253 || !IsName(NodeName)))
             yield return Key(nameof(NodeName), $"'{NodeName}' is not a node name: use letters, digits, '.', '_' and '-', at most 253 characters");

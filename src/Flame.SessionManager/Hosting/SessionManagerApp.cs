@@ -7,7 +7,7 @@ using Npgsql;
 namespace Flame.SessionManager.Hosting;
 
 /// <summary>Builds a ready-to-run session manager; used by Program and by tests and benchmarks that host one in-process.</summary>
-public static class SessionManagerApp
+public static partial class SessionManagerApp
 {
     /// <summary>
     /// Creates the application from command-line arguments plus optional configuration overrides. Configuration,
@@ -42,6 +42,13 @@ public static class SessionManagerApp
             builder.Configuration.AddInMemoryCollection(overrides);
         builder.AddFlameSessionManager();
         var app = builder.Build();
+        var security = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Flame.Security");
+        app.Services.GetService<GatewayCertificate>()?.UseLogger(security);
+        var posture = app.Services.GetRequiredService<SecureDefaults>();
+        if (posture.Insecure)
+            LogInsecure(security, posture.Summary);
+        else
+            LogSecurity(security, posture.Summary);
         app.MapFlameGateway();
         return app;
     }
@@ -86,6 +93,12 @@ public static class SessionManagerApp
             throw new FlameStartupException($"database {where}: {ex.Message}");
         }
     }
+
+    [LoggerMessage(1, LogLevel.Information, "{Summary}")]
+    private static partial void LogSecurity(ILogger logger, string summary);
+
+    [LoggerMessage(2, LogLevel.Warning, "{Summary}")]
+    private static partial void LogInsecure(ILogger logger, string summary);
 
     /// <summary>Opens the task store now, so that a store that cannot be opened stops the start with its reason.</summary>
     private static void OpenStore(WebApplication app, string where)

@@ -27,12 +27,19 @@ public static class SessionManagerHostingExtensions
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
         RefuseUnknownSections(builder.Configuration);
         var advertised = ValidateCluster(cluster);
+        var security = builder.Configuration.BindValidated<FlameSecurityOptions>(FlameSecurityOptions.Section);
+        var posture = SecureDefaults.Decide(endpoint, security, cluster, advertised);
+        // Read now: certificate files that cannot be used stop the start with their reason, before anything listens.
+        var certificate = endpoint.Tls || posture.SiloTls ? GatewayCertificate.Load(security.Tls.CertificateFile!, security.Tls.KeyFile!) : null;
         var storage = builder.Configuration.BindValidated<FlameStorageOptions>(FlameStorageOptions.Section);
         var store = ResolveStorage(storage, cluster);
 
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(cluster));
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(store));
+        builder.Services.AddSingleton(posture);
+        if (certificate is not null)
+            builder.Services.AddSingleton(certificate);
         // Before AddFlameGrains, which falls back to an in-memory store.
         builder.Services.AddSingleton<ITaskStore>(services => store.Provider switch
         {
@@ -46,12 +53,22 @@ public static class SessionManagerHostingExtensions
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // Plaintext gRPC needs HTTP/2 only: with Http1AndHttp2, h2c clients are refused.
-            void Http2(ListenOptions listen) => listen.Protocols = HttpProtocols.Http2;
+            void Protocols(ListenOptions listen)
+            {
+                if (!endpoint.Tls)
+                {
+                    // Plaintext gRPC needs HTTP/2 only: with Http1AndHttp2, h2c clients are refused.
+                    listen.Protocols = HttpProtocols.Http2;
+                    return;
+                }
+                // Over TLS, ALPN picks h2 for gRPC clients; HTTP/1.1 stays for curl https://HOST:PORT/healthz.
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificate!.Current);
+            }
             if (endpoint.Localhost)
-                kestrel.ListenLocalhost(endpoint.Port, Http2);
+                kestrel.ListenLocalhost(endpoint.Port, Protocols);
             else
-                kestrel.Listen(endpoint.Address!, endpoint.Port, Http2);
+                kestrel.Listen(endpoint.Address!, endpoint.Port, Protocols);
             // Watches are streams: one client may hold thousands on one connection.
             kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
         });
@@ -77,7 +94,7 @@ public static class SessionManagerHostingExtensions
             builder.Services.AddHostedService<BuiltInApplications>();
         // After UseOrleans: hosted services stop in reverse order, so the executors stop before the silo.
         if (options.EmbeddedExecutorManager)
-            builder.Services.AddFlameExecutorManager(EmbeddedExecutorManagerOptions(builder.Configuration, endpoint));
+            builder.Services.AddFlameExecutorManager(EmbeddedExecutorManagerOptions(builder.Configuration, endpoint, security));
         return builder;
     }
 
@@ -215,9 +232,11 @@ public static class SessionManagerHostingExtensions
 
     /// <summary>
     /// The embedded executor manager's options: section <c>Flame:ExecutorManager</c>, connecting to this gateway
-    /// unless an endpoint is configured (a gateway on 0.0.0.0 is reached through 127.0.0.1).
+    /// unless an endpoint is configured (a gateway on 0.0.0.0 is reached through 127.0.0.1); an https gateway is
+    /// verified with <c>Flame:Security:Tls:CaFile</c> unless <c>Flame:ExecutorManager:CaFile</c> is set.
     /// </summary>
-    private static FlameExecutorManagerOptions EmbeddedExecutorManagerOptions(IConfiguration configuration, GatewayEndpoint gateway)
+    private static FlameExecutorManagerOptions EmbeddedExecutorManagerOptions(IConfiguration configuration, GatewayEndpoint gateway,
+        FlameSecurityOptions security)
     {
         FlameExecutorManagerOptions options;
         try
@@ -235,7 +254,14 @@ public static class SessionManagerHostingExtensions
                 : gateway.Address.Equals(System.Net.IPAddress.IPv6Any) ? "[::1]"
                 : gateway.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{gateway.Address}]"
                 : gateway.Address.ToString();
-            options.Endpoint = $"http://{host}:{gateway.Port}";
+            options.Endpoint = $"{(gateway.Tls ? "https" : "http")}://{host}:{gateway.Port}";
+            if (gateway.Tls && options.CaFile is null)
+            {
+                options.CaFile = security.Tls.CaFile
+                    ?? throw new FlameConfigurationException(
+                        $"configuration key '{FlameSecurityOptions.Section}:Tls:CaFile': required with an https gateway and the embedded executor manager, which verifies its gateway's certificate with it");
+                options.Validate();
+            }
         }
         return options;
     }
