@@ -57,6 +57,19 @@ public sealed class NodeGuardNodeTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task ANodeWithNothingConfigured_RefusesEveryCommand_ButTheBuiltInServices()
+    {
+        // The default of a standalone node: no AllowedCommands, and no built-in service next to this test's program.
+        await StartNodeAsync(allowed: []);
+
+        var completed = await BindOnceAsync(TestService());
+
+        Assert.Equal(
+            $"service failed to start: command {TestServicePath} is not allowed on node node-a: {TestServicePath} is not in Flame:ExecutorManager:AllowedCommands",
+            completed.Result.Message);
+    }
+
+    [Fact]
     public async Task AWorkingDirectoryOutsideTheAllowedOnes_IsABindFailure_ThatSaysWhy()
     {
         await StartNodeAsync();

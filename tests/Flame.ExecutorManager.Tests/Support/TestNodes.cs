@@ -16,7 +16,8 @@ public static class TestNodes
 
     /// <summary>
     /// Starts node <c>node-a</c> of two slots against <paramref name="endpoint"/>, working in <paramref name="workDirectory"/>,
-    /// with short intervals; it runs the test service and shell scripts unless <paramref name="configure"/> says otherwise.
+    /// with short intervals; it runs the test service, shell scripts and Python services unless <paramref name="configure"/>
+    /// says otherwise.
     /// </summary>
     public static async Task<IHost> StartAsync(
         string endpoint, string workDirectory, ITestOutputHelper output, Action<FlameExecutorManagerOptions>? configure = null)
@@ -30,7 +31,7 @@ public static class TestNodes
             HeartbeatInterval = TimeSpan.FromMilliseconds(100),
             ServiceStartTimeout = TimeSpan.FromSeconds(20),
             ShutdownGrace = TimeSpan.FromSeconds(2),
-            AllowedCommands = [Path.GetDirectoryName(TestServicePath)!, "/bin/sh"],
+            AllowedCommands = [Path.GetDirectoryName(TestServicePath)!, "/bin/sh", "/usr/bin/python3"],
         };
         configure?.Invoke(options);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
