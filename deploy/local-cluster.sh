@@ -217,7 +217,10 @@ start_executor_manager() { # index (1-based): executor-manager-N uses session-ma
     local name="${EXECUTOR_MANAGERS[$1 - 1]}" node="em-$1" work="$STATE/work/em-$1"
     local first="http://127.0.0.1:${GATEWAY_PORTS[$1 - 1]}" second="http://127.0.0.1:${GATEWAY_PORTS[2 - $1]}"
     mkdir -p "$work"
+    # The node runs the built-in flmping service (next to the session manager) and the Pi sample, nothing else.
     launch "$name" env Flame__ExecutorManager__HeartbeatInterval=00:00:01 \
+        Flame__ExecutorManager__AllowedCommands__0="$(dirname "$SESSION_MANAGER_DLL")/flmping-service.dll" \
+        Flame__ExecutorManager__AllowedCommands__1="$REPO/samples/Pi/PiClient/bin/$CONFIGURATION/net10.0" \
         Logging__Console__FormatterName=simple Logging__Console__FormatterOptions__SingleLine=true \
         dotnet "$EXECUTOR_MANAGER_DLL" \
         --endpoint "$first,$second" --slots "$SLOTS" --node "$node" --work-dir "$work"

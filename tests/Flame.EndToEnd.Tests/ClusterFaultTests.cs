@@ -25,6 +25,8 @@ public sealed class ClusterFaultTests : IAsyncLifetime
         ["FLAME_LOCAL_CLUSTER_BUILD"] = "0",
         ["FLAME_LOCAL_CLUSTER_CONFIGURATION"] = ExternalCommand.Configuration,
         ["FLAME_LOCAL_CLUSTER_TIMEOUT"] = "200",
+        // Beside what the script allows its nodes: the test service of this folder.
+        ["Flame__ExecutorManager__AllowedCommands__9"] = AppContext.BaseDirectory,
     };
 
     public async Task InitializeAsync()

@@ -4,7 +4,8 @@ using static Flame.EndToEnd.Tests.Support.SessionChecks;
 namespace Flame.EndToEnd.Tests;
 
 /// <summary>
-/// Services that cannot enter a session (their OnSessionEnter fails, or their command does not exist): after
+/// Services that cannot enter a session (their OnSessionEnter fails, their command does not exist or the node does not
+/// allow it): after
 /// <see cref="ClusterFixture.MaxBindingFailures"/> failed bindings in a row the pending tasks are Failed with a
 /// readable event, and nothing stays Pending or Running.
 /// </summary>
@@ -32,10 +33,24 @@ public sealed class ServiceStartFailureTests(ClusterFixture fixture)
     [Fact]
     public async Task ServiceWhoseCommandDoesNotExist_FailsThePendingTasks_AfterTheBindingFailures()
     {
-        var missing = Path.Combine(_cluster.Root, "no-such-service");
+        // In a directory the nodes allow: the node lets it through, and starting it fails.
+        var missing = Path.Combine(AppContext.BaseDirectory, "no-such-service");
         var app = await _cluster.RegisterTestApplicationAsync("no-command", command: missing);
 
         await RunUntilFailedAsync(app, "service failed to start");
+    }
+
+    [Fact]
+    public async Task ServiceWhoseCommandTheNodeDoesNotAllow_IsRefusedByTheNode_WithABindingFailureThatSaysWhy()
+    {
+        // The gateway accepts any command; the node is the last guard and runs only what its configuration allows.
+        var app = await _cluster.RegisterTestApplicationAsync("not-allowed", command: "/bin/sh");
+
+        await RunUntilFailedAsync(app, "command /bin/sh is not allowed on node em-");
+
+        // The node says so in its own log too, and no service of the application ever ran.
+        Assert.NotEmpty(_cluster.ExecutorManagerLinesContaining("is not in Flame:ExecutorManager:AllowedCommands"));
+        Assert.Empty(app.Calls());
     }
 
     private async Task<SessionInfo> RunUntilFailedAsync(TestApplication app, string reason)

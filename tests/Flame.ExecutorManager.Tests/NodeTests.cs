@@ -21,8 +21,7 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Whether the fake gateway serves BackendExt.CompleteAndLaunchTasks.</summary>
     protected virtual bool TaskStream => false;
 
-    private static readonly string TestServicePath = typeof(NodeTests).Assembly
-        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TestServicePath").Value!;
+    private static string TestServicePath => TestNodes.TestServicePath;
 
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("flame-em-");
     private readonly List<IHost> _nodes = [];
@@ -453,24 +452,8 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<IHost> StartNodeAsync(Action<FlameExecutorManagerOptions>? configure = null)
     {
-        var options = new FlameExecutorManagerOptions
-        {
-            Endpoint = _gateway.Endpoint,
-            NodeName = "node-a",
-            Slots = 2,
-            WorkDirectory = _work.FullName,
-            HeartbeatInterval = TimeSpan.FromMilliseconds(100),
-            ServiceStartTimeout = TimeSpan.FromSeconds(20),
-            ShutdownGrace = TimeSpan.FromSeconds(2),
-        };
-        configure?.Invoke(options);
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
-        builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        builder.Services.AddFlameExecutorManager(options);
-        var host = builder.Build();
+        var host = await TestNodes.StartAsync(_gateway.Endpoint, _work.FullName, output, configure);
         _nodes.Add(host);
-        await host.StartAsync();
         return host;
     }
 

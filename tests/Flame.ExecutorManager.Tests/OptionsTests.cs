@@ -20,6 +20,30 @@ public sealed class OptionsTests
         Assert.Equal(100, options.KeepExecutorDirectories);
         Assert.Equal(Environment.ProcessorCount, options.EffectiveSlots);
         Assert.Equal(System.Net.Dns.GetHostName(), options.EffectiveNodeName);
+        Assert.Empty(options.AllowedCommands);
+        Assert.True(options.AllowBuiltInApplications);
+        Assert.Empty(options.AllowedWorkingDirectories);
+        Assert.Equal(
+            ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR", "FLAME_HOME", "DOTNET_ROOT", "SSL_CERT_FILE", "SSL_CERT_DIR"],
+            options.EffectivePassEnvironment);
+    }
+
+    [Fact]
+    public void TheAllowListsAndThePassThroughList_AreReadFromConfiguration_AndAConfiguredListReplacesTheDefault()
+    {
+        var options = Bind(new()
+        {
+            ["Flame:ExecutorManager:AllowedCommands:0"] = "/opt/services",
+            ["Flame:ExecutorManager:AllowedCommands:1"] = "/usr/bin/python3",
+            ["Flame:ExecutorManager:AllowedWorkingDirectories:0"] = "/srv/data",
+            ["Flame:ExecutorManager:PassEnvironment:0"] = "PATH",
+            ["Flame:ExecutorManager:AllowBuiltInApplications"] = "false",
+        });
+
+        Assert.Equal(["/opt/services", "/usr/bin/python3"], options.AllowedCommands);
+        Assert.Equal(["/srv/data"], options.AllowedWorkingDirectories);
+        Assert.Equal(["PATH"], options.EffectivePassEnvironment);
+        Assert.False(options.AllowBuiltInApplications);
     }
 
     [Fact]
@@ -50,6 +74,9 @@ public sealed class OptionsTests
     [InlineData("SessionLeaveTimeout", "02:00:00", "configuration key 'Flame:ExecutorManager:SessionLeaveTimeout': must be between 00:00:00 and 01:00:00, not 02:00:00")]
     [InlineData("ShutdownGrace", "00:11:00", "configuration key 'Flame:ExecutorManager:ShutdownGrace': must be between 00:00:00 and 00:10:00, not 00:11:00")]
     [InlineData("KeepExecutorDirectories", "-1", "configuration key 'Flame:ExecutorManager:KeepExecutorDirectories': must be between 0 and 1000000, not -1")]
+    [InlineData("AllowedCommands:0", "bin/service", "configuration key 'Flame:ExecutorManager:AllowedCommands': 'bin/service' is not an absolute path")]
+    [InlineData("AllowedWorkingDirectories:0", "data", "configuration key 'Flame:ExecutorManager:AllowedWorkingDirectories': 'data' is not an absolute path")]
+    [InlineData("PassEnvironment:0", "A*B", "configuration key 'Flame:ExecutorManager:PassEnvironment': 'A*B' is not a variable name (a '*' may end it)")]
     public void FromConfiguration_RejectsABadValue_NamingItsKey(string key, string value, string message)
     {
         var error = Assert.Throws<ExecutorManagerConfigurationException>(() => Bind(new() { [$"Flame:ExecutorManager:{key}"] = value }));

@@ -130,8 +130,12 @@ public sealed class ServiceLaunchTests
         return spec;
     }
 
-    private static System.Diagnostics.ProcessStartInfo Build(V1.ApplicationSpec spec) =>
+    // Everything allowed, the default pass-through list over this process's environment: the guard is tested below.
+    private static readonly NodeGuard AllowAll = new(
+        "node-a", ["/"], ["/"], Hosting.FlameExecutorManagerOptions.DefaultPassEnvironment, Environment.GetEnvironmentVariables());
+
+    private static System.Diagnostics.ProcessStartInfo Build(V1.ApplicationSpec spec, NodeGuard? guard = null) =>
         ServiceLaunch.BuildStartInfo(
             new V1.Application { Metadata = new V1.Metadata { Id = "pi", Name = "pi" }, Spec = spec },
-            "session-7", "exec-1", Directory, "http://127.0.0.1:8080");
+            "session-7", "exec-1", Directory, "http://127.0.0.1:8080", guard ?? AllowAll);
 }

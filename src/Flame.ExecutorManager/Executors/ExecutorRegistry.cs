@@ -33,12 +33,14 @@ internal sealed partial class ExecutorRegistry : IDisposable
     private int _pruning;
     private bool _stopping;
 
-    public ExecutorRegistry(FlameExecutorManagerOptions options, GatewayConnection gateway, ILoggerFactory loggerFactory)
+    public ExecutorRegistry(
+        FlameExecutorManagerOptions options, GatewayConnection gateway, NodeGuard guard, ApplicationPackages packages, ILoggerFactory loggerFactory)
     {
+        Guard = guard;
         Slots = options.EffectiveSlots;
         var nodeName = options.EffectiveNodeName;
         var logger = loggerFactory.CreateLogger<ExecutorWorker>();
-        _create = (id, ended) => new ExecutorWorker(id, options, nodeName, gateway, logger, ended);
+        _create = (id, ended) => new ExecutorWorker(id, options, nodeName, gateway, guard, packages, logger, ended);
         _workDirectory = options.WorkDirectory;
         _keepDirectories = options.KeepExecutorDirectories;
         _logger = loggerFactory.CreateLogger<ExecutorRegistry>();
@@ -70,6 +72,9 @@ internal sealed partial class ExecutorRegistry : IDisposable
 
     [LoggerMessage(2, LogLevel.Warning, "Cannot delete the executor directory {Path}: {Reason}")]
     private partial void LogPruneFailed(string path, string reason);
+
+    /// <summary>What this node allows its services (commands, working directories, inherited variables).</summary>
+    public NodeGuard Guard { get; }
 
     /// <summary>How many executors may run at once.</summary>
     public int Slots { get; }

@@ -40,6 +40,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
     private readonly FlameExecutorManagerOptions _options;
     private readonly string _nodeName;
     private readonly string _gatewayEndpoint;
+    private readonly NodeGuard _guard;
+    private readonly ApplicationPackages _packages;
     private readonly BackendClient _backend;
     private readonly GatewayConnection _gateway;
     private readonly ILogger _logger;
@@ -62,8 +64,10 @@ internal sealed partial class ExecutorWorker : BackgroundService
 
     public ExecutorWorker(
         string executorId, FlameExecutorManagerOptions options, string nodeName, GatewayConnection gateway,
-        ILogger logger, Action<ExecutorWorker> ended)
+        NodeGuard guard, ApplicationPackages packages, ILogger logger, Action<ExecutorWorker> ended)
     {
+        _guard = guard;
+        _packages = packages;
         ExecutorId = executorId;
         _options = options;
         _nodeName = nodeName;
@@ -332,10 +336,21 @@ internal sealed partial class ExecutorWorker : BackgroundService
             await StopServiceAsync().ConfigureAwait(false);
         }
 
+        InstalledPackage? package;
+        try
+        {
+            package = await _packages.InstallAsync(application, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ApplicationInstallException ex)
+        {
+            LogServiceStartFailed(ExecutorId, _sessionId, ex.Message);
+            return new V1.Result { ReturnCode = InstallFailedCode, Message = $"application installation failed: {ex.Message}" };
+        }
+
         var shim = _shim = new HostShim(directory, application);
         try
         {
-            var info = ServiceLaunch.BuildStartInfo(application, _sessionId, ExecutorId, directory, _gatewayEndpoint);
+            var info = ServiceLaunch.BuildStartInfo(application, _sessionId, ExecutorId, directory, _gatewayEndpoint, _guard, package);
             var started = Stopwatch.GetTimestamp();
             await shim.StartAsync(info, _options.ServiceStartTimeout, cancellationToken).ConfigureAwait(false);
             LogServiceStarted(ExecutorId, _sessionId, shim.ProcessId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -1049,6 +1064,9 @@ internal sealed partial class ExecutorWorker : BackgroundService
             LogCallRefused(ExecutorId, rpc, $"no answer within {ShutdownCallTimeout.TotalSeconds}s");
         }
     }
+
+    /// <summary>Flame's bind return code for an application whose package could not be installed.</summary>
+    internal const int InstallFailedCode = 10;
 
     private static V1.Result Failure(string message) => new() { ReturnCode = 1, Message = message };
 }

@@ -1,6 +1,7 @@
 using Flame.ExecutorManager.Gateway;
 using Flame.ExecutorManager.Executors;
 using Flame.ExecutorManager.Nodes;
+using Flame.ExecutorManager.Shims;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,7 +32,11 @@ public static class ExecutorManagerServiceCollectionExtensions
         // Keyed by nothing but their own (internal) types, so that a session manager's own registrations never clash.
         services.AddSingleton(sp => new GatewayConnection(options, credentials, sp.GetRequiredService<ILogger<GatewayConnection>>()));
         services.AddSingleton(_ => new NodeDescription(options));
-        services.AddSingleton(sp => new ExecutorRegistry(options, sp.GetRequiredService<GatewayConnection>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(_ => NodeGuard.From(options));
+        services.AddSingleton(_ => new ApplicationPackages(Path.Combine(options.WorkDirectory, "apps"), new HttpClient { Timeout = Timeout.InfiniteTimeSpan }));
+        services.AddSingleton(sp => new ExecutorRegistry(
+            options, sp.GetRequiredService<GatewayConnection>(), sp.GetRequiredService<NodeGuard>(), sp.GetRequiredService<ApplicationPackages>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService(sp => new NodeAgent(
             options,
             sp.GetRequiredService<NodeDescription>(),

@@ -18,7 +18,15 @@ public sealed class FlameExecutorManagerOptions
     [
         nameof(Endpoint), nameof(NodeName), nameof(Slots), nameof(WorkDirectory), nameof(HeartbeatInterval),
         nameof(ServiceStartTimeout), nameof(TaskTimeout), nameof(SessionLeaveTimeout), nameof(ShutdownGrace),
-        nameof(KeepExecutorDirectories), nameof(TaskWindow), nameof(CaFile), nameof(TokenFile),
+        nameof(KeepExecutorDirectories), nameof(TaskWindow), nameof(CaFile), nameof(TokenFile), nameof(AllowedCommands), nameof(AllowBuiltInApplications),
+        nameof(AllowedWorkingDirectories), nameof(PassEnvironment),
+    ];
+
+    /// <summary>The variables <see cref="PassEnvironment"/> passes when it is not configured.</summary>
+    public static readonly IReadOnlyList<string> DefaultPassEnvironment =
+    [
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR", "FLAME_HOME", "DOTNET_ROOT",
+        "SSL_CERT_FILE", "SSL_CERT_DIR",
     ];
 
     /// <summary>
@@ -88,6 +96,42 @@ public sealed class FlameExecutorManagerOptions
     /// (Flame.Orleans's CompleteAndLaunchTasks stream). Default 8; 1 hands one task at a time.
     /// </summary>
     public int TaskWindow { get; set; } = 8;
+
+    /// <summary>
+    /// The programs this node runs: absolute paths of executables, or of directories whose files (at any depth) it
+    /// runs. A service's command is resolved (PATH, symbolic links, <c>..</c>) and refused with a bind failure unless
+    /// it is one of these or under one; <c>/</c> allows everything. A command named <c>dotnet</c> (the .NET host)
+    /// that is not itself allowed is judged by the <c>.dll</c> it runs, its first argument. Allowing an interpreter
+    /// (<c>/usr/bin/python3</c>, <c>/bin/sh</c>, the .NET host) allows whatever code it is given. Default: none
+    /// beyond the built-in applications (<see cref="AllowBuiltInApplications"/>).
+    /// </summary>
+    public string[] AllowedCommands { get; set; } = [];
+
+    /// <summary>
+    /// Whether the built-in applications' services shipped next to this program run (<c>flmping-service.dll</c>, the
+    /// service of the built-in <c>flmping</c> application). Default true.
+    /// </summary>
+    public bool AllowBuiltInApplications { get; set; } = true;
+
+    /// <summary>
+    /// Directories (absolute) in which a service may work besides its executor's own directory
+    /// (<c>executors/&lt;id&gt;/</c> under <see cref="WorkDirectory"/>, the default). An application's
+    /// <c>working_directory</c> elsewhere, once symbolic links and <c>..</c> are resolved, is refused with a bind
+    /// failure. Default: none.
+    /// </summary>
+    public string[] AllowedWorkingDirectories { get; set; } = [];
+
+    /// <summary>
+    /// The variables of this process's own environment that services inherit; every other one (connection strings,
+    /// tokens, keys) is kept from them. A name ending in <c>*</c> passes every variable that starts with the rest.
+    /// Services also get their application's variables and the <c>FLAME_*</c> ones the node sets. Default
+    /// <c>PATH, HOME, USER, LOGNAME, LANG, LANGUAGE, LC_*, TZ, TMPDIR, FLAME_HOME, DOTNET_ROOT, SSL_CERT_FILE,
+    /// SSL_CERT_DIR</c> (see <see cref="DefaultPassEnvironment"/>); configuring the key replaces the list.
+    /// </summary>
+    public string[]? PassEnvironment { get; set; }
+
+    /// <summary>The pass-through list in effect: <see cref="PassEnvironment"/>, or <see cref="DefaultPassEnvironment"/>.</summary>
+    public IReadOnlyList<string> EffectivePassEnvironment => PassEnvironment ?? DefaultPassEnvironment;
 
     /// <summary>The node name in effect: <see cref="NodeName"/>, or the host name.</summary>
     public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? Dns.GetHostName() : NodeName;
@@ -165,6 +209,21 @@ public sealed class FlameExecutorManagerOptions
             yield return Key(nameof(ShutdownGrace), $"must be between 00:00:00 and 00:10:00, not {Show(ShutdownGrace)}");
         if (TaskWindow is < 1 or > 64)
             yield return Key(nameof(TaskWindow), $"must be between 1 and 64, not {TaskWindow}");
+        foreach (var entry in AllowedCommands)
+        {
+            if (string.IsNullOrWhiteSpace(entry) || !Path.IsPathFullyQualified(entry))
+                yield return Key(nameof(AllowedCommands), $"'{entry}' is not an absolute path");
+        }
+        foreach (var entry in AllowedWorkingDirectories)
+        {
+            if (string.IsNullOrWhiteSpace(entry) || !Path.IsPathFullyQualified(entry))
+                yield return Key(nameof(AllowedWorkingDirectories), $"'{entry}' is not an absolute path");
+        }
+        foreach (var name in PassEnvironment ?? [])
+        {
+            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || name.IndexOf('*', StringComparison.Ordinal) is >= 0 and var star && star != name.Length - 1)
+                yield return Key(nameof(PassEnvironment), $"'{name}' is not a variable name (a '*' may end it)");
+        }
         if (KeepExecutorDirectories is < 0 or > 1_000_000)
             yield return Key(nameof(KeepExecutorDirectories), $"must be between 0 and 1000000, not {KeepExecutorDirectories}");
     }

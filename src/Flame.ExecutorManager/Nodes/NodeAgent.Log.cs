@@ -1,3 +1,4 @@
+using Flame.ExecutorManager.Hosting;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
@@ -58,4 +59,12 @@ internal sealed partial class NodeAgent
 
     [LoggerMessage(18, LogLevel.Warning, "ReleaseNode of node {NodeName} failed: {Reason}")]
     private partial void LogReleaseRefused(string nodeName, string reason);
+
+    private const string AllowedCommandsKey = FlameExecutorManagerOptions.Section + ":" + nameof(FlameExecutorManagerOptions.AllowedCommands);
+
+    [LoggerMessage(19, LogLevel.Warning, "Node {NodeName} refuses every service: {Key} is empty and no built-in service is next to this program")]
+    private partial void LogNothingAllowed(string nodeName, string key);
+
+    [LoggerMessage(20, LogLevel.Information, "Node {NodeName} runs only the built-in applications and {Key}: {Allowed}; every other command is refused")]
+    private partial void LogAllowedCommands(string nodeName, string allowed, string key);
 }

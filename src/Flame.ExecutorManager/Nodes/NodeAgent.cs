@@ -59,6 +59,10 @@ internal sealed partial class NodeAgent : BackgroundService, IHostedLifecycleSer
     {
         await Task.Yield();
         LogStarting(_node.Name, Endpoint, _node.Slots);
+        if (_registry.Guard.AllowedCommands.Count == 0)
+            LogNothingAllowed(_node.Name, AllowedCommandsKey);
+        else
+            LogAllowedCommands(_node.Name, string.Join(", ", _registry.Guard.AllowedCommands), AllowedCommandsKey);
         _registry.PruneDirectories(); // what earlier runs of this node left beyond the number kept
         var backoff = new Backoff(ReconnectInitial, ReconnectMax);
         while (!stoppingToken.IsCancellationRequested)

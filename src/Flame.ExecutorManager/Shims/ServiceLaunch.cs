@@ -24,15 +24,20 @@ internal static class ServiceLaunch
     public const string SessionIdVariable = "FLAME_SESSION_ID";
 
     /// <summary>
-    /// The start info of the service of <paramref name="application"/> for <paramref name="sessionId"/>:
-    /// <c>spec.command</c> with <c>spec.arguments</c> as separate arguments; the inherited environment plus
-    /// <c>spec.environments</c> plus the <c>FLAME_*</c> variables (which win); working directory
-    /// <c>spec.working_directory</c> (relative to the executor's directory) or the executor's directory.
+    /// The start info of the service of <paramref name="application"/> for <paramref name="sessionId"/>, as Flame
+    /// starts it but in a clean environment: <c>spec.command</c> with <c>spec.arguments</c> as separate arguments;
+    /// the variables <paramref name="guard"/> lets through, then <c>spec.environments</c> (values expanded against
+    /// those, left as they are if one is unknown), the <c>FLAME_*</c> variables (which win) and those of an installed
+    /// <paramref name="package"/>; the command and arguments expanded against that environment (unknown references
+    /// stay); working directory <c>spec.working_directory</c> (used literally, relative to the executor's
+    /// directory) or the executor's directory. The guard checks the command and the working directory.
     /// stdout and stderr are redirected, to be copied to the service log.
     /// </summary>
-    /// <exception cref="ServiceStartException">The application has no command, or is not for the Host shim.</exception>
+    /// <exception cref="ServiceStartException">The application has no command, is not for the Host shim, or the node
+    /// does not allow its command or working directory.</exception>
     public static ProcessStartInfo BuildStartInfo(
-        V1.Application application, string sessionId, string executorId, ExecutorDirectory directory, string gatewayEndpoint)
+        V1.Application application, string sessionId, string executorId, ExecutorDirectory directory, string gatewayEndpoint,
+        NodeGuard guard, InstalledPackage? package = null)
     {
         var spec = application.Spec ?? new V1.ApplicationSpec();
         var name = application.Metadata?.Name ?? "";
@@ -41,9 +46,11 @@ internal static class ServiceLaunch
         if (!spec.HasCommand || string.IsNullOrWhiteSpace(spec.Command))
             throw new ServiceStartException($"application '{name}' has no command");
 
+        // Flame does not expand working_directory: it is used as written.
         var workingDirectory = spec.HasWorkingDirectory && !string.IsNullOrWhiteSpace(spec.WorkingDirectory)
             ? Path.GetFullPath(spec.WorkingDirectory, directory.Root)
             : directory.Root;
+        guard.CheckWorkingDirectory(workingDirectory, directory.Root);
 
         var info = new ProcessStartInfo
         {
@@ -54,19 +61,31 @@ internal static class ServiceLaunch
             RedirectStandardError = true,
             CreateNoWindow = true,
         };
-        foreach (var argument in spec.Arguments)
-            info.ArgumentList.Add(argument);
+        var environment = info.Environment;
+        environment.Clear();
+        foreach (var (variable, value) in guard.Inherited)
+            environment[variable] = value;
+        // Values are expanded against what the node passes through only, so that "${SECRET}" cannot fetch what the
+        // clean environment keeps out (Flame looks in its whole environment).
+        Func<string, string?> inherited = v => guard.Inherited.GetValueOrDefault(v);
         foreach (var variable in spec.Environments)
         {
             if (string.IsNullOrEmpty(variable.Name) || variable.Name.Contains('=', StringComparison.Ordinal))
                 throw new ServiceStartException($"application '{name}' sets an environment variable with an invalid name '{variable.Name}'");
-            info.Environment[variable.Name] = variable.Value;
+            environment[variable.Name] = VariableExpansion.ExpandAllOrNothing(variable.Value, inherited);
         }
-        info.Environment[InstanceEndpointVariable] = directory.SocketPath;
-        info.Environment[EndpointVariable] = gatewayEndpoint;
-        info.Environment[ExecutorIdVariable] = executorId;
-        info.Environment[SessionIdVariable] = sessionId;
-        info.FileName = ResolveCommand(spec.Command, workingDirectory, info.Environment.TryGetValue("PATH", out var path) ? path : null);
+        environment[InstanceEndpointVariable] = directory.SocketPath;
+        environment[EndpointVariable] = gatewayEndpoint;
+        environment[ExecutorIdVariable] = executorId;
+        environment[SessionIdVariable] = sessionId;
+        package?.AddTo(environment, guard.Inherited);
+
+        Func<string, string?> child = v => environment.TryGetValue(v, out var value) ? value : null;
+        foreach (var argument in spec.Arguments)
+            info.ArgumentList.Add(VariableExpansion.Expand(argument, child, out _));
+        var command = VariableExpansion.Expand(spec.Command, child, out _);
+        info.FileName = ResolveCommand(command, workingDirectory, environment.TryGetValue("PATH", out var path) ? path : null);
+        guard.CheckCommand(command, info.FileName, info.ArgumentList, workingDirectory);
         return info;
     }
 

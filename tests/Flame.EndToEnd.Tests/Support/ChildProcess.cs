@@ -99,6 +99,13 @@ public sealed class ChildProcess : IDisposable
         start.ArgumentList.Add(Programs.PathOf(program));
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
+        if (program is Programs.SessionManager or Programs.ExecutorManager)
+        {
+            // Their nodes run the test service (and the rest of this folder) and the tests' Python services: the node
+            // refuses any other command (Flame:ExecutorManager:AllowedCommands). A caller's entry of the same index wins.
+            start.Environment["Flame__ExecutorManager__AllowedCommands__0"] = AppContext.BaseDirectory;
+            start.Environment["Flame__ExecutorManager__AllowedCommands__1"] = "/usr/bin/python3";
+        }
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
         {
             if (value is null)

@@ -35,16 +35,18 @@ public sealed class FlameCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts a session manager with <paramref name="settings"/> (configuration keys, passed as
-    /// <c>--KEY=VALUE</c> switches) on free ports, and waits until its gateway answers.
+    /// <c>--KEY=VALUE</c> switches) and <paramref name="environment"/> (variables of its process) on free ports, and
+    /// waits until its gateway answers.
     /// </summary>
-    public static async Task<FlameCluster> StartAsync(string name, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<FlameCluster> StartAsync(
+        string name, IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var root = Path.Combine(Path.GetTempPath(), $"fe2e-{name}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(root);
         var cluster = new FlameCluster(root);
         try
         {
-            await cluster.StartSessionManagerAsync(settings ?? new Dictionary<string, string>());
+            await cluster.StartSessionManagerAsync(settings ?? new Dictionary<string, string>(), environment);
             return cluster;
         }
         catch
@@ -179,7 +181,7 @@ public sealed class FlameCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartSessionManagerAsync(IReadOnlyDictionary<string, string> settings)
+    private async Task StartSessionManagerAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string?>? environment)
     {
         // Free ports can be taken by another process between our check and the bind: try again with new ones.
         for (var attempt = 1; ; attempt++)
@@ -196,7 +198,7 @@ public sealed class FlameCluster : IAsyncDisposable
             };
             arguments.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
             var process = ChildProcess.StartProgram(
-                "session-manager", Programs.SessionManager, arguments, logPath: Path.Combine(Root, $"session-manager-{attempt}.log"));
+                "session-manager", Programs.SessionManager, arguments, environment, logPath: Path.Combine(Root, $"session-manager-{attempt}.log"));
             _sessionManager = process;
             _client = new GrpcFlameClient(Endpoint);
             var exited = false;
