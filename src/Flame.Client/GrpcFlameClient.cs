@@ -113,6 +113,7 @@ public sealed class GrpcFlameClient : IFlameClient
         var handler = (SocketsHttpHandler)options.HttpHandler!;
         if (connection.CaFile is { } caFile)
             handler.SslOptions.RemoteCertificateValidationCallback = GatewayTls.TrustOnly(caFile);
+        options.HttpHandler = GatewayChannels.WithToken(connection.Token, handler);
         if (connection.Endpoints.Count > 1)
         {
             // A gateway that does not answer at all must not hold up the move to the next one for long.

@@ -286,6 +286,9 @@ public sealed record FlameContext(string Name, IReadOnlyList<Uri> Endpoints, str
 /// <param name="Source">Where the endpoints came from, for messages: <c>--endpoint</c>, <c>FLAME_ENDPOINT</c>, a context of a file, or <c>default</c>.</param>
 public sealed record FlameConnection(IReadOnlyList<Uri> Endpoints, string? CaFile, string Source)
 {
+    /// <summary>The bearer token sent with every call (<c>authorization: Bearer</c>), or null to send none.</summary>
+    public string? Token { get; init; }
+
     /// <summary>The endpoints as one comma-separated string, e.g. for messages and for <c>FLAME_ENDPOINT</c>.</summary>
     public string Display => string.Join(",", Endpoints.Select(u => u.GetLeftPart(UriPartial.Authority)));
 }

@@ -29,7 +29,7 @@ internal sealed class GatewayConnection : IDisposable
             MaxReceiveMessageSize = MaxMessageSize,
             MaxSendMessageSize = MaxMessageSize,
             ThrowOperationCanceledOnCancellation = true,
-            HttpHandler = new SocketsHttpHandler
+            HttpHandler = GatewayChannels.WithToken(options.Token, new SocketsHttpHandler
             {
                 // Each executor holds one long-poll open most of the time: more than a server's stream limit
                 // per connection on a big node.
@@ -40,7 +40,7 @@ internal sealed class GatewayConnection : IDisposable
                 KeepAlivePingDelay = TimeSpan.FromSeconds(60),
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
                 KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            },
+            }),
         });
         Backend = new V1.Backend.BackendClient(_channel);
         BackendExt = new V1.BackendExt.BackendExtClient(_channel);

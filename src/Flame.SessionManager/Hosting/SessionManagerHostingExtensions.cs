@@ -3,6 +3,7 @@ using Flame.ExecutorManager.Hosting;
 using Flame.Grains.Hosting;
 using Flame.SessionManager.Grpc;
 using Flame.SessionManager.Options;
+using Flame.SessionManager.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Flame.Storage;
 using Flame.Storage.Memory;
@@ -25,6 +26,8 @@ public static class SessionManagerHostingExtensions
         var scheduling = builder.Configuration.BindValidated<FlameSchedulingOptions>(FlameSchedulingOptions.Section);
         var cluster = builder.Configuration.BindValidated<FlameClusterOptions>(FlameClusterOptions.Section);
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
+        var security = ResolvedSecurity.Resolve(
+            builder.Configuration.BindValidated<FlameSecurityOptions>(FlameSecurityOptions.Section), endpoint);
         RefuseUnknownSections(builder.Configuration);
         var advertised = ValidateCluster(cluster);
         var storage = builder.Configuration.BindValidated<FlameStorageOptions>(FlameStorageOptions.Section);
@@ -58,9 +61,16 @@ public static class SessionManagerHostingExtensions
 
         builder.UseOrleans(silo => ConfigureSilo(silo, options, cluster, advertised));
 
+        builder.Services.AddSingleton(security);
+        builder.Services.AddSingleton<TokenAuthenticator>();
+        builder.Services.AddSingleton<AuditLog>();
+        // After UseOrleans: it reads the token registry once the silo runs.
+        builder.Services.AddHostedService<TokenRefresher>();
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<FlameErrorInterceptor>();
+            // Inside the error interceptor: its refusals are statuses already; the services' FlameExceptions pass it.
+            grpc.Interceptors.Add<AuthInterceptor>();
             // Room for the largest payload the limits allow plus the message around it;
             // anything bigger than that is refused by gRPC before it reaches us.
             grpc.MaxReceiveMessageSize = limits.LargestPayloadBytes + 1024 * 1024;
@@ -77,7 +87,12 @@ public static class SessionManagerHostingExtensions
             builder.Services.AddHostedService<BuiltInApplications>();
         // After UseOrleans: hosted services stop in reverse order, so the executors stop before the silo.
         if (options.EmbeddedExecutorManager)
-            builder.Services.AddFlameExecutorManager(EmbeddedExecutorManagerOptions(builder.Configuration, endpoint));
+        {
+            var embedded = EmbeddedExecutorManagerOptions(builder.Configuration, endpoint);
+            if (security.Anonymous != AnonymousAccess.Admin && embedded.Token is null)
+                embedded.Token = MintEmbeddedNodeToken(builder.Services, embedded.EffectiveNodeName);
+            builder.Services.AddFlameExecutorManager(embedded);
+        }
         return builder;
     }
 
@@ -240,6 +255,17 @@ public static class SessionManagerHostingExtensions
         return options;
     }
 
+    /// <summary>
+    /// A node token for the embedded executor manager of a secured gateway: accepted by this gateway only, bound to the
+    /// embedded node's name, held in memory and never stored, so it dies with the process.
+    /// </summary>
+    private static string MintEmbeddedNodeToken(IServiceCollection services, string nodeName)
+    {
+        var secret = TokenSecrets.NewSecret();
+        services.AddSingleton(new LocalToken(secret, new Caller($"embedded-{nodeName}", FlameRole.Node, nodeName, Anonymous: false)));
+        return secret;
+    }
+
     /// <summary>Maps the gRPC services of the gateway.</summary>
     public static WebApplication MapFlameGateway(this WebApplication app)
     {
@@ -248,6 +274,7 @@ public static class SessionManagerHostingExtensions
         app.MapGrpcService<FrontendExtService>();
         app.MapGrpcService<BackendExtService>();
         app.MapGrpcService<ClusterExtService>();
+        app.MapGrpcService<SecurityExtService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         // HTTP/2 like the rest of the endpoint: curl --http2-prior-knowledge http://127.0.0.1:8080/healthz
