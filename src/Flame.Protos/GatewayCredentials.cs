@@ -18,6 +18,21 @@ public static class GatewayCredentials
     /// <exception cref="GatewayCredentialsException">The file cannot be read or holds no certificate.</exception>
     public static RemoteCertificateValidationCallback TrustOnly(string caFile)
     {
+        var chainsToCa = ChainsTo(caFile);
+        return (_, certificate, _, errors) =>
+        {
+            // A wrong host name or no certificate at all is never accepted; chain errors are decided by our CA.
+            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                return false;
+            var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            return chainsToCa(leaf);
+        };
+    }
+
+    /// <summary>A check that a certificate chains to one of the certificates in the PEM file <paramref name="caFile"/>, and to nothing else.</summary>
+    /// <exception cref="GatewayCredentialsException">The file cannot be read or holds no certificate.</exception>
+    public static Func<X509Certificate2, bool> ChainsTo(string caFile)
+    {
         ArgumentNullException.ThrowIfNull(caFile);
         var roots = new X509Certificate2Collection();
         try
@@ -30,18 +45,13 @@ public static class GatewayCredentials
         }
         if (roots.Count == 0)
             throw new GatewayCredentialsException($"{caFile}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
-
-        return (_, certificate, _, errors) =>
+        return certificate =>
         {
-            // A wrong host name or no certificate at all is never accepted; chain errors are decided by our CA.
-            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-                return false;
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.AddRange(roots);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            return chain.Build(leaf);
+            return chain.Build(certificate);
         };
     }
 

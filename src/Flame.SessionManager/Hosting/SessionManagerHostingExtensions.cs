@@ -77,7 +77,12 @@ public static class SessionManagerHostingExtensions
             kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
         });
 
-        builder.UseOrleans(silo => ConfigureSilo(silo, options, cluster, advertised));
+        builder.UseOrleans(silo =>
+        {
+            ConfigureSilo(silo, options, cluster, advertised);
+            if (posture.SiloTls)
+                SiloTls.Use(silo, certificate!, securityOptions.Tls.CaFile!);
+        });
 
         builder.Services.AddSingleton(security);
         builder.Services.AddSingleton<TokenAuthenticator>();
@@ -207,8 +212,9 @@ public static class SessionManagerHostingExtensions
             return;
         }
 
+        // Bound to one address, never every interface: the advertised one, else the address the host name resolves to.
         if (advertised is null)
-            silo.ConfigureEndpoints(options.SiloPort, options.OrleansGatewayPort, listenOnAnyHostAddress: true);
+            silo.ConfigureEndpoints(options.SiloPort, options.OrleansGatewayPort);
         else
             silo.ConfigureEndpoints(advertised, options.SiloPort, options.OrleansGatewayPort);
         silo.UseAdoNetClustering(o =>
