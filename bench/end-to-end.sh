@@ -43,7 +43,18 @@ cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / hz }
 work=$(mktemp -d /tmp/flame-bench.XXXXXX)
 http=$(free_port); silo=$(free_port); gateway=$(free_port)
 endpoint="http://127.0.0.1:$http"
-dotnet "$SM_DLL" --Flame:SessionManager:Endpoint="$endpoint" \
+secured=()
+if [[ "${FLAME_BENCH_SECURED:-0}" == 1 ]]; then
+    # TLS on the gateway (a throwaway CA), no anonymous access, flmping with the admin token.
+    "$REPO/deploy/make-certs.sh" "$work/tls" localhost >/dev/null || fail "certificates not made"
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '+/=\n' >"$work/admin.token")
+    endpoint="https://127.0.0.1:$http"
+    secured=(--Flame:Security:Tls:CertificateFile="$work/tls/localhost.pem" --Flame:Security:Tls:KeyFile="$work/tls/localhost-key.pem"
+             --Flame:Security:Tls:CaFile="$work/tls/ca.pem" --Flame:Security:Anonymous=None
+             --Flame:Security:AdminTokenFile="$work/admin.token")
+    export FLAME_CA_FILE="$work/tls/ca.pem" FLAME_TOKEN_FILE="$work/admin.token"
+fi
+dotnet "$SM_DLL" --Flame:SessionManager:Endpoint="$endpoint" "${secured[@]}" \
     --Flame:SessionManager:SiloPort="$silo" --Flame:SessionManager:OrleansGatewayPort="$gateway" \
     --Flame:Storage:DataDirectory="$work/data" --Flame:ExecutorManager:WorkDirectory="$work/em" "$@" \
     >"$work/session-manager.log" 2>&1 &
@@ -56,7 +67,7 @@ for _ in $(seq 1 600); do
 done
 port_open "$http" || fail "the session manager did not listen on $endpoint within 60 s"
 
-echo "session manager $endpoint, options: ${*:-(defaults)}; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "session manager $endpoint${secured[0]:+ (secured: TLS, admin token)}, options: ${*:-(defaults)}; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet "$PING_DLL" --endpoint "$endpoint" -p -t "$WARMUP" >"$work/warmup.log" 2>&1 || fail "warm-up failed: $(tail -n 3 "$work/warmup.log")"
 echo "warm-up: $(grep -m1 'Throughput:' "$work/warmup.log" | tr -s ' ')"
 

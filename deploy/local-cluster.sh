@@ -3,6 +3,10 @@
 # with the Orleans schema, two session managers (silos of one cluster, each with its gRPC gateway) and two
 # executor managers (each on its own gateway first, the other on failover).
 #
+# Secured as a real cluster would be: a throwaway CA and per-silo certificates made at start (make-certs.sh), https
+# gateways, mutual TLS between the silos, no anonymous access, an admin token (random, in a 0600 file), and executor
+# managers that join with node tokens issued by `flmctl token create --role node`.
+#
 #   deploy/local-cluster.sh start     builds in Release, starts everything, waits until ready, prints the endpoints
 #   deploy/local-cluster.sh status    one line per process, and the silos in the membership table
 #   deploy/local-cluster.sh stop      stops every process and removes the PostgreSQL data (logs are kept)
@@ -19,7 +23,8 @@
 #                                      off: throwaway data, faster (off)
 #
 # Ports are free loopback ports picked at start; `start` prints them and writes them to cluster.env, a file of
-# KEY=VALUE lines (FLAME_ENDPOINT, GATEWAYS, POSTGRES_URI, ...) that a shell can source. Errors are one line on
+# KEY=VALUE lines (FLAME_ENDPOINT, GATEWAYS, FLAME_CA_FILE, FLAME_TOKEN_FILE, POSTGRES_URI, ...) that a shell can
+# source (it exports the four a client needs: `source cluster.env; flmctl list -n` then just works). Errors are one line on
 # stderr, exit code 1 (2 for a usage mistake).
 set -euo pipefail
 
@@ -36,6 +41,10 @@ readonly EXECUTOR_MANAGER_DLL="$REPO/src/Flame.ExecutorManager/bin/$CONFIGURATIO
 readonly FLMCTL_DLL="$REPO/src/Flame.Cli/Flmctl/bin/$CONFIGURATION/net10.0/flmctl.dll"
 readonly SESSION_MANAGERS=(session-manager-1 session-manager-2)
 readonly EXECUTOR_MANAGERS=(executor-manager-1 executor-manager-2)
+readonly TLS_DIR="$STATE/tls"
+readonly CA_FILE="$TLS_DIR/ca.pem"
+readonly TOKENS="$STATE/tokens"
+readonly ADMIN_TOKEN_FILE="$TOKENS/admin.token"
 
 fail() { echo "$NAME: $*" >&2; exit 1; }
 
@@ -127,7 +136,26 @@ stop_all() {
         fi
         rm -rf "$POSTGRES_DATA"
     fi
-    rm -rf "$STATE/pids" "$STATE/work" "$STATE/cluster.env"
+    rm -rf "$STATE/pids" "$STATE/work" "$STATE/cluster.env" "$TLS_DIR" "$TOKENS"
+}
+
+# flmctl as the cluster's administrator, over TLS.
+flmctl_admin() {
+    FLAME_CA_FILE="$CA_FILE" FLAME_TOKEN_FILE="$ADMIN_TOKEN_FILE" dotnet "$FLMCTL_DLL" "$@"
+}
+
+# The CA, one certificate per silo, the admin token. Keys and tokens are 0600.
+make_credentials() {
+    "$REPO/deploy/make-certs.sh" "$TLS_DIR" "${SESSION_MANAGERS[@]}" >"$STATE/logs/certs.log" 2>&1 \
+        || fail "certificates not made: $(last_line "$STATE/logs/certs.log")"
+    (umask 077 && mkdir -p "$TOKENS" && head -c 32 /dev/urandom | base64 | tr -d '+/=\n' >"$ADMIN_TOKEN_FILE")
+}
+
+# A node token for node $1, issued through the first gateway, in $TOKENS/$1.token (0600).
+issue_node_token() {
+    (umask 077 && flmctl_admin token create --name "$1" --role node --node "$1" \
+        --endpoint "https://127.0.0.1:${GATEWAY_PORTS[0]}" >"$TOKENS/$1.token" 2>>"$STATE/logs/tokens.log") \
+        || fail "node token for $1 not issued: $(last_line "$STATE/logs/tokens.log")"
 }
 
 # Waits until "$@" succeeds, at most until the start deadline; fails with $1's description otherwise.
@@ -163,7 +191,7 @@ node_registered() { grep -q "Node $1 registered with the gateway" "$STATE/logs/$
 # that view is what clients (and the scheduler) see. Asked through the first gateway.
 nodes_ready() {
     local ready
-    ready="$(dotnet "$FLMCTL_DLL" list -n --endpoint "http://127.0.0.1:${GATEWAY_PORTS[0]}" 2>/dev/null | grep -c ' Ready ')"
+    ready="$(flmctl_admin list -n --endpoint "https://127.0.0.1:${GATEWAY_PORTS[0]}" 2>/dev/null | grep -c ' Ready ')"
     [[ "$ready" == "${#EXECUTOR_MANAGERS[@]}" ]]
 }
 
@@ -197,12 +225,17 @@ start_session_manager() { # index (1-based)
     free_port orleans_port
     GATEWAY_PORTS+=("$gateway_port")
     {
-        echo "SESSION_MANAGER_$1_GATEWAY=http://127.0.0.1:$gateway_port"
+        echo "SESSION_MANAGER_$1_GATEWAY=https://127.0.0.1:$gateway_port"
         echo "SESSION_MANAGER_$1_SILO=127.0.0.1:$silo_port"
     } >>"$STATE/cluster.env"
     launch "$name" dotnet "$SESSION_MANAGER_DLL" \
         "--Flame:SessionManager:Name=$name" \
-        "--Flame:SessionManager:Endpoint=http://127.0.0.1:$gateway_port" \
+        "--Flame:SessionManager:Endpoint=https://127.0.0.1:$gateway_port" \
+        "--Flame:Security:Tls:CertificateFile=$TLS_DIR/$name.pem" \
+        "--Flame:Security:Tls:KeyFile=$TLS_DIR/$name-key.pem" \
+        "--Flame:Security:Tls:CaFile=$CA_FILE" \
+        "--Flame:Security:Anonymous=None" \
+        "--Flame:Security:AdminTokenFile=$ADMIN_TOKEN_FILE" \
         "--Flame:SessionManager:SiloPort=$silo_port" \
         "--Flame:SessionManager:OrleansGatewayPort=$orleans_port" \
         "--Flame:SessionManager:EmbeddedExecutorManager=false" \
@@ -215,7 +248,7 @@ start_session_manager() { # index (1-based)
 
 start_executor_manager() { # index (1-based): executor-manager-N uses session-manager-N's gateway, the other on failover
     local name="${EXECUTOR_MANAGERS[$1 - 1]}" node="em-$1" work="$STATE/work/em-$1"
-    local first="http://127.0.0.1:${GATEWAY_PORTS[$1 - 1]}" second="http://127.0.0.1:${GATEWAY_PORTS[2 - $1]}"
+    local first="https://127.0.0.1:${GATEWAY_PORTS[$1 - 1]}" second="https://127.0.0.1:${GATEWAY_PORTS[2 - $1]}"
     mkdir -p "$work"
     # The node runs the built-in flmping service (next to the session manager) and the Pi sample, nothing else.
     launch "$name" env Flame__ExecutorManager__HeartbeatInterval=00:00:01 \
@@ -223,7 +256,8 @@ start_executor_manager() { # index (1-based): executor-manager-N uses session-ma
         Flame__ExecutorManager__AllowedCommands__1="$REPO/samples/Pi/PiClient/bin/$CONFIGURATION/net10.0" \
         Logging__Console__FormatterName=simple Logging__Console__FormatterOptions__SingleLine=true \
         dotnet "$EXECUTOR_MANAGER_DLL" \
-        --endpoint "$first,$second" --slots "$SLOTS" --node "$node" --work-dir "$work"
+        --endpoint "$first,$second" --slots "$SLOTS" --node "$node" --work-dir "$work" \
+        --ca-file "$CA_FILE" --token-file "$TOKENS/$node.token"
 }
 
 start() {
@@ -253,18 +287,23 @@ start() {
     : >"$STATE/cluster.env"
     DEADLINE=$((SECONDS + TIMEOUT))
 
+    make_credentials
     start_postgres
     echo "POSTGRES_URI=$POSTGRES_URI" >>"$STATE/cluster.env"
     GATEWAY_PORTS=()
     for i in 1 2; do start_session_manager "$i"; done
     for i in 1 2; do wait_for "the gateway of ${SESSION_MANAGERS[$i - 1]} on port ${GATEWAY_PORTS[$i - 1]}" port_open "${GATEWAY_PORTS[$i - 1]}"; done
     wait_for "both silos to be Active in the membership table" all_silos_active
+    for i in 1 2; do issue_node_token "em-$i"; done
     for i in 1 2; do start_executor_manager "$i"; done
     for i in 1 2; do wait_for "node em-$i to register with its gateway" node_registered "em-$i" "${EXECUTOR_MANAGERS[$i - 1]}"; done
     wait_for "both nodes to be Ready in the cluster view" nodes_ready
     {
-        echo "FLAME_ENDPOINT=http://127.0.0.1:${GATEWAY_PORTS[0]}"
-        echo "GATEWAYS=http://127.0.0.1:${GATEWAY_PORTS[0]},http://127.0.0.1:${GATEWAY_PORTS[1]}"
+        echo "FLAME_ENDPOINT=https://127.0.0.1:${GATEWAY_PORTS[0]}"
+        echo "GATEWAYS=https://127.0.0.1:${GATEWAY_PORTS[0]},https://127.0.0.1:${GATEWAY_PORTS[1]}"
+        echo "FLAME_CA_FILE=$CA_FILE"
+        echo "FLAME_TOKEN_FILE=$ADMIN_TOKEN_FILE"
+        echo "export FLAME_ENDPOINT GATEWAYS FLAME_CA_FILE FLAME_TOKEN_FILE"
     } >>"$STATE/cluster.env"
     trap - EXIT
 
@@ -279,7 +318,8 @@ print_endpoints() {
     printf '  %-20s %s  (silo %s)\n' session-manager-2 "$SESSION_MANAGER_2_GATEWAY" "$SESSION_MANAGER_2_SILO"
     printf '  %-20s node em-1, %s slots, gateways %s,%s\n' executor-manager-1 "$SLOTS" "$SESSION_MANAGER_1_GATEWAY" "$SESSION_MANAGER_2_GATEWAY"
     printf '  %-20s node em-2, %s slots, gateways %s,%s\n' executor-manager-2 "$SLOTS" "$SESSION_MANAGER_2_GATEWAY" "$SESSION_MANAGER_1_GATEWAY"
-    echo "export FLAME_ENDPOINT=$FLAME_ENDPOINT"
+    echo "secured: CA $FLAME_CA_FILE, admin token in $FLAME_TOKEN_FILE (mode 0600)"
+    echo "source $STATE/cluster.env   # exports FLAME_ENDPOINT, GATEWAYS, FLAME_CA_FILE, FLAME_TOKEN_FILE"
 }
 
 status() {

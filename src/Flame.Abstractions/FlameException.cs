@@ -15,6 +15,12 @@ public enum FlameErrorKind
     Unavailable,
     /// <summary>A server fault.</summary>
     Internal,
+    /// <summary>No credential, or one the gateway does not accept (unknown or revoked token).</summary>
+    Unauthenticated,
+    /// <summary>The caller is known but may not make this request.</summary>
+    PermissionDenied,
+    /// <summary>A quota is used up (e.g. open sessions per owner); the message names the limit.</summary>
+    ResourceExhausted,
 }
 
 /// <summary>
@@ -38,6 +44,12 @@ public sealed class FlameException : Exception
     public static FlameException AlreadyExists(string message) => new(FlameErrorKind.AlreadyExists, message);
     /// <summary>A state conflict.</summary>
     public static FlameException FailedPrecondition(string message) => new(FlameErrorKind.FailedPrecondition, message);
+    /// <summary>No or a bad credential.</summary>
+    public static FlameException Unauthenticated(string message) => new(FlameErrorKind.Unauthenticated, message);
+    /// <summary>Not allowed for this caller.</summary>
+    public static FlameException PermissionDenied(string message) => new(FlameErrorKind.PermissionDenied, message);
+    /// <summary>A quota is used up.</summary>
+    public static FlameException ResourceExhausted(string message) => new(FlameErrorKind.ResourceExhausted, message);
     /// <summary>A dependency (the task store) cannot take the request now; the client may retry.</summary>
     public static FlameException Unavailable(string message) => new(FlameErrorKind.Unavailable, message);
 }

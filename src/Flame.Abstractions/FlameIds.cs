@@ -25,6 +25,9 @@ public static class FlameIds
     /// <summary>Throws InvalidArgument unless <paramref name="id"/> is 1–253 of <c>[A-Za-z0-9._-]</c>.</summary>
     public static string ValidateExecutorId(string? id) => ValidateName(id, "executor id");
 
+    /// <summary>Throws InvalidArgument unless <paramref name="name"/> is 1–253 of <c>[A-Za-z0-9._-]</c>.</summary>
+    public static string ValidateTokenName(string? name) => ValidateName(name, "token name");
+
     /// <summary>Parses a wire task id (a positive decimal number), or throws InvalidArgument.</summary>
     public static long ParseTaskId(string? id)
     {

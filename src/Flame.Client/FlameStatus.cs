@@ -14,6 +14,9 @@ namespace Flame.Client;
 /// <item><term>AlreadyExists</term><description>AlreadyExists</description></item>
 /// <item><term>FailedPrecondition</term><description>FailedPrecondition</description></item>
 /// <item><term>Unavailable</term><description>Unavailable (DeadlineExceeded also maps back to Unavailable)</description></item>
+/// <item><term>Unauthenticated</term><description>Unauthenticated</description></item>
+/// <item><term>PermissionDenied</term><description>PermissionDenied</description></item>
+/// <item><term>ResourceExhausted</term><description>ResourceExhausted (which maps back to InvalidArgument: gRPC's own answer to an oversized message)</description></item>
 /// <item><term>Internal</term><description>Internal (every other status maps back to Internal)</description></item>
 /// </list>
 /// </remarks>
@@ -27,6 +30,9 @@ public static class FlameStatus
         FlameErrorKind.AlreadyExists => StatusCode.AlreadyExists,
         FlameErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
         FlameErrorKind.Unavailable => StatusCode.Unavailable,
+        FlameErrorKind.Unauthenticated => StatusCode.Unauthenticated,
+        FlameErrorKind.PermissionDenied => StatusCode.PermissionDenied,
+        FlameErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
         _ => StatusCode.Internal,
     };
 
@@ -39,6 +45,8 @@ public static class FlameStatus
         StatusCode.AlreadyExists => FlameErrorKind.AlreadyExists,
         StatusCode.FailedPrecondition => FlameErrorKind.FailedPrecondition,
         StatusCode.Unavailable or StatusCode.DeadlineExceeded => FlameErrorKind.Unavailable,
+        StatusCode.Unauthenticated => FlameErrorKind.Unauthenticated,
+        StatusCode.PermissionDenied => FlameErrorKind.PermissionDenied,
         _ => FlameErrorKind.Internal,
     };
 

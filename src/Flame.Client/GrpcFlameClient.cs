@@ -49,9 +49,8 @@ public sealed class GrpcFlameClient : IFlameClient
     public GrpcFlameClient(FlameConnection connection)
     {
         _ownedChannel = CreateChannel(connection);
-        var invoker = GatewayCredentials.WithToken(_ownedChannel, connection.Token);
-        _client = new V1.Frontend.FrontendClient(invoker);
-        _ext = new V1.FrontendExt.FrontendExtClient(invoker);
+        _client = new V1.Frontend.FrontendClient(_ownedChannel);
+        _ext = new V1.FrontendExt.FrontendExtClient(_ownedChannel);
     }
 
     /// <summary>
@@ -106,8 +105,8 @@ public sealed class GrpcFlameClient : IFlameClient
     /// A channel to the gateways of <paramref name="connection"/>, with <see cref="CreateChannelOptions"/>: one gateway
     /// as usual; several with <c>pick_first</c> failover and retries of the calls that only read (see
     /// <see cref="GrpcFlameClient(FlameConnection)"/>). With <see cref="FlameConnection.CaFile"/>, https gateways must
-    /// present a certificate that this CA signed, for their host name. The caller disposes the channel. The channel
-    /// carries no token: wrap it with <see cref="GatewayCredentials.WithToken"/>.
+    /// present a certificate that this CA signed, for their host name. Every call carries
+    /// <see cref="FlameConnection.Token"/>, if any. The caller disposes the channel.
     /// </summary>
     public static GrpcChannel CreateChannel(FlameConnection connection)
     {
@@ -116,6 +115,7 @@ public sealed class GrpcFlameClient : IFlameClient
         var handler = (SocketsHttpHandler)options.HttpHandler!;
         if (connection.CaFile is { } caFile && connection.Endpoints[0].Scheme == Uri.UriSchemeHttps)
             handler.SslOptions.RemoteCertificateValidationCallback = GatewayTls.TrustOnly(caFile);
+        options.HttpHandler = GatewayChannels.WithToken(connection.Token, handler);
         if (connection.Endpoints.Count > 1)
         {
             // A gateway that does not answer at all must not hold up the move to the next one for long.

@@ -1,27 +1,37 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Grpc.Core;
-using Grpc.Core.Interceptors;
 
 namespace Flame.Channels;
 
 /// <summary>
-/// What a client or an executor manager presents to a gateway and how it checks the gateway: the CA that must have
-/// signed the gateway's certificate, and the bearer token sent as <c>authorization: Bearer TOKEN</c> metadata on
-/// every call. Shared by the .NET client, the CLIs and the executor manager, so that all read files the same way.
+/// How a client or an executor manager checks the gateway and reads its own token: the CA that must have signed the
+/// gateway's certificate, and the file holding the bearer token (sent by <see cref="GatewayChannels.WithToken"/>).
+/// Shared by the .NET client, the CLIs and the executor manager, so that all read files the same way.
 /// </summary>
 public static class GatewayCredentials
 {
-    /// <summary>The metadata key of the token, as every gRPC client in any language sends it.</summary>
-    public const string AuthorizationHeader = "authorization";
-
     /// <summary>
     /// A validation callback that accepts a certificate only if it is for the host asked for and chains to one of
     /// the certificates in the PEM file <paramref name="caFile"/> (the system's roots are not consulted).
     /// </summary>
     /// <exception cref="GatewayCredentialsException">The file cannot be read or holds no certificate.</exception>
     public static RemoteCertificateValidationCallback TrustOnly(string caFile)
+    {
+        var chainsToCa = ChainsTo(caFile);
+        return (_, certificate, _, errors) =>
+        {
+            // A wrong host name or no certificate at all is never accepted; chain errors are decided by our CA.
+            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                return false;
+            var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            return chainsToCa(leaf);
+        };
+    }
+
+    /// <summary>A check that a certificate chains to one of the certificates in the PEM file <paramref name="caFile"/>, and to nothing else.</summary>
+    /// <exception cref="GatewayCredentialsException">The file cannot be read or holds no certificate.</exception>
+    public static Func<X509Certificate2, bool> ChainsTo(string caFile)
     {
         ArgumentNullException.ThrowIfNull(caFile);
         var roots = new X509Certificate2Collection();
@@ -35,18 +45,13 @@ public static class GatewayCredentials
         }
         if (roots.Count == 0)
             throw new GatewayCredentialsException($"{caFile}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
-
-        return (_, certificate, _, errors) =>
+        return certificate =>
         {
-            // A wrong host name or no certificate at all is never accepted; chain errors are decided by our CA.
-            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-                return false;
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.AddRange(roots);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            return chain.Build(leaf);
+            return chain.Build(certificate);
         };
     }
 
@@ -82,28 +87,6 @@ public static class GatewayCredentials
             && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
             warning = $"{source}: the token file '{path}' can be read by group or others; chmod 600 it";
         return token;
-    }
-
-    /// <summary>
-    /// Calls over <paramref name="channel"/> that carry <c>authorization: Bearer <paramref name="token"/></c>; without a
-    /// token, the channel itself (no interceptor, no cost).
-    /// </summary>
-    /// <remarks>
-    /// A metadata interceptor rather than <see cref="CallCredentials"/>: grpc-dotnet drops call credentials on
-    /// plaintext channels, and the embedded default gateway is plaintext on loopback.
-    /// </remarks>
-    public static CallInvoker WithToken(ChannelBase channel, string? token)
-    {
-        ArgumentNullException.ThrowIfNull(channel);
-        if (string.IsNullOrEmpty(token))
-            return channel.CreateCallInvoker();
-        var value = "Bearer " + token;
-        return channel.Intercept(metadata =>
-        {
-            if (metadata.Get(AuthorizationHeader) is null)
-                metadata.Add(AuthorizationHeader, value);
-            return metadata;
-        });
     }
 }
 

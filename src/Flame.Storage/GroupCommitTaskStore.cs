@@ -60,6 +60,19 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
         EnqueueAsync(PendingWrite.DeleteApplication(name), cancellationToken);
 
     /// <inheritdoc />
+    public Task SaveTokenAsync(StoredToken token, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(PendingWrite.SaveToken(token), cancellationToken);
+
+    /// <inheritdoc />
+    public Task DeleteTokenAsync(string name, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(PendingWrite.DeleteToken(name), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredToken>> LoadTokensAsync(CancellationToken cancellationToken = default) =>
+        await ListAsync($"SELECT name, json FROM flame_tokens ORDER BY name {OrdinalOrder}", [], StoredRows.ReadToken, cancellationToken)
+            .ConfigureAwait(false);
+
+    /// <inheritdoc />
     public Task SaveSessionAsync(StoredSession session, CancellationToken cancellationToken = default) =>
         EnqueueAsync(PendingWrite.SaveSession(session), cancellationToken);
 

@@ -21,6 +21,15 @@ public interface ITaskStore
     /// <summary>Every application, by name.</summary>
     Task<IReadOnlyList<StoredApplication>> LoadApplicationsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Creates or replaces an access token (by name). The store sees only its serialised form, which holds a hash, never the secret.</summary>
+    Task SaveTokenAsync(StoredToken token, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes an access token; nothing if it does not exist.</summary>
+    Task DeleteTokenAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Every access token, by name.</summary>
+    Task<IReadOnlyList<StoredToken>> LoadTokensAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Creates or replaces a session's own row (not its tasks).</summary>
     Task SaveSessionAsync(StoredSession session, CancellationToken cancellationToken = default);
 
@@ -54,6 +63,16 @@ public sealed record StoredApplication
     public required string Name { get; init; }
 
     /// <summary>The application (spec and state), serialised by its owner.</summary>
+    public required string Json { get; init; }
+}
+
+/// <summary>An access token as stored (table <c>flame_tokens</c>).</summary>
+public sealed record StoredToken
+{
+    /// <summary>The token's name, unique.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The token (role, node, hash of its secret), serialised by its owner.</summary>
     public required string Json { get; init; }
 }
 

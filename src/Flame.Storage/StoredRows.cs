@@ -30,6 +30,9 @@ internal static class StoredRows
     public static StoredApplication ReadApplication(DbDataReader reader) =>
         new() { Name = reader.GetString(0), Json = reader.GetString(1) };
 
+    public static StoredToken ReadToken(DbDataReader reader) =>
+        new() { Name = reader.GetString(0), Json = reader.GetString(1) };
+
     public static StoredSession ReadSession(DbDataReader reader) => new()
     {
         Id = reader.GetString(0),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Flame.Client;
+using Flame.Client.Configuration;
 using Flame.EndToEnd.Tests.Support;
 using Grpc.Net.Client;
 using YamlDotNet.RepresentationModel;
@@ -13,7 +14,7 @@ public sealed class ComposeFileTests
     private static readonly TimeSpan ConfigTimeout = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task ComposeConfig_AcceptsTheComposeFile_WithPostgresTwoSessionManagersAndReplicatedExecutorManagers()
+    public async Task ComposeConfig_AcceptsTheSecuredComposeFile_WithPostgresTwoSessionManagersAndTwoExecutorManagers()
     {
         var config = await ExternalCommand.RunAsync(
             "docker-compose", ["-f", "deploy/compose.yaml", "config"], ConfigTimeout,
@@ -31,30 +32,48 @@ public sealed class ComposeFileTests
         Assert.True(sessionManagers.Count == 2, $"expected 2 session managers, found {string.Join(", ", sessionManagers.Keys)}");
         foreach (var (name, sessionManager) in sessionManagers)
         {
-            AssertHealthCheck(name, sessionManager, "flmctl health --endpoint http://127.0.0.1:8080");
+            AssertHealthCheck(name, sessionManager, "flmctl health --endpoint https://127.0.0.1:8080");
             Assert.Equal("service_healthy", Scalar(Mapping(Mapping(sessionManager, "depends_on"), "postgres"), "condition"));
+            Assert.Equal("service_completed_successfully", Scalar(Mapping(Mapping(sessionManager, "depends_on"), "certs"), "condition"));
             var environment = Mapping(sessionManager, "environment");
             Assert.Equal("Postgres", Scalar(environment, "Flame__Cluster__Provider"));
             Assert.Equal("false", Scalar(environment, "Flame__SessionManager__EmbeddedExecutorManager"));
-            Assert.Equal("http://0.0.0.0:8080", Scalar(environment, "Flame__SessionManager__Endpoint"));
+            Assert.Equal("https://0.0.0.0:8080", Scalar(environment, "Flame__SessionManager__Endpoint"));
             Assert.Equal(name, Scalar(environment, "Flame__SessionManager__Name"));
+            // Secured: its own certificate, the cluster's CA (silo mutual TLS), no anonymous access, an admin token.
+            Assert.Equal($"/secrets/{name}.pem", Scalar(environment, "Flame__Security__Tls__CertificateFile"));
+            Assert.Equal($"/secrets/{name}-key.pem", Scalar(environment, "Flame__Security__Tls__KeyFile"));
+            Assert.Equal("/secrets/ca.pem", Scalar(environment, "Flame__Security__Tls__CaFile"));
+            Assert.Equal("None", Scalar(environment, "Flame__Security__Anonymous"));
+            Assert.Equal("/secrets/admin.token", Scalar(environment, "Flame__Security__AdminTokenFile"));
         }
         var clusterIds = sessionManagers.Values.Select(s => Scalar(Mapping(s, "environment"), "Flame__SessionManager__ClusterId")).Distinct().ToList();
         Assert.True(clusterIds.Count == 1, $"both session managers should join one cluster, ids: {string.Join(", ", clusterIds)}");
         var published = sessionManagers.Values.Select(s => ((YamlScalarNode)Assert.Single(Sequence(s, "ports"))).Value).ToList();
         Assert.Equal(["127.0.0.1:8080:8080/tcp", "127.0.0.1:8081:8080/tcp"], published.Order());
 
-        var executorManagers = ServicesBuiltFrom(services, "executor-manager");
-        var (executorManagerName, executorManager) = Assert.Single(executorManagers);
-        var replicas = int.Parse(Scalar(Mapping(executorManager, "deploy"), "replicas"), CultureInfo.InvariantCulture);
-        Assert.True(replicas >= 2, $"expected at least 2 executor-manager replicas, found {replicas}");
-        AssertHealthCheck(executorManagerName, executorManager, "flmctl view -n");
-        var dependsOn = Mapping(executorManager, "depends_on");
+        Assert.Equal("certs", Scalar(Mapping(Mapping(services, "certs"), "build"), "target"));
+        var issueTokens = Mapping(services, "issue-tokens");
         foreach (var name in sessionManagers.Keys)
-            Assert.Equal("service_healthy", Scalar(Mapping(dependsOn, name), "condition"));
-        // Every gateway, so that a node outlives the silo it talks to.
-        var gateways = Scalar(Mapping(executorManager, "environment"), "Flame__ExecutorManager__Endpoint").Split(',');
-        Assert.Equal(sessionManagers.Keys.Select(n => $"http://{n}:8080").Order(), gateways.Order());
+            Assert.Equal("service_healthy", Scalar(Mapping(Mapping(issueTokens, "depends_on"), name), "condition"));
+        var issue = string.Join(' ', Sequence(issueTokens, "entrypoint").Select(e => ((YamlScalarNode)e).Value));
+        Assert.Contains("flmctl token create --name ", issue);
+        Assert.Contains(" --role node --node ", issue);
+
+        var executorManagers = ServicesBuiltFrom(services, "executor-manager");
+        Assert.Equal(["executor-manager-1", "executor-manager-2"], executorManagers.Keys.Order());
+        foreach (var (name, executorManager) in executorManagers)
+        {
+            Assert.Equal("service_completed_successfully", Scalar(Mapping(Mapping(executorManager, "depends_on"), "issue-tokens"), "condition"));
+            var environment = Mapping(executorManager, "environment");
+            // Every gateway, so that a node outlives the silo it talks to; over TLS with the cluster's CA and its node token.
+            var gateways = Scalar(environment, "Flame__ExecutorManager__Endpoint").Split(',');
+            Assert.Equal(sessionManagers.Keys.Select(n => $"https://{n}:8080").Order(), gateways.Order());
+            Assert.Equal("/ca/ca.pem", Scalar(environment, "Flame__ExecutorManager__CaFile"));
+            Assert.Equal("/token/node.token", Scalar(environment, "Flame__ExecutorManager__TokenFile"));
+            var node = Scalar(environment, "Flame__ExecutorManager__NodeName");
+            Assert.Contains(Sequence(executorManager, "volumes"), v => ((YamlScalarNode)v).Value == $"flame-node-{node}:/token:ro");
+        }
     }
 
     /// <summary>
@@ -125,7 +144,11 @@ public sealed class ComposeFileTests
             : throw new Xunit.Sdk.XunitException($"expected a value '{key}' in: {string.Join(", ", node.Children.Keys)}");
 }
 
-/// <summary>deploy/local-cluster.sh: PostgreSQL, two silos, two executor managers as real processes, running the Pi sample.</summary>
+/// <summary>
+/// deploy/local-cluster.sh: PostgreSQL, two silos, two executor managers as real processes, secured (https gateways,
+/// silo mutual TLS, an admin token, node tokens), running the Pi sample and flmping through TLS with the token.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed partial class LocalClusterTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(240);
@@ -134,7 +157,7 @@ public sealed partial class LocalClusterTests
     private const string Script = "deploy/local-cluster.sh";
 
     [Fact]
-    public async Task LocalCluster_RunsThePiSample_ThroughOneGatewayOfTwoSilos()
+    public async Task LocalCluster_RunsThePiSampleAndFlmping_SecuredThroughOneGatewayOfTwoSilos()
     {
         var state = Path.Combine(Path.GetTempPath(), $"fe2e-local-cluster-{Guid.NewGuid().ToString("N")[..8]}");
         var environment = new Dictionary<string, string>
@@ -153,11 +176,25 @@ public sealed partial class LocalClusterTests
             var gateways = cluster["GATEWAYS"].Split(',');
             Assert.Equal(2, gateways.Length);
             Assert.Equal(gateways[0], cluster["FLAME_ENDPOINT"]);
+            Assert.All(gateways, g => Assert.StartsWith("https://127.0.0.1:", g));
             Assert.Contains(start.StandardOutput, l => l.Contains(gateways[1], StringComparison.Ordinal));
+            var caFile = cluster["FLAME_CA_FILE"];
+            var tokenFile = cluster["FLAME_TOKEN_FILE"];
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
+            var token = File.ReadAllText(tokenFile).Trim();
+            FlameConnection Secured(string endpoint, string? withToken) => new([new Uri(endpoint)], caFile, "cluster.env") { Token = withToken };
+            var credentials = new Dictionary<string, string?> { ["FLAME_CA_FILE"] = caFile, ["FLAME_TOKEN_FILE"] = tokenFile };
 
-            // One cluster: each executor manager registered with its own gateway, one gateway lists both nodes,
-            // the other both silos.
-            await using (var client = new GrpcFlameClient(gateways[0]))
+            // Secured: a caller without the token is refused, over TLS verified with the cluster's CA.
+            await using (var anonymous = new GrpcFlameClient(Secured(gateways[0], withToken: null)))
+            {
+                var refused = await Assert.ThrowsAsync<FlameException>(() => anonymous.ListNodesAsync().ToListAsync().AsTask());
+                Assert.Equal(FlameErrorKind.Unauthenticated, refused.Kind);
+            }
+
+            // One cluster: each executor manager registered with its own gateway (with its node token), one gateway
+            // lists both nodes, the other both silos (joined over mutual TLS).
+            await using (var client = new GrpcFlameClient(Secured(gateways[0], token)))
             {
                 var nodes = new List<string>();
                 await foreach (var node in client.ListNodesAsync())
@@ -167,7 +204,7 @@ public sealed partial class LocalClusterTests
                 }
                 Assert.Equal(["em-1", "em-2"], nodes.Order());
             }
-            using (var channel = GrpcChannel.ForAddress(gateways[1]))
+            using (var channel = GrpcFlameClient.CreateChannel(Secured(gateways[1], token)))
             {
                 var view = await new Flame.V1.ClusterExt.ClusterExtClient(channel).GetClusterStatusAsync(new Flame.V1.GetClusterStatusRequest());
                 Assert.Equal("Postgres", view.Membership);
@@ -180,7 +217,7 @@ public sealed partial class LocalClusterTests
                 Assert.Contains(status.StandardOutput, l => SiloLine().Match(l) is { Success: true } m && m.Groups[1].Value == silo && m.Groups[2].Value == "Active");
 
             // The health check of the compose file's session managers, over both gateways.
-            using (var health = ChildProcess.StartProgram("flmctl", "flmctl", ["health", "--endpoint", cluster["GATEWAYS"]]))
+            using (var health = ChildProcess.StartProgram("flmctl", "flmctl", ["health", "--endpoint", cluster["GATEWAYS"]], credentials))
             {
                 var healthExit = await health.WaitForExitAsync(StopTimeout, "flmctl health to answer");
                 Assert.True(healthExit == 0, $"flmctl health should exit with 0 on a healthy cluster, exited with {healthExit}{health.Tail()}");
@@ -189,7 +226,7 @@ public sealed partial class LocalClusterTests
             using var pi = ChildProcess.StartProgram(
                 "pi-client", "pi-client",
                 ["--endpoint", gateways[0], "--tasks", "20", "--samples", "500000", "--app", $"pi-{Guid.NewGuid().ToString("N")[..8]}",
-                 "--timeout", ((int)PiTimeout.TotalSeconds - 30).ToString(CultureInfo.InvariantCulture)]);
+                 "--timeout", ((int)PiTimeout.TotalSeconds - 30).ToString(CultureInfo.InvariantCulture)], credentials);
             var piExit = await pi.WaitForExitAsync(PiTimeout, "pi-client to run 20 tasks");
             Assert.True(piExit == 0, $"pi-client should exit with 0, exited with {piExit}{pi.Tail()}{Logs(state)}");
             var estimate = pi.StandardOutput.Select(l => PiLine().Match(l)).SingleOrDefault(m => m.Success);
@@ -197,6 +234,10 @@ public sealed partial class LocalClusterTests
             var value = double.Parse(estimate.Groups[1].Value, CultureInfo.InvariantCulture);
             // 10,000,000 samples: the standard error is about 0.0005.
             Assert.InRange(value, 3.13, 3.15);
+
+            using var ping = ChildProcess.StartProgram("flmping", Programs.Flmping, ["--endpoint", cluster["GATEWAYS"], "--tasks", "10"], credentials);
+            var pingExit = await ping.WaitForExitAsync(PiTimeout, "flmping to run 10 tasks");
+            Assert.True(pingExit == 0, $"flmping should exit with 0 through the secured cluster, exited with {pingExit}{ping.Tail()}{Logs(state)}");
         }
         finally
         {
@@ -216,6 +257,7 @@ public sealed partial class LocalClusterTests
     private static Dictionary<string, string> ReadClusterEnv(string state) =>
         File.ReadAllLines(Path.Combine(state, "cluster.env"))
             .Select(l => l.Split('=', 2))
+            // The last line exports the client's variables; it has no '=' and is skipped.
             .Where(p => p.Length == 2)
             .ToDictionary(p => p[0], p => p[1]);
 

@@ -22,6 +22,32 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Parse_MapsTheCaAndTokenFiles_AsAbsolutePaths()
+    {
+        var commandLine = ExecutorManagerCommandLine.Parse(["--ca-file", "ca.pem", "--token-file=/etc/flame/node.token"]);
+
+        Assert.Equal(Path.GetFullPath("ca.pem"), commandLine.Overrides["Flame:ExecutorManager:CaFile"]);
+        Assert.Equal("/etc/flame/node.token", commandLine.Overrides["Flame:ExecutorManager:TokenFile"]);
+    }
+
+    [Fact]
+    public void Create_RefusesAnEmptyTokenFile_NamingTheKey()
+    {
+        var token = Path.GetTempFileName();
+        try
+        {
+            var error = Assert.Throws<ExecutorManagerConfigurationException>(() => ExecutorManagerApp.Create(
+                ExecutorManagerCommandLine.Parse(["--token-file", token, "--work-dir", Path.Combine(Path.GetTempPath(), "flame-em-token-test")])));
+
+            Assert.Equal($"Flame:ExecutorManager:TokenFile: the token file '{token}' is empty", error.Message);
+        }
+        finally
+        {
+            File.Delete(token);
+        }
+    }
+
+    [Fact]
     public void Parse_MakesARelativeWorkDirectoryAbsolute()
     {
         var commandLine = ExecutorManagerCommandLine.Parse(["--work-dir", "flame-work"]);
@@ -52,8 +78,8 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData(new[] { "--slot", "2" }, "unknown switch '--slot'; known switches: --endpoint, --slots, --node, --work-dir, --config, --help")]
-    [InlineData(new[] { "serve" }, "unknown argument 'serve'; known switches: --endpoint, --slots, --node, --work-dir, --config, --help")]
+    [InlineData(new[] { "--slot", "2" }, "unknown switch '--slot'; known switches: --endpoint, --slots, --node, --work-dir, --ca-file, --token-file, --config, --help")]
+    [InlineData(new[] { "serve" }, "unknown argument 'serve'; known switches: --endpoint, --slots, --node, --work-dir, --ca-file, --token-file, --config, --help")]
     [InlineData(new[] { "--endpoint" }, "switch '--endpoint' needs a value")]
     [InlineData(new[] { "--node", "--slots", "2" }, "switch '--node' needs a value")]
     [InlineData(new[] { "--node=" }, "switch '--node' needs a value")]

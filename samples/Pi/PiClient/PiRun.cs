@@ -16,7 +16,8 @@ internal static class PiRun
 
     public static async Task<int> RunAsync(PiOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        await using var client = new GrpcFlameClient(options.Endpoint);
+        // The endpoint as given, with the CA and token of a secured cluster from FLAME_CA_FILE and FLAME_TOKEN(_FILE).
+        await using var client = new GrpcFlameClient(Flame.Client.Configuration.FlameClientConfig.ResolveConnection([options.Endpoint]));
         await EnsureApplicationAsync(client, options.Application, output, cancellationToken);
 
         var sessionId = "pi-" + Guid.NewGuid().ToString("N")[..8];

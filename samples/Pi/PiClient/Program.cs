@@ -37,6 +37,10 @@ catch (FlameException ex)
 {
     Console.Error.WriteLine($"pi-client: {OneLine(ex.Message)}");
 }
+catch (Flame.Client.Configuration.FlameClientConfigurationException ex)
+{
+    Console.Error.WriteLine($"pi-client: {OneLine(ex.Message)}");
+}
 catch (RpcException ex)
 {
     Console.Error.WriteLine($"pi-client: {ex.StatusCode}: {OneLine(ex.Status.Detail)}");

@@ -8,7 +8,7 @@ using Flame.Client.Configuration;
 namespace Flame.Cli.Control;
 
 /// <summary>
-/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, health, completion.
+/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, health, token, completion.
 /// Program.cs only calls <see cref="RunAsync(string[], TextWriter, TextWriter)"/>, which tests call in-process too.
 /// </summary>
 /// <remarks>
@@ -125,6 +125,7 @@ public static class Flmctl
             async (client, name, spec, ct) => { await client.UpdateApplicationAsync(name, spec, ct); return $"application {name} updated"; }));
         root.Subcommands.Add(UnregisterCommand(stdout, Action));
         root.Subcommands.Add(HealthCommand.Command(stdout, color, Connected));
+        root.Subcommands.Add(TokenCommand.Command(stdout, Connected));
         root.Subcommands.Add(CompletionCommand(stdout));
         return root;
     }

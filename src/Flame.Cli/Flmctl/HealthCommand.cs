@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Flame.Channels;
 using Flame.Client;
 using Flame.Client.Configuration;
 using Grpc.Core;
@@ -41,7 +40,7 @@ internal static class HealthCommand
             {
                 try
                 {
-                    status = await new V1.ClusterExt.ClusterExtClient(GatewayCredentials.WithToken(channel, connection.Token)).GetClusterStatusAsync(new V1.GetClusterStatusRequest(), cancellationToken: ct);
+                    status = await new V1.ClusterExt.ClusterExtClient(channel).GetClusterStatusAsync(new V1.GetClusterStatusRequest(), cancellationToken: ct);
                 }
                 catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
                 {
@@ -66,7 +65,7 @@ internal static class HealthCommand
         using var channel = GrpcFlameClient.CreateChannel(one);
         try
         {
-            var reply = await new Health.HealthClient(GatewayCredentials.WithToken(channel, one.Token)).CheckAsync(new HealthCheckRequest(), cancellationToken: ct);
+            var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), cancellationToken: ct);
             return new GatewayHealth(endpoint, StatusName(reply.Status), null);
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)

@@ -332,7 +332,7 @@ public sealed record FlameConnection(IReadOnlyList<Uri> Endpoints, string? CaFil
     /// <summary>The endpoints as one comma-separated string, e.g. for messages and for <c>FLAME_ENDPOINT</c>.</summary>
     public string Display => string.Join(",", Endpoints.Select(u => u.GetLeftPart(UriPartial.Authority)));
 
-    /// <summary>The bearer token sent as <c>authorization: Bearer TOKEN</c> on every call, or null for none.</summary>
+    /// <summary>The bearer token sent with every call (<c>authorization: Bearer</c>), or null to send none.</summary>
     public string? Token { get; init; }
 
     /// <summary>One line for the user about the credentials (e.g. a token file others can read), or null.</summary>

@@ -1,7 +1,6 @@
 using System.Net.Http;
 using Flame.Channels;
 using Flame.ExecutorManager.Hosting;
-using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 
@@ -34,7 +33,8 @@ internal sealed partial class GatewayConnection : IDisposable
         try
         {
             string? warning = null;
-            var token = options.TokenFile is { } tokenFile
+            var token = options.Token is { Length: > 0 } given ? given
+                : options.TokenFile is { } tokenFile
                 ? GatewayCredentials.ReadTokenFile(tokenFile, $"{FlameExecutorManagerOptions.Section}:{nameof(options.TokenFile)}", out warning)
                 : null;
             var check = options.CaFile is { } caFile ? GatewayCredentials.TrustOnly(caFile) : null;
@@ -72,11 +72,10 @@ internal sealed partial class GatewayConnection : IDisposable
             MaxReceiveMessageSize = MaxMessageSize,
             MaxSendMessageSize = MaxMessageSize,
             ThrowOperationCanceledOnCancellation = true,
-            HttpHandler = handler,
+            HttpHandler = GatewayChannels.WithToken(credentials.Token, handler),
         });
-        CallInvoker invoker = GatewayCredentials.WithToken(_channel, credentials.Token);
-        Backend = new V1.Backend.BackendClient(invoker);
-        BackendExt = new V1.BackendExt.BackendExtClient(invoker);
+        Backend = new V1.Backend.BackendClient(_channel);
+        BackendExt = new V1.BackendExt.BackendExtClient(_channel);
     }
 
     [LoggerMessage(1, LogLevel.Warning, "{Warning}")]

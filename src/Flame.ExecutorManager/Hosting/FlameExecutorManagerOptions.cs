@@ -55,6 +55,13 @@ public sealed class FlameExecutorManagerOptions
     /// </summary>
     public string? TokenFile { get; set; }
 
+    /// <summary>
+    /// The bearer token sent with every call (<c>authorization: Bearer</c>), or null to send none. Set in code only (not
+    /// a configuration key): the session manager gives its embedded executor manager an in-memory node token here.
+    /// Default: none.
+    /// </summary>
+    public string? Token { get; set; }
+
     /// <summary>The node's name, unique in the cluster: its id and name on the wire. Default: the host name.</summary>
     public string? NodeName { get; set; }
 

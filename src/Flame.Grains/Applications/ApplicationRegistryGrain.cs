@@ -48,7 +48,7 @@ public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvi
     public async Task UnregisterAsync(string name)
     {
         Existing(name);
-        await Stored(store.DeleteApplicationAsync(name));
+        await StoredForms.Durably(store.DeleteApplicationAsync(name));
         _applications.Remove(name);
         LogUnregistered(name);
     }
@@ -56,20 +56,8 @@ public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvi
     /// <summary>Durable first, then visible: a change the store refused is not made.</summary>
     private async Task SaveAsync(ApplicationInfo info)
     {
-        await Stored(store.SaveApplicationAsync(new StoredApplication { Name = info.Name, Json = StoredForms.Write(info) }));
+        await StoredForms.Durably(store.SaveApplicationAsync(new StoredApplication { Name = info.Name, Json = StoredForms.Write(info) }));
         _applications[info.Name] = info;
-    }
-
-    private static async Task Stored(Task write)
-    {
-        try
-        {
-            await write;
-        }
-        catch (Exception ex) when (ex is not FlameException)
-        {
-            throw FlameException.Unavailable($"the task store could not write the change: {ex.Message}");
-        }
     }
 
     public Task<ApplicationInfo> GetAsync(string name) => Task.FromResult(Existing(name));

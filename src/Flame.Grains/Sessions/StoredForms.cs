@@ -22,6 +22,19 @@ internal static class StoredForms
 
     public static string Write<T>(T value) => JsonSerializer.Serialize(value, Options);
 
+    /// <summary>Awaits a store write; a store failure becomes Unavailable, so the caller knows the change was not made.</summary>
+    public static async Task Durably(Task write)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception ex) when (ex is not FlameException)
+        {
+            throw FlameException.Unavailable($"the task store could not write the change: {ex.Message}");
+        }
+    }
+
     public static T Read<T>(string json) =>
         JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidDataException($"stored {typeof(T).Name} is null");
 }

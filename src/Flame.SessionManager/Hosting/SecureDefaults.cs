@@ -20,13 +20,15 @@ public sealed record SecureDefaults(AnonymousAccess Anonymous, bool GatewayTls, 
     /// <summary>Decides, or refuses the configuration.</summary>
     /// <param name="endpoint">Where the gateway listens.</param>
     /// <param name="security">Section <c>Flame:Security</c>.</param>
+    /// <param name="anonymous">What a caller without a token may do, its default resolved for <paramref name="endpoint"/>.</param>
     /// <param name="cluster">Section <c>Flame:Cluster</c>.</param>
     /// <param name="advertised">The silo's advertised address (what it binds to in a PostgreSQL cluster), if set.</param>
     /// <exception cref="FlameConfigurationException">
     /// Keys that contradict each other (https without a certificate, a certificate on http), or a process reachable
     /// from other machines without TLS or authentication and without AllowInsecure; the one line names what is missing.
     /// </exception>
-    public static SecureDefaults Decide(GatewayEndpoint endpoint, FlameSecurityOptions security, FlameClusterOptions cluster, IPAddress? advertised)
+    public static SecureDefaults Decide(GatewayEndpoint endpoint, FlameSecurityOptions security, AnonymousAccess anonymous,
+        FlameClusterOptions cluster, IPAddress? advertised)
     {
         var tls = security.Tls;
         var hasCertificate = !string.IsNullOrWhiteSpace(tls.CertificateFile);
@@ -44,7 +46,6 @@ public sealed record SecureDefaults(AnonymousAccess Anonymous, bool GatewayTls, 
         var gatewayExposed = !endpoint.IsLoopback;
         var postgres = cluster.Provider == ClusterProvider.Postgres;
         var siloExposed = postgres && (advertised is null || !IPAddress.IsLoopback(advertised));
-        var anonymous = security.Anonymous ?? (gatewayExposed ? AnonymousAccess.None : AnonymousAccess.Admin);
         var siloTls = postgres && hasCertificate && !string.IsNullOrWhiteSpace(tls.CaFile);
 
         var missing = new List<string>();

@@ -3,6 +3,7 @@ using Flame.ExecutorManager.Hosting;
 using Flame.Grains.Hosting;
 using Flame.SessionManager.Grpc;
 using Flame.SessionManager.Options;
+using Flame.SessionManager.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Flame.Storage;
 using Flame.Storage.Memory;
@@ -25,12 +26,15 @@ public static class SessionManagerHostingExtensions
         var scheduling = builder.Configuration.BindValidated<FlameSchedulingOptions>(FlameSchedulingOptions.Section);
         var cluster = builder.Configuration.BindValidated<FlameClusterOptions>(FlameClusterOptions.Section);
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
+        var securityOptions = builder.Configuration.BindValidated<FlameSecurityOptions>(FlameSecurityOptions.Section);
+        var security = ResolvedSecurity.Resolve(securityOptions, endpoint);
         RefuseUnknownSections(builder.Configuration);
         var advertised = ValidateCluster(cluster);
-        var security = builder.Configuration.BindValidated<FlameSecurityOptions>(FlameSecurityOptions.Section);
-        var posture = SecureDefaults.Decide(endpoint, security, cluster, advertised);
+        var posture = SecureDefaults.Decide(endpoint, securityOptions, security.Anonymous, cluster, advertised);
         // Read now: certificate files that cannot be used stop the start with their reason, before anything listens.
-        var certificate = endpoint.Tls || posture.SiloTls ? GatewayCertificate.Load(security.Tls.CertificateFile!, security.Tls.KeyFile!) : null;
+        var certificate = endpoint.Tls || posture.SiloTls
+            ? GatewayCertificate.Load(securityOptions.Tls.CertificateFile!, securityOptions.Tls.KeyFile!)
+            : null;
         var storage = builder.Configuration.BindValidated<FlameStorageOptions>(FlameStorageOptions.Section);
         var store = ResolveStorage(storage, cluster);
 
@@ -73,11 +77,23 @@ public static class SessionManagerHostingExtensions
             kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
         });
 
-        builder.UseOrleans(silo => ConfigureSilo(silo, options, cluster, advertised));
+        builder.UseOrleans(silo =>
+        {
+            ConfigureSilo(silo, options, cluster, advertised);
+            if (posture.SiloTls)
+                SiloTls.Use(silo, certificate!, securityOptions.Tls.CaFile!);
+        });
 
+        builder.Services.AddSingleton(security);
+        builder.Services.AddSingleton<TokenAuthenticator>();
+        builder.Services.AddSingleton<AuditLog>();
+        // After UseOrleans: it reads the token registry once the silo runs.
+        builder.Services.AddHostedService<TokenRefresher>();
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<FlameErrorInterceptor>();
+            // Inside the error interceptor: its refusals are statuses already; the services' FlameExceptions pass it.
+            grpc.Interceptors.Add<AuthInterceptor>();
             // Room for the largest payload the limits allow plus the message around it;
             // anything bigger than that is refused by gRPC before it reaches us.
             grpc.MaxReceiveMessageSize = limits.LargestPayloadBytes + 1024 * 1024;
@@ -94,7 +110,12 @@ public static class SessionManagerHostingExtensions
             builder.Services.AddHostedService<BuiltInApplications>();
         // After UseOrleans: hosted services stop in reverse order, so the executors stop before the silo.
         if (options.EmbeddedExecutorManager)
-            builder.Services.AddFlameExecutorManager(EmbeddedExecutorManagerOptions(builder.Configuration, endpoint, security));
+        {
+            var embedded = EmbeddedExecutorManagerOptions(builder.Configuration, endpoint, securityOptions);
+            if (security.Anonymous != AnonymousAccess.Admin && embedded.Token is null)
+                embedded.Token = MintEmbeddedNodeToken(builder.Services, embedded.EffectiveNodeName);
+            builder.Services.AddFlameExecutorManager(embedded);
+        }
         return builder;
     }
 
@@ -191,8 +212,9 @@ public static class SessionManagerHostingExtensions
             return;
         }
 
+        // Bound to one address, never every interface: the advertised one, else the address the host name resolves to.
         if (advertised is null)
-            silo.ConfigureEndpoints(options.SiloPort, options.OrleansGatewayPort, listenOnAnyHostAddress: true);
+            silo.ConfigureEndpoints(options.SiloPort, options.OrleansGatewayPort);
         else
             silo.ConfigureEndpoints(advertised, options.SiloPort, options.OrleansGatewayPort);
         silo.UseAdoNetClustering(o =>
@@ -266,6 +288,17 @@ public static class SessionManagerHostingExtensions
         return options;
     }
 
+    /// <summary>
+    /// A node token for the embedded executor manager of a secured gateway: accepted by this gateway only, bound to the
+    /// embedded node's name, held in memory and never stored, so it dies with the process.
+    /// </summary>
+    private static string MintEmbeddedNodeToken(IServiceCollection services, string nodeName)
+    {
+        var secret = TokenSecrets.NewSecret();
+        services.AddSingleton(new LocalToken(secret, new Caller($"embedded-{nodeName}", FlameRole.Node, nodeName, Anonymous: false)));
+        return secret;
+    }
+
     /// <summary>Maps the gRPC services of the gateway.</summary>
     public static WebApplication MapFlameGateway(this WebApplication app)
     {
@@ -274,6 +307,7 @@ public static class SessionManagerHostingExtensions
         app.MapGrpcService<FrontendExtService>();
         app.MapGrpcService<BackendExtService>();
         app.MapGrpcService<ClusterExtService>();
+        app.MapGrpcService<SecurityExtService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         // HTTP/2 like the rest of the endpoint: curl --http2-prior-knowledge http://127.0.0.1:8080/healthz

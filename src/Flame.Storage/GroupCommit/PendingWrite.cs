@@ -4,6 +4,8 @@ internal enum WriteKind
 {
     SaveApplication,
     DeleteApplication,
+    SaveToken,
+    DeleteToken,
     SaveSession,
     DeleteSession,
     WriteTasks,
@@ -20,10 +22,12 @@ internal sealed class PendingWrite
 
     public WriteKind Kind { get; }
 
-    /// <summary>The application name or the session id.</summary>
+    /// <summary>The application name, the token name or the session id.</summary>
     public string Key { get; }
 
     public StoredApplication? Application { get; private init; }
+
+    public StoredToken? Token { get; private init; }
 
     public StoredSession? Session { get; private init; }
 
@@ -48,6 +52,10 @@ internal sealed class PendingWrite
         new(WriteKind.SaveApplication, application.Name) { Application = application };
 
     public static PendingWrite DeleteApplication(string name) => new(WriteKind.DeleteApplication, name);
+
+    public static PendingWrite SaveToken(StoredToken token) => new(WriteKind.SaveToken, token.Name) { Token = token };
+
+    public static PendingWrite DeleteToken(string name) => new(WriteKind.DeleteToken, name);
 
     public static PendingWrite SaveSession(StoredSession session) => new(WriteKind.SaveSession, session.Id) { Session = session };
 

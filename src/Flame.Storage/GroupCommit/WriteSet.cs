@@ -12,6 +12,9 @@ internal sealed class WriteSet
     /// <summary>Application name → the last save, or null for a delete.</summary>
     public Dictionary<string, StoredApplication?> Applications { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Token name → the last save, or null for a delete.</summary>
+    public Dictionary<string, StoredToken?> Tokens { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Session id → what the batch does to it.</summary>
     public Dictionary<string, SessionWrites> Sessions { get; } = new(StringComparer.Ordinal);
 
@@ -26,6 +29,12 @@ internal sealed class WriteSet
                 break;
             case WriteKind.DeleteApplication:
                 Applications[write.Key] = null;
+                break;
+            case WriteKind.SaveToken:
+                Tokens[write.Key] = write.Token;
+                break;
+            case WriteKind.DeleteToken:
+                Tokens[write.Key] = null;
                 break;
             case WriteKind.SaveSession:
                 Session(write.Key).Saved = write.Session;
@@ -66,6 +75,7 @@ internal sealed class WriteSet
     public void Clear()
     {
         Applications.Clear();
+        Tokens.Clear();
         Sessions.Clear();
         TaskCount = 0;
     }

@@ -10,6 +10,7 @@ public sealed class MemoryTaskStore : ITaskStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, StoredApplication> _applications = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredToken> _tokens = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredSession> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedDictionary<long, StoredTask>> _tasks = new(StringComparer.Ordinal);
 
@@ -34,6 +35,29 @@ public sealed class MemoryTaskStore : ITaskStore
     {
         lock (_lock)
             return Task.FromResult<IReadOnlyList<StoredApplication>>([.. _applications.Values.OrderBy(a => a.Name, StringComparer.Ordinal)]);
+    }
+
+    /// <inheritdoc />
+    public Task SaveTokenAsync(StoredToken token, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            _tokens[token.Name] = token;
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task DeleteTokenAsync(string name, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            _tokens.Remove(name);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<StoredToken>> LoadTokensAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return Task.FromResult<IReadOnlyList<StoredToken>>([.. _tokens.Values.OrderBy(t => t.Name, StringComparer.Ordinal)]);
     }
 
     /// <inheritdoc />

@@ -50,21 +50,29 @@ internal static class PostgresWrites
                 sessions.Select(s => s.CompletionTime).ToArray(), sessions.Select(s => s.Json).ToArray());
         }
 
-        var removedApplications = writes.Applications.Where(a => a.Value is null).Select(a => a.Key).ToArray();
-        if (removedApplications.Length > 0)
-            Add(batch, "DELETE FROM flame_applications WHERE name = ANY($1::text[])", removedApplications);
-        var applications = writes.Applications.Values.OfType<StoredApplication>().ToArray();
-        if (applications.Length > 0)
-        {
-            Add(batch, """
-                INSERT INTO flame_applications (name, json) SELECT * FROM unnest($1::text[], $2::text[])
-                ON CONFLICT (name) DO UPDATE SET json = excluded.json
-                """,
-                applications.Select(a => a.Name).ToArray(), applications.Select(a => a.Json).ToArray());
-        }
+        AddNamedRows(batch, "flame_applications", writes.Applications.ToDictionary(a => a.Key, a => a.Value?.Json));
+
+        AddNamedRows(batch, "flame_tokens", writes.Tokens.ToDictionary(t => t.Key, t => t.Value?.Json));
 
         if (writes.TaskCount > 0)
             AddTasks(batch, [.. writes.TasksInKeyOrder()], payloadThreshold);
+    }
+
+    /// <summary>The deletes (null json) and upserts of a (name, json) table: applications, tokens.</summary>
+    private static void AddNamedRows(NpgsqlBatch batch, string table, Dictionary<string, string?> rows)
+    {
+        var removed = rows.Where(r => r.Value is null).Select(r => r.Key).ToArray();
+        if (removed.Length > 0)
+            Add(batch, $"DELETE FROM {table} WHERE name = ANY($1::text[])", removed);
+        var saved = rows.Where(r => r.Value is not null).ToArray();
+        if (saved.Length > 0)
+        {
+            Add(batch, $"""
+                INSERT INTO {table} (name, json) SELECT * FROM unnest($1::text[], $2::text[])
+                ON CONFLICT (name) DO UPDATE SET json = excluded.json
+                """,
+                saved.Select(r => r.Key).ToArray(), saved.Select(r => r.Value!).ToArray());
+        }
     }
 
     private static void AddTasks(NpgsqlBatch batch, (string SessionId, StoredTask Task)[] tasks, int payloadThreshold)

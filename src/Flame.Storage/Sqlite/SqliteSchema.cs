@@ -3,13 +3,13 @@ using Microsoft.Data.Sqlite;
 namespace Flame.Storage.Sqlite;
 
 /// <summary>
-/// The SQLite form of <c>deploy/postgres/002_flame_store.sql</c>, created by the store itself on open (idempotent).
+/// The SQLite form of <c>deploy/postgres/002_flame_store.sql</c> and <c>003_flame_tokens.sql</c>, created by the store itself on open (idempotent).
 /// Same tables and columns; the reasons for the payloads table are stronger here, since SQLite rewrites a whole row on
 /// every update, blob included.
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     private const string Script = """
         CREATE TABLE IF NOT EXISTS flame_schema_migrations
@@ -65,6 +65,15 @@ internal static class SqliteSchema
         );
 
         INSERT INTO flame_schema_migrations (version, name) VALUES (2, '002_flame_store')
+        ON CONFLICT (version) DO NOTHING;
+
+        CREATE TABLE IF NOT EXISTS flame_tokens
+        (
+            name TEXT NOT NULL PRIMARY KEY,
+            json TEXT NOT NULL
+        );
+
+        INSERT INTO flame_schema_migrations (version, name) VALUES (3, '003_flame_tokens')
         ON CONFLICT (version) DO NOTHING;
         """;
 

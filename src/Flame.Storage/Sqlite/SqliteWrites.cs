@@ -23,7 +23,7 @@ internal sealed class SqliteWrites : IDisposable
     private readonly int _payloadThreshold;
     private readonly List<SqliteCommand> _commands = [];
     private readonly SqliteCommand _deleteSessionPayloads, _deleteSessionTasks, _deleteSession, _upsertSession;
-    private readonly SqliteCommand _deleteApplication, _upsertApplication;
+    private readonly SqliteCommand _deleteApplication, _upsertApplication, _deleteToken, _upsertToken;
     private readonly SqliteCommand _deleteTaskPayloads, _upsertTaskWithInput, _upsertTaskKeepingInput, _upsertPayload;
 
     public SqliteWrites(SqliteConnection connection, int payloadThreshold)
@@ -42,6 +42,10 @@ internal sealed class SqliteWrites : IDisposable
         _deleteApplication = Prepare("DELETE FROM flame_applications WHERE name = $name", "$name");
         _upsertApplication = Prepare(
             "INSERT INTO flame_applications (name, json) VALUES ($name, $json) ON CONFLICT (name) DO UPDATE SET json = excluded.json",
+            "$name", "$json");
+        _deleteToken = Prepare("DELETE FROM flame_tokens WHERE name = $name", "$name");
+        _upsertToken = Prepare(
+            "INSERT INTO flame_tokens (name, json) VALUES ($name, $json) ON CONFLICT (name) DO UPDATE SET json = excluded.json",
             "$name", "$json");
         // The payload rows this write replaces: the output always, the input when one is given (see PostgresWrites).
         _deleteTaskPayloads = Prepare(
@@ -86,6 +90,13 @@ internal sealed class SqliteWrites : IDisposable
                 Run(_deleteApplication, name);
             else
                 Run(_upsertApplication, name, application.Json);
+        }
+        foreach (var (name, token) in batch.Tokens)
+        {
+            if (token is null)
+                Run(_deleteToken, name);
+            else
+                Run(_upsertToken, name, token.Json);
         }
         foreach (var (sessionId, task) in batch.TasksInKeyOrder())
             WriteTask(sessionId, task);
