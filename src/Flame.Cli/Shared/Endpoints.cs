@@ -22,8 +22,8 @@ public static class Endpoints
     /// <summary>The help text of the --config option.</summary>
     public const string ConfigHelp = "The client configuration file (default: $FLAME_CONFIG, else ~/.flame/flame.yaml)";
 
-    /// <summary>The gateways to use.</summary>
+    /// <summary>The gateways to use; the configuration file's warnings (unknown keys) go to <paramref name="stderr"/>, one line each.</summary>
     /// <exception cref="FlameClientConfigurationException">The file or a value is malformed, or the context unknown.</exception>
-    public static FlameConnection Resolve(IEnumerable<string>? endpoints, string? context, string? configFile) =>
-        FlameClientConfig.ResolveConnection(endpoints, context, path: configFile);
+    public static FlameConnection Resolve(IEnumerable<string>? endpoints, string? context, string? configFile, string tool, TextWriter stderr) =>
+        FlameClientConfig.ResolveConnection(endpoints, context, path: configFile, warn: line => stderr.WriteLine($"{tool}: warning: {line}"));
 }
