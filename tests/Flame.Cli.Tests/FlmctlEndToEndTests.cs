@@ -283,6 +283,11 @@ public sealed class FlmctlEndToEndTests(GatewayFixture gateway) : IDisposable
         Assert.Equal((10u, 60L, "file:///pkg.tar.gz", "python", "Tool"), (first.MaxInstances, first.DelayRelease, first.Url, first.Installer, first.Labels.Single()));
         var second = (await gateway.Client.GetApplicationAsync(sra)).Spec;
         Assert.Equal(("run sra.py", """{"type":"string"}"""), (string.Join(' ', second.Arguments), second.Schema?.Input));
+        var view = await Run("view", "-a", crawler);
+        Assert.Contains("URL:                file:///pkg.tar.gz", view.Lines);
+        Assert.Contains("Installer:          python", view.Lines);
+        using var json = JsonDocument.Parse((await Run("view", "-a", sra, "-o", "json")).Out);
+        Assert.Equal("""{"type":"string"}""", json.RootElement.GetProperty("schema").GetProperty("output").GetString());
     }
 
     [Fact]
