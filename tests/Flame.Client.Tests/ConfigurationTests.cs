@@ -186,6 +186,17 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void TlsCaFile_OfAnHttpContext_IsIgnoredWithAWarning_AsFlameIgnoresIt()
+    {
+        var path = Write("current-context: s\ncontexts:\n  - name: s\n    cluster:\n      endpoint: http://flame:8080\n      tls: {ca_file: /etc/flame/certs/ca.crt}\n");
+
+        var config = FlameClientConfig.Load(path);
+
+        Assert.Null(config.Resolve(null, null, Env()).CaFile);
+        Assert.Equal([$"{path}:6: contexts[0].cluster.tls.ca_file: ignored: the endpoints are http://; use https:// addresses for TLS"], config.Warnings);
+    }
+
+    [Fact]
     public void TlsCaFile_IsKept_ForHttpsContexts()
     {
         var ca = Write("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "ca.pem");

@@ -13,7 +13,8 @@ internal sealed class ClientConfigFile
     [YamlMember(Alias = "contexts")] public List<ContextSection?>? Contexts { get; set; }
 
     /// <summary>The file's contexts, checked; every problem names the file, line and key.</summary>
-    public (string? CurrentContext, IReadOnlyList<FlameContext> Contexts) ToConfig(TypedYaml.Document<ClientConfigFile> document, string path)
+    public (string? CurrentContext, IReadOnlyList<FlameContext> Contexts) ToConfig(TypedYaml.Document<ClientConfigFile> document, string path,
+        ICollection<string> warnings)
     {
         FlameClientConfigurationException Error(string key, string problem) =>
             new($"{path}:{document.LineOf(key)}: {key}: {problem}");
@@ -23,7 +24,7 @@ internal sealed class ClientConfigFile
         {
             var key = $"contexts[{i}]";
             var section = Contexts![i] ?? throw Error(key, "must be a mapping with a name and a cluster");
-            var context = section.ToContext(key, Error);
+            var context = section.ToContext(key, Error, (k, warning) => warnings.Add($"{path}:{document.LineOf(k)}: {k}: {warning}"));
             if (contexts.Any(c => c.Name == context.Name))
                 throw Error(key + ".name", $"'{context.Name}' is used by an earlier context");
             contexts.Add(context);
@@ -45,7 +46,7 @@ internal sealed class ContextSection
     [YamlMember(Alias = "package")] public PackageSection? Package { get; set; }
     [YamlMember(Alias = "runner")] public RunnerSection? Runner { get; set; }
 
-    public FlameContext ToContext(string key, Func<string, string, FlameClientConfigurationException> error)
+    public FlameContext ToContext(string key, Func<string, string, FlameClientConfigurationException> error, Action<string, string> warn)
     {
         if (string.IsNullOrEmpty(Name))
             throw error(key + ".name", "is missing");
@@ -73,13 +74,17 @@ internal sealed class ContextSection
         var caFile = cluster.Tls?.CaFile;
         if (caFile is { Length: 0 })
             throw error(prefix + "tls.ca_file", "must be a non-empty string");
+        if (caFile is not null && endpoints[0].Scheme != Uri.UriSchemeHttps)
+        {
+            // As in Flame: TLS only for https endpoints, the CA of a plaintext cluster is not used.
+            warn(prefix + "tls.ca_file", "ignored: the endpoints are http://; use https:// addresses for TLS");
+            caFile = null;
+        }
         if (caFile is not null)
         {
             caFile = ExpandHome(caFile);
             if (!File.Exists(caFile))
                 throw error(prefix + "tls.ca_file", $"the file '{caFile}' does not exist");
-            if (endpoints[0].Scheme != Uri.UriSchemeHttps)
-                throw error(prefix + "tls.ca_file", "is given but the endpoints are http://; use https:// addresses for TLS");
         }
         return new FlameContext(Name, endpoints, caFile);
     }

@@ -97,13 +97,14 @@ public sealed class FlameClientConfig
             return new FlameClientConfig(path, null, []) { Warnings = warnings };
         if (documents.Count > 1)
             throw new FlameClientConfigurationException($"{path}:{documents[1].LineOf("")}: the file must hold one YAML document");
-        var config = file.ToConfig(documents[0], path);
+        var config = file.ToConfig(documents[0], path, warnings);
         return new FlameClientConfig(path, config.CurrentContext, config.Contexts) { Warnings = warnings };
     }
 
     /// <summary>
     /// One line per key of the file that is not known (Flame's sections <c>cache</c>, <c>package</c> and <c>runner</c>
-    /// are known): such keys are ignored, as Flame ignores them, and the tools print these lines on stderr.
+    /// are known) or not used (a <c>tls.ca_file</c> of http:// endpoints): such keys are ignored, as Flame ignores
+    /// them, and the tools print these lines on stderr.
     /// </summary>
     public IReadOnlyList<string> Warnings { get; private init; } = [];
 
