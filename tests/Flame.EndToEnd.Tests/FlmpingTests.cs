@@ -22,10 +22,10 @@ public sealed partial class FlmpingTests(EmbeddedClusterFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task Flmping_WithFlamesFlags_SendsFlamesJsonPing_AndOpensTheSessionWithThePriorityAndResreq()
+    public async Task Flmping_WithFlamesFlags_SendsFlamesJsonPing_AndOpensTheSessionWithTheCommonDataPriorityAndResreq()
     {
         using var flmping = ChildProcess.StartProgram("flmping", Programs.Flmping,
-            ["-e", fixture.Cluster.Endpoint, "-t", "3", "-d", "100", "-m", "1MB", "-P", "2", "-r", "cpu=1,mem=64m"]);
+            ["-e", fixture.Cluster.Endpoint, "--task-num", "3", "-c", "hello", "-d", "100", "-m", "1MB", "-P", "2", "-r", "cpu=1,mem=64m"]);
 
         var exitCode = await flmping.WaitForExitAsync(RunTimeout, "flmping to run 3 JSON pings");
 
@@ -43,6 +43,7 @@ public sealed partial class FlmpingTests(EmbeddedClusterFixture fixture) : IClas
         var session = await fixture.Cluster.Client.GetSessionAsync(id);
         Assert.Equal(2u, session.Spec.Priority);
         Assert.Equal(new ResourceRequirement { Cpu = 1, Memory = 64UL << 20 }, session.Spec.ResReq);
+        Assert.Equal("""{"value":"hello"}""", System.Text.Encoding.UTF8.GetString(session.Spec.CommonData ?? []));
     }
 
     [GeneratedRegex(@"^Total:\s+50\s+Succeed:\s+50\s+Failed:\s+0\s+Pending:\s+0\s+Running:\s+0\s*$")]
