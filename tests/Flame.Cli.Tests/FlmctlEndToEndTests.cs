@@ -393,4 +393,14 @@ public sealed class FlmctlEndToEndTests(GatewayFixture gateway) : IDisposable
         Assert.Contains("[suggest:${COMP_POINT}]", stdout.ToString());
         Assert.Contains("complete -o default -F _flmctl_complete flmctl", stdout.ToString());
     }
+
+    [Fact]
+    public async Task CompletionZsh_PrintsTheBashScript_ThroughZshsBashcompinit()
+    {
+        var stdout = new StringWriter();
+        Assert.Equal(0, await Flmctl.RunAsync(["completion", "zsh"], stdout, new StringWriter(), color: false));
+        var lines = stdout.ToString().ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal("autoload -U +X bashcompinit && bashcompinit", lines[1]);
+        Assert.Contains("complete -o default -F _flmctl_complete flmctl", lines);
+    }
 }

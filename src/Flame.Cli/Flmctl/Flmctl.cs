@@ -362,12 +362,12 @@ public static class Flmctl
 
     private static Command CompletionCommand(TextWriter stdout)
     {
-        var shell = new Argument<string>("shell") { Description = "The shell (bash)" };
-        shell.AcceptOnlyFromAmong("bash");
+        var shell = new Argument<string>("shell") { Description = "The shell (bash or zsh)" };
+        shell.AcceptOnlyFromAmong("bash", "zsh");
         var command = new Command("completion", "Prints a shell script that completes flmctl's commands and options; e.g. source <(flmctl completion bash)") { shell };
-        command.SetAction(_ =>
+        command.SetAction(parse =>
         {
-            stdout.WriteLine(Completion.Bash);
+            stdout.WriteLine(parse.GetValue(shell) == "zsh" ? Completion.Zsh : Completion.Bash);
             return 0;
         });
         return command;
