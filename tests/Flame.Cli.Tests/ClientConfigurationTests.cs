@@ -93,6 +93,29 @@ public sealed class ClientConfigurationTests(GatewayFixture gateway) : IDisposab
     }
 
     [Fact]
+    public async Task FlamesClientFile_WithItsSections_IsUsed_AndAnUnknownKeyIsOneWarningOnStderr()
+    {
+        var app = await RegisterAppAsync();
+        var config = Config($$"""
+            current-context: flame
+            contexts:
+              - name: flame
+                cluster:
+                  endpoint: {{gateway.Endpoint}}
+                cache: {endpoint: "grpc://127.0.0.1:9090", storage: /tmp/cache}
+                package: {storage: "file:///var/lib/flame/packages", excludes: ["*.log"]}
+                runner: {template: flmrun}
+                color: auto
+            """);
+
+        var list = await Run("list", "-a", "--config", config);
+
+        Assert.Equal(0, list.Code);
+        Assert.Contains(list.Lines, l => l.StartsWith(app + " "));
+        Assert.Equal($"flmctl: warning: {config}:9: unknown key 'contexts[0].color' (ignored)", list.Err.TrimEnd());
+    }
+
+    [Fact]
     public async Task MalformedYaml_FailsWithOneLineNamingTheFile_AndExitCode2()
     {
         var config = Config("current-context: [x\n");

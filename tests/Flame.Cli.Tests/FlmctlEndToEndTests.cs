@@ -185,8 +185,8 @@ public sealed class FlmctlEndToEndTests(GatewayFixture gateway) : IDisposable
     public async Task MalformedFiles_FailWithFileAndLine_AndExitCode2(string command)
     {
         var path = File("bad.yaml", "name: x\nmax_instances: lots\n");
-        AssertOneLineError(await Run(command, "-f", path), 2, $"{path}:2: 'max_instances' must be a whole number");
-        AssertOneLineError(await Run(command, "-f", File("bad2.yaml", "name: [x\n")), 2, "invalid YAML");
+        AssertOneLineError(await Run(command, "-f", path), 2, $"{path}:2: max_instances: must be a whole number");
+        AssertOneLineError(await Run(command, "-f", File("bad2.yaml", "name: [x\n")), 2, "not valid YAML");
         AssertOneLineError(await Run(command, "-f", Path.Combine(_dir, "missing.yaml")), 2, "cannot read the file");
     }
 
@@ -213,7 +213,6 @@ public sealed class FlmctlEndToEndTests(GatewayFixture gateway) : IDisposable
 
     [Theory]
     [InlineData("list")]
-    [InlineData("list", "-a", "-s")]
     [InlineData("view")]
     [InlineData("view", "-a", "x", "-o", "xml")]
     [InlineData("view", "-t", "7")]
@@ -232,13 +231,144 @@ public sealed class FlmctlEndToEndTests(GatewayFixture gateway) : IDisposable
     [Fact]
     public async Task EveryCommand_HasHelp_WithTheEndpointOption()
     {
-        foreach (var command in new[] { "list", "view", "create", "close", "delete", "register", "update", "unregister", "health", "completion" })
+        foreach (var command in new[] { "list", "view", "create", "close", "delete", "register", "update", "unregister", "migrate", "health", "completion" })
         {
             var help = await Run(command, "--help");
             Assert.Equal(0, help.Code);
             Assert.Contains($" {command} ", help.Out); // the root is named after the executable: testhost here
             Assert.Contains("--endpoint", help.Out);
         }
+    }
+
+    // ------------------------------------------------------------------ Flame's files and flags
+
+    private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
+
+    [Fact]
+    public async Task Register_ReadsFlamesExampleFiles_OneApplicationPerDocument()
+    {
+        // Flame's examples/crawler/crawler-app.yaml and examples/agents/sra/sra.yaml shapes, in one file as Flame allows.
+        var (crawler, sra) = (Unique("crawler-app"), Unique("sra"));
+        var path = File("apps.yaml", $$"""
+            metadata:
+              name: {{crawler}}
+            spec:
+              shim: host
+              description: text
+              labels: [Tool]
+              command: /usr/bin/uv
+              arguments: [run, crawler.py]
+              environments: {FLAME_LOG_LEVEL: DEBUG}
+              working_directory: /opt/examples/crawler/
+              max_instances: 10
+              delay_release: 60
+              url: file:///pkg.tar.gz
+              installer: python
+            ---
+            metadata:
+              name: {{sra}}
+            spec:
+              command: /usr/bin/uv
+              arguments: [run, sra.py]
+              schema: {input: '{"type":"string"}', output: '{"type":"string"}'}
+            """);
+
+        var result = await Run("register", "-f", path);
+
+        Assert.Equal((0, ""), (result.Code, result.Err));
+        Assert.Equal([$"application {crawler} registered", $"application {sra} registered"], result.Lines);
+        var first = (await gateway.Client.GetApplicationAsync(crawler)).Spec;
+        Assert.Equal(("/usr/bin/uv", "run crawler.py", "FLAME_LOG_LEVEL=DEBUG", "/opt/examples/crawler/"),
+            (first.Command, string.Join(' ', first.Arguments), string.Join(',', first.Environments.Select(e => $"{e.Name}={e.Value}")), first.WorkingDirectory));
+        Assert.Equal((10u, 60L, "file:///pkg.tar.gz", "python", "Tool"), (first.MaxInstances, first.DelayRelease, first.Url, first.Installer, first.Labels.Single()));
+        var second = (await gateway.Client.GetApplicationAsync(sra)).Spec;
+        Assert.Equal(("run sra.py", """{"type":"string"}"""), (string.Join(' ', second.Arguments), second.Schema?.Input));
+        var view = await Run("view", "-a", crawler);
+        Assert.Contains("URL:                file:///pkg.tar.gz", view.Lines);
+        Assert.Contains("Installer:          python", view.Lines);
+        using var json = JsonDocument.Parse((await Run("view", "-a", sra, "-o", "json")).Out);
+        Assert.Equal("""{"type":"string"}""", json.RootElement.GetProperty("schema").GetProperty("output").GetString());
+    }
+
+    [Fact]
+    public async Task Register_WarnsOfUnknownKeysOnStderr_AndStillRegisters()
+    {
+        var name = Unique("warned");
+        var path = File("warn.yaml", $"apiVersion: v1\nmetadata:\n  name: {name}\nspec:\n  command: /bin/true\n  replicas: 2\n");
+
+        var result = await Run("register", "-f", path);
+
+        Assert.Equal(0, result.Code);
+        Assert.Equal([$"flmctl: warning: {path}:1: unknown key 'apiVersion' (ignored)", $"flmctl: warning: {path}:6: unknown key 'spec.replicas' (ignored)"],
+            result.Err.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'));
+        Assert.Equal("/bin/true", (await gateway.Client.GetApplicationAsync(name)).Spec.Command);
+    }
+
+    [Fact]
+    public async Task Update_TakesTheFileWithFlamesDashA_OneDocumentOnly()
+    {
+        var name = await RegisterAppAsync();
+
+        var update = await Run("update", "-a", File("u.yaml", $"metadata:\n  name: {name}\nspec:\n  command: /bin/false\n"));
+
+        Assert.Equal((0, $"application {name} updated"), (update.Code, update.Out.TrimEnd()));
+        Assert.Equal("/bin/false", (await gateway.Client.GetApplicationAsync(name)).Spec.Command);
+        var two = File("two.yaml", $"name: {name}\n---\nname: other\n");
+        AssertOneLineError(await Run("update", "--application", two), 2, "update takes one application; the file holds 2");
+        AssertOneLineError(await Run("update"), 2, "give the application file with -f FILE (or -a FILE)");
+    }
+
+    [Fact]
+    public async Task Create_TakesFlamesAppPriorityAndResreqFlags()
+    {
+        var app = await RegisterAppAsync();
+
+        var create = await Run("create", "--app", app, "-p", "3", "-r", "cpu=2, MEM=1g,gpu=0");
+
+        Assert.Equal(0, create.Code);
+        var session = await gateway.Client.GetSessionAsync(create.Out.Trim());
+        Assert.Equal((app, 3u), (session.Spec.Application, session.Spec.Priority));
+        Assert.Equal(new ResourceRequirement { Cpu = 2, Memory = 1UL << 30, Gpu = 0 }, session.Spec.ResReq);
+    }
+
+    [Theory]
+    [InlineData("cpu=1,", "has an empty entry")]
+    [InlineData("cpu", "is not key=value")]
+    [InlineData("cpu=1=2", "is not key=value")]
+    [InlineData("disk=1", "unknown key 'disk'")]
+    [InlineData("mem=lots", "not a size")]
+    public async Task Create_WithABadResreq_FailsWithOneLine_AndExitCode2(string resreq, string problem) =>
+        AssertOneLineError(await Run("create", "--app", "x", "-r", resreq), 2, problem);
+
+    [Fact]
+    public async Task View_TakesFlamesOutputFormatFlag()
+    {
+        var app = await RegisterAppAsync();
+        var id = (await Run("create", "-a", app)).Out.Trim();
+
+        var view = await Run("view", "-s", id, "--output-format", "json");
+
+        Assert.Equal(0, view.Code);
+        using var doc = JsonDocument.Parse(view.Out);
+        Assert.Equal(id, doc.RootElement.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task List_WithSeveralKinds_ListsTheFirstOfApplicationsSessionsExecutorsNodes_AsFlameDoes()
+    {
+        var list = await Run("list", "-n", "-s");
+
+        Assert.Equal(0, list.Code);
+        Assert.StartsWith("ID ", list.Lines[0]);
+        Assert.Contains("PRIORITY", list.Lines[0]);
+    }
+
+    [Fact]
+    public async Task Migrate_TakesFlamesFlags_AndHasNothingToDo()
+    {
+        var migrate = await Run("migrate", "-u", "sqlite://flame.db", "-s", "/opt/flame/migrations");
+
+        Assert.Equal((0, "nothing to migrate: Flame.Orleans creates and upgrades its storage itself"), (migrate.Code, migrate.Out.TrimEnd()));
     }
 
     [Fact]
@@ -262,5 +392,15 @@ public sealed class FlmctlEndToEndTests(GatewayFixture gateway) : IDisposable
         Assert.Equal(0, await Flmctl.RunAsync(["completion", "bash"], stdout, new StringWriter(), color: false));
         Assert.Contains("[suggest:${COMP_POINT}]", stdout.ToString());
         Assert.Contains("complete -o default -F _flmctl_complete flmctl", stdout.ToString());
+    }
+
+    [Fact]
+    public async Task CompletionZsh_PrintsTheBashScript_ThroughZshsBashcompinit()
+    {
+        var stdout = new StringWriter();
+        Assert.Equal(0, await Flmctl.RunAsync(["completion", "zsh"], stdout, new StringWriter(), color: false));
+        var lines = stdout.ToString().ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal("autoload -U +X bashcompinit && bashcompinit", lines[1]);
+        Assert.Contains("complete -o default -F _flmctl_complete flmctl", lines);
     }
 }

@@ -125,7 +125,7 @@ public sealed class YamlWriterTests
               pending: 1
             events:
               - code: 0
-                message: "a: b"
+                message: 'a: b'
               - code: 2
                 message: null
             labels:
@@ -136,17 +136,52 @@ public sealed class YamlWriterTests
     }
 
     [Theory]
-    [InlineData("plain", "plain")]
-    [InlineData("", "\"\"")]
-    [InlineData("123", "\"123\"")]
-    [InlineData("yes", "\"yes\"")]
-    [InlineData("-x", "\"-x\"")]
-    [InlineData("two\nlines", "\"two\\nlines\"")]
-    [InlineData(" padded", "\" padded\"")]
-    [InlineData("a #b", "\"a #b\"")]
-    [InlineData("2026-11-29T18:06:58.123Z", "2026-11-29T18:06:58.123Z")]
-    public void Yaml_QuotesStrings_OnlyWhenTheyWouldReadBackAsSomethingElse(string value, string expected) =>
-        Assert.Equal(expected, YamlWriter.Str(value));
+    [InlineData("plain", false)]
+    [InlineData("", true)]
+    [InlineData("123", true)]
+    [InlineData("1e3", true)]
+    [InlineData("0x1f", true)]
+    [InlineData("yes", true)]
+    [InlineData("Off", true)]
+    [InlineData("~", true)]
+    [InlineData(".inf", true)]
+    [InlineData("1:30", true)]
+    [InlineData("2026-11-29", true)]
+    [InlineData("2026-11-29T18:06:58.123Z", true)]
+    [InlineData("flmping-ab12cd", false)]
+    public void Yaml_QuotesStrings_ThatAReaderWouldTakeForAnotherType(string value, bool quoted)
+    {
+        Assert.Equal(quoted, YamlWriter.LooksTyped(value));
+        var yaml = YamlWriter.Write(new JsonObject { ["v"] = value });
+        Assert.Equal(quoted, yaml.StartsWith("v: \"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Yaml_OfASession_ReadsBackInPyYaml_AsTheJsonTree_TimesAsStrings()
+    {
+        var tree = Views.Tree(new SessionInfo
+        {
+            Id = "s-1",
+            Spec = new SessionSpec { Application = "yes", CommonData = [1] },
+            Status = new SessionStatus
+            {
+                CreationTime = 1_764_439_618_123, CompletionTime = 1_764_439_619_000,
+                Events = [new FlameEvent { Code = 100, Message = "created: 1 #x", CreationTime = 1_764_439_618_123 }],
+            },
+        });
+        var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3",
+            ["-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        python.StandardInput.Write(YamlWriter.Write(tree));
+        python.StandardInput.Close();
+        var json = python.StandardOutput.ReadToEnd();
+        var error = python.StandardError.ReadToEnd();
+        Assert.True(python.WaitForExit(30_000), "python3 did not finish reading the YAML");
+        Assert.True(python.ExitCode == 0, $"PyYAML could not read flmctl's YAML: {error}");
+        Assert.True(JsonNode.DeepEquals(tree, JsonNode.Parse(json)), $"PyYAML read back {json}, not {tree.ToJsonString()}");
+    }
 
     [Fact]
     public void Yaml_ReadsBackAsTheSameTree()

@@ -99,10 +99,11 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("contexts:\n  - name: a\n    cluster:\n      endpoints: [http://h:1, https://h:2]\n", "{0}:4: contexts[0].cluster.endpoints: mixes http:// and https:// addresses; a channel is either plaintext or TLS")]
     [InlineData("contexts:\n  - cluster:\n      endpoint: http://h:1\n", "{0}:2: contexts[0].name: is missing")]
     [InlineData("current-context: b\ncontexts:\n  - name: a\n    cluster:\n      endpoint: http://h:1\n", "{0}:1: current-context: names context 'b', which is not in contexts (a)")]
-    [InlineData("contexts:\n  - name: a\n    cluster:\n      endpoint: https://h:1\n      tls:\n        ca-file: /ca.pem\n", "{0}:6: contexts[0].cluster.tls.ca-file: unknown key; the keys here are ca_file; did you mean 'ca_file'?")]
     [InlineData("contexts:\n  - name: a\n    cluster:\n      endpoint: https://h:1\n      tls:\n        ca_file: /no/such/ca.pem\n", "{0}:6: contexts[0].cluster.tls.ca_file: the file '/no/such/ca.pem' does not exist")]
-    [InlineData("contexts: local\n", "{0}:1: contexts: must be a list of contexts, each with a name and a cluster")]
-    [InlineData("- a\n", "{0}:1: (top level): must be a mapping of keys to values")]
+    [InlineData("contexts: local\n", "{0}:1: contexts: must be a list")]
+    [InlineData("- a\n", "{0}:1: must be a mapping of keys to values")]
+    [InlineData("contexts:\n  - name: a\n    cluster:\n      endpoint: [http://h:1]\n", "{0}:4: contexts[0].cluster.endpoint: must be a single value")]
+    [InlineData("contexts:\n  - name: a\n    cluster:\n      endpoint: http://h:1\n---\ncontexts: []\n", "{0}:6: the file must hold one YAML document")]
     public void BadValues_AreReported_WithFileLineAndKey(string yaml, string message)
     {
         var path = Write(yaml);
@@ -110,6 +111,46 @@ public sealed class ConfigurationTests : IDisposable
         var error = Assert.Throws<FlameClientConfigurationException>(() => FlameClientConfig.Load(path));
 
         Assert.Equal(string.Format(message, path), error.Message);
+    }
+
+    [Fact]
+    public void FlamesOwnFile_WithCachePackageAndRunnerSections_IsRead_WithoutWarnings()
+    {
+        // flame-head-behaviour.md §7.1: the file Flame's tools and flamepy write.
+        var path = Write("""
+            current-context: flame
+            contexts:
+              - name: flame
+                cluster: {endpoint: "http://flame-session-manager:8080"}
+                cache: {endpoint: "grpcs://flame-object-cache:9090", tls: {ca_file: /etc/flame/certs/ca.crt}, storage: /path}
+                package: {storage: "file:///var/lib/flame/packages", excludes: ["*.log"]}
+                runner: {template: flmrun}
+            """);
+
+        var config = FlameClientConfig.Load(path);
+
+        Assert.Empty(config.Warnings);
+        Assert.Equal(["http://flame-session-manager:8080/"], Endpoints(config.Resolve(null, null, Env())));
+    }
+
+    [Fact]
+    public void UnknownKeys_AreIgnored_WithOneWarningEach_NamingFileLineAndKey()
+    {
+        var path = Write("current-context: a\nkind: Config\ncontexts:\n  - name: a\n    cluster:\n      endpoint: http://h:1\n      tls:\n        ca-file: /ca.pem\n    telemetry: {on: true}\n");
+
+        var config = FlameClientConfig.Load(path);
+        var warned = new List<string>();
+        var connection = FlameClientConfig.ResolveConnection(environment: Env((FlameClientConfig.FileVariable, path)), warn: warned.Add);
+
+        Assert.Equal(["http://h:1/"], Endpoints(connection));
+        string[] expected =
+        [
+            $"{path}:2: unknown key 'kind' (ignored)",
+            $"{path}:8: unknown key 'contexts[0].cluster.tls.ca-file' (ignored); did you mean 'ca_file'?",
+            $"{path}:9: unknown key 'contexts[0].telemetry' (ignored)",
+        ];
+        Assert.Equal(expected, config.Warnings);
+        Assert.Equal(expected, warned);
     }
 
     [Fact]
@@ -142,6 +183,17 @@ public sealed class ConfigurationTests : IDisposable
             FlameClientConfig.ResolveConnection(environment: Env((FlameClientConfig.EndpointVariable, value))));
 
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void TlsCaFile_OfAnHttpContext_IsIgnoredWithAWarning_AsFlameIgnoresIt()
+    {
+        var path = Write("current-context: s\ncontexts:\n  - name: s\n    cluster:\n      endpoint: http://flame:8080\n      tls: {ca_file: /etc/flame/certs/ca.crt}\n");
+
+        var config = FlameClientConfig.Load(path);
+
+        Assert.Null(config.Resolve(null, null, Env()).CaFile);
+        Assert.Equal([$"{path}:6: contexts[0].cluster.tls.ca_file: ignored: the endpoints are http://; use https:// addresses for TLS"], config.Warnings);
     }
 
     [Fact]

@@ -5,7 +5,8 @@ namespace Flame.Cli.Control;
 /// command line and the cursor position, flmctl prints one candidate per line.
 /// </summary>
 /// <remarks>
-/// Hook it into bash with <c>source &lt;(flmctl completion bash)</c> (e.g. in ~/.bashrc).
+/// Hook it into bash with <c>source &lt;(flmctl completion bash)</c> (e.g. in ~/.bashrc), or into zsh with
+/// <c>source &lt;(flmctl completion zsh)</c>, which runs the bash script through zsh's bashcompinit.
 /// </remarks>
 public static class Completion
 {
@@ -21,4 +22,7 @@ public static class Completion
         complete -o default -F _flmctl_complete flmctl
 
         """;
+
+    /// <summary>The zsh script printed by <c>flmctl completion zsh</c>: the bash one through zsh's bash emulation.</summary>
+    public const string Zsh = "# flmctl zsh completion: source <(flmctl completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n" + Bash;
 }

@@ -8,7 +8,9 @@ using Flame.Client.Configuration;
 namespace Flame.Cli.Control;
 
 /// <summary>
-/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, health, token, completion.
+/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, migrate, health, token, completion.
+/// It takes Flame's flmctl flags beside its own (<c>create --app -p -r</c>, <c>update -a FILE</c>,
+/// <c>view --output-format</c>) and Flame's application files.
 /// Program.cs only calls <see cref="RunAsync(string[], TextWriter, TextWriter)"/>, which tests call in-process too.
 /// </summary>
 /// <remarks>
@@ -119,11 +121,12 @@ public static class Flmctl
             async (client, id, ct) => { await client.CloseSessionAsync(id, ct); return $"session {id} closed"; }));
         root.Subcommands.Add(SessionCommand("delete", "Deletes a closed session with no running task", stdout, Action,
             async (client, id, ct) => { await client.DeleteSessionAsync(id, ct); return $"session {id} deleted"; }));
-        root.Subcommands.Add(AppFileCommand("register", "Registers an application from a YAML file", stdout, Action,
+        root.Subcommands.Add(AppFileCommand("register", "Registers the applications of a YAML file (one per document)", stdout, stderr, Action,
             async (client, name, spec, ct) => { await client.RegisterApplicationAsync(name, spec, ct); return $"application {name} registered"; }));
-        root.Subcommands.Add(AppFileCommand("update", "Replaces an application's spec with a YAML file's", stdout, Action,
+        root.Subcommands.Add(AppFileCommand("update", "Replaces an application's spec with a YAML file's (one document)", stdout, stderr, Action,
             async (client, name, spec, ct) => { await client.UpdateApplicationAsync(name, spec, ct); return $"application {name} updated"; }));
         root.Subcommands.Add(UnregisterCommand(stdout, Action));
+        root.Subcommands.Add(MigrateCommand(stdout));
         root.Subcommands.Add(HealthCommand.Command(stdout, color, Connected));
         root.Subcommands.Add(TokenCommand.Command(stdout, Connected));
         root.Subcommands.Add(CompletionCommand(stdout));
@@ -140,12 +143,12 @@ public static class Flmctl
         var sessions = new Option<bool>("--session", "-s") { Description = "List sessions" };
         var executors = new Option<bool>("--executor", "-e") { Description = "List executors" };
         var nodes = new Option<bool>("--node", "-n") { Description = "List nodes" };
-        var command = new Command("list", "Lists applications (-a), sessions (-s), executors (-e) or nodes (-n) as a table") { apps, sessions, executors, nodes };
+        var command = new Command("list", "Lists applications (-a), sessions (-s), executors (-e) or nodes (-n) as a table; given several, the first of these") { apps, sessions, executors, nodes };
         return bind(command, async (parse, client, ct) =>
         {
             var chosen = new[] { parse.GetValue(apps), parse.GetValue(sessions), parse.GetValue(executors), parse.GetValue(nodes) };
-            if (chosen.Count(c => c) != 1)
-                throw new CliUsageException("list: give exactly one of -a (applications), -s (sessions), -e (executors), -n (nodes)");
+            if (!chosen.Any(c => c))
+                throw new CliUsageException("list: give one of -a (applications), -s (sessions), -e (executors), -n (nodes)");
             Table table =
                 chosen[0] ? Views.Applications(await client.ListApplicationsAsync(ct).ToListAsync(ct), color)
                 : chosen[1] ? Views.Sessions(await client.ListSessionsAsync(ct).ToListAsync(ct), color)
@@ -164,7 +167,7 @@ public static class Flmctl
         var session = new Option<string?>("--session", "-s") { Description = "View a session (with -t: the session of the task)", HelpName = "ID" };
         var task = new Option<string?>("--task", "-t") { Description = "View a task: SESSION_ID/TASK_ID, or TASK_ID with -s", HelpName = "TASK" };
         var node = new Option<string?>("--node", "-n") { Description = "View a node", HelpName = "NAME" };
-        var output = new Option<string>("--output", "-o") { Description = "Output format", DefaultValueFactory = _ => "table" };
+        var output = new Option<string>("--output", "-o", "--output-format") { Description = "Output format", DefaultValueFactory = _ => "table" };
         output.AcceptOnlyFromAmong("table", "json", "yaml");
         var command = new Command("view", "Shows one application, session, task or node") { app, session, task, node, output };
         return bind(command, async (parse, client, ct) =>
@@ -244,13 +247,18 @@ public static class Flmctl
 
     private static Command CreateCommand(TextWriter stdout, ActionBinder bind)
     {
-        var app = new Option<string>("--application", "-a") { Description = "The application the session runs", Required = true, HelpName = "NAME" };
+        var app = new Option<string>("--application", "-a", "--app") { Description = "The application the session runs", Required = true, HelpName = "NAME" };
         var id = new Option<string?>("--id") { Description = "The session id (default: the server picks one)" };
-        var priority = new Option<uint>("--priority") { Description = "Higher is served first", DefaultValueFactory = _ => 0 };
+        var priority = new Option<uint>("--priority", "-p") { Description = "Higher is served first", DefaultValueFactory = _ => 0 };
+        var resreq = new Option<string?>("--resreq", "-r")
+        {
+            Description = "What one service instance needs, e.g. cpu=1,mem=1g,gpu=0 (cpu in cores; mem in bytes or with k, m, g, t; default: the cluster's)",
+            HelpName = "RESREQ",
+        };
         var min = new Option<uint>("--min") { Description = "Executors kept for the session while it is open", DefaultValueFactory = _ => 0 };
         var max = new Option<uint?>("--max") { Description = "Most executors for the session (default: unlimited)" };
         var commonData = new Option<FileInfo?>("--common-data-file") { Description = "A file whose bytes every service instance receives when it enters the session" };
-        var command = new Command("create", "Creates a session and prints its id") { app, id, priority, min, max, commonData };
+        var command = new Command("create", "Creates a session and prints its id") { app, id, priority, resreq, min, max, commonData };
         return bind(command, async (parse, client, ct) =>
         {
             var (minValue, maxValue) = (parse.GetValue(min), parse.GetValue(max));
@@ -275,6 +283,7 @@ public static class Flmctl
                 MinInstances = minValue,
                 MaxInstances = maxValue,
                 CommonData = data,
+                ResReq = parse.GetValue(resreq) is { } text ? ResourceText.ParseRequirement(text, "create: --resreq") : null,
             };
             var session = await client.CreateSessionAsync(parse.GetValue(id), spec, ct);
             stdout.WriteLine(session.Id);
@@ -296,20 +305,34 @@ public static class Flmctl
 
     // ------------------------------------------------------------------ applications
 
-    private static Command AppFileCommand(string name, string description, TextWriter stdout, ActionBinder bind,
+    private static Command AppFileCommand(string name, string description, TextWriter stdout, TextWriter stderr, ActionBinder bind,
         Func<IFlameClient, string, ApplicationSpec, CancellationToken, Task<string>> act)
     {
-        var file = new Option<string>("--file", "-f")
+        var single = name == "update";
+        var file = new Option<string?>("--file", "-f")
         {
-            Description = "The application file (YAML: name, shim, description, labels, command, arguments, environments, working_directory, max_instances, delay_release)",
-            Required = true,
+            Description = "The application file: YAML, Flame's layout (metadata.name, spec) or flat (name beside the spec's keys)"
+                + (single ? "" : "; several applications in documents separated by ---"),
             HelpName = "app.yaml",
         };
         var command = new Command(name, description) { file };
+        // Flame's flmctl names the file of `update` with -a/--application.
+        var flameFile = new Option<string?>("--application", "-a") { Description = "The application file (Flame's flag; same as -f)", HelpName = "app.yaml" };
+        if (single)
+            command.Options.Add(flameFile);
         return bind(command, async (parse, client, ct) =>
         {
-            var (appName, spec) = AppFile.Load(parse.GetValue(file)!);
-            stdout.WriteLine(await act(client, appName, spec, ct));
+            var path = parse.GetValue(file) ?? (single ? parse.GetValue(flameFile) : null)
+                ?? throw new CliUsageException($"{name}: give the application file with -f FILE" + (single ? " (or -a FILE)" : ""));
+            var warnings = new List<string>();
+            var apps = AppFile.Load(path, warnings);
+            foreach (var warning in warnings)
+                stderr.WriteLine($"{Tool}: warning: {warning}");
+            if (single && apps.Count > 1)
+                throw new CliUsageException($"{path}: {name} takes one application; the file holds {apps.Count}");
+            // Like Flame, one call per document, in order, stopping at the first refusal.
+            foreach (var (appName, spec) in apps)
+                stdout.WriteLine(await act(client, appName, spec, ct));
             return 0;
         });
     }
@@ -327,16 +350,31 @@ public static class Flmctl
         });
     }
 
+    // ------------------------------------------------------------------ migrate
+
+    private static Command MigrateCommand(TextWriter stdout)
+    {
+        var url = new Option<string?>("--url", "-u") { Description = "Flame's storage URL (ignored)", HelpName = "URL" };
+        var sql = new Option<string?>("--sql", "-s") { Description = "Flame's directory of SQL migrations (ignored)", HelpName = "DIR" };
+        var command = new Command("migrate", "Flame's schema migration: nothing to do here, the cluster creates and upgrades its own storage") { url, sql };
+        command.SetAction(_ =>
+        {
+            stdout.WriteLine("nothing to migrate: Flame.Orleans creates and upgrades its storage itself");
+            return 0;
+        });
+        return command;
+    }
+
     // ------------------------------------------------------------------ completion
 
     private static Command CompletionCommand(TextWriter stdout)
     {
-        var shell = new Argument<string>("shell") { Description = "The shell (bash)" };
-        shell.AcceptOnlyFromAmong("bash");
+        var shell = new Argument<string>("shell") { Description = "The shell (bash or zsh)" };
+        shell.AcceptOnlyFromAmong("bash", "zsh");
         var command = new Command("completion", "Prints a shell script that completes flmctl's commands and options; e.g. source <(flmctl completion bash)") { shell };
-        command.SetAction(_ =>
+        command.SetAction(parse =>
         {
-            stdout.WriteLine(Completion.Bash);
+            stdout.WriteLine(parse.GetValue(shell) == "zsh" ? Completion.Zsh : Completion.Bash);
             return 0;
         });
         return command;

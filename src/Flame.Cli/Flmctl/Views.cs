@@ -100,6 +100,9 @@ public static class Views
             ("Application", a.Name),
             ("State", a.State.ToString()),
             ("Shim", spec.Shim.ToString()),
+            ("Image", spec.Image ?? "-"),
+            ("URL", spec.Url ?? "-"),
+            ("Installer", spec.Installer ?? "-"),
             ("Description", spec.Description ?? "-"),
             ("Labels", spec.Labels.Count == 0 ? "-" : string.Join(", ", spec.Labels)),
             ("Command", spec.Command ?? "-"),
@@ -108,6 +111,9 @@ public static class Views
             ("Working directory", spec.WorkingDirectory ?? "-"),
             ("Max instances", spec.MaxInstances?.ToString() ?? "unlimited"),
             ("Delay release", spec.DelayRelease is { } d ? $"{d}s" : "cluster default"),
+            ("Schema", spec.Schema is { } schema
+                ? $"input {schema.Input ?? "-"}, output {schema.Output ?? "-"}, common data {schema.CommonData ?? "-"}"
+                : "-"),
             ("Created", Units.LocalTime(a.CreationTime)));
     }
 
@@ -216,6 +222,9 @@ public static class Views
         ["name"] = a.Name,
         ["state"] = a.State.ToString(),
         ["shim"] = a.Spec.Shim.ToString(),
+        ["image"] = a.Spec.Image,
+        ["url"] = a.Spec.Url,
+        ["installer"] = a.Spec.Installer,
         ["description"] = a.Spec.Description,
         ["labels"] = new JsonArray([.. a.Spec.Labels.Select(l => (JsonNode?)l)]),
         ["command"] = a.Spec.Command,
@@ -224,6 +233,9 @@ public static class Views
         ["workingDirectory"] = a.Spec.WorkingDirectory,
         ["maxInstances"] = a.Spec.MaxInstances,
         ["delayRelease"] = a.Spec.DelayRelease,
+        ["schema"] = a.Spec.Schema is { } schema
+            ? new JsonObject { ["input"] = schema.Input, ["output"] = schema.Output, ["commonData"] = schema.CommonData }
+            : null,
         ["creationTime"] = Units.IsoTime(a.CreationTime),
     };
 

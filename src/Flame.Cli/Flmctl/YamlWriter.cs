@@ -1,128 +1,66 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.EventEmitters;
 
 namespace Flame.Cli.Control;
 
 /// <summary>
-/// A small YAML emitter for the object trees flmctl prints (the same <see cref="JsonNode"/> trees that
-/// <c>-o json</c> prints): block mappings and sequences, plain scalars where YAML reads them back as the
-/// same string, double-quoted (JSON-escaped, which is valid YAML) otherwise.
+/// Writes the object trees flmctl prints (the same <see cref="JsonNode"/> trees that <c>-o json</c> prints) as YAML
+/// with YamlDotNet. A string that a YAML reader would take for something else (a number, a boolean, null, or a
+/// date or time, as PyYAML reads ISO times) is double-quoted, so that every reader reads back the same string.
 /// </summary>
-public static class YamlWriter
+public static partial class YamlWriter
 {
+    private static readonly ISerializer Serializer = new SerializerBuilder()
+        .WithIndentedSequences()
+        .WithEventEmitter(next => new QuotingEmitter(next), where => where.OnBottom())
+        .Build();
+
     /// <summary>The tree as a YAML document (no leading "---"), ending in a newline.</summary>
-    public static string Write(JsonNode? node)
+    public static string Write(JsonNode? node) => Serializer.Serialize(Plain(node));
+
+    /// <summary>The tree as dictionaries, lists and scalars, in order, for the serializer.</summary>
+    private static object? Plain(JsonNode? node) => node switch
     {
-        var sb = new StringBuilder();
-        switch (node)
+        null => null,
+        JsonObject obj => obj.ToDictionary(kv => kv.Key, kv => Plain(kv.Value)),
+        JsonArray arr => arr.Select(Plain).ToList(),
+        JsonValue v => v.GetValueKind() switch
         {
-            case JsonObject obj when obj.Count > 0:
-                WriteMapping(sb, obj, 0);
-                break;
-            case JsonArray arr when arr.Count > 0:
-                WriteSequence(sb, arr, 0);
-                break;
-            default:
-                sb.Append(Scalar(node)).Append('\n');
-                break;
-        }
-        return sb.ToString();
-    }
-
-    private static void WriteMapping(StringBuilder sb, JsonObject obj, int indent, bool firstInline = false)
-    {
-        var first = true;
-        foreach (var (key, value) in obj)
-        {
-            // The first key of a mapping inside a sequence item follows the "- " on the same line.
-            if (!(first && firstInline))
-                sb.Append(' ', indent);
-            first = false;
-            sb.Append(Key(key)).Append(':');
-            WriteValue(sb, value, indent);
-        }
-    }
-
-    private static void WriteSequence(StringBuilder sb, JsonArray arr, int indent)
-    {
-        foreach (var item in arr)
-        {
-            sb.Append(' ', indent).Append("- ");
-            switch (item)
-            {
-                case JsonObject obj when obj.Count > 0:
-                    WriteMapping(sb, obj, indent + 2, firstInline: true);
-                    break;
-                case JsonArray inner when inner.Count > 0:
-                    sb.Append('\n');
-                    WriteSequence(sb, inner, indent + 2);
-                    break;
-                default:
-                    sb.Append(Scalar(item)).Append('\n');
-                    break;
-            }
-        }
-    }
-
-    private static void WriteValue(StringBuilder sb, JsonNode? value, int indent)
-    {
-        switch (value)
-        {
-            case JsonObject obj when obj.Count > 0:
-                sb.Append('\n');
-                WriteMapping(sb, obj, indent + 2);
-                break;
-            case JsonArray arr when arr.Count > 0:
-                sb.Append('\n');
-                WriteSequence(sb, arr, indent + 2);
-                break;
-            default:
-                sb.Append(' ').Append(Scalar(value)).Append('\n');
-                break;
-        }
-    }
-
-    private static string Key(string key) => NeedsQuotes(key) ? Quote(key) : key;
-
-    /// <summary>One scalar: null, a number, a boolean, or a string (quoted only when it must be).</summary>
-    public static string Scalar(JsonNode? node) => node switch
-    {
-        null => "null",
-        JsonObject => "{}",
-        JsonArray => "[]",
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => Str(v.GetValue<string>()),
-        JsonValue v when v.GetValueKind() == JsonValueKind.True => "true",
-        JsonValue v when v.GetValueKind() == JsonValueKind.False => "false",
-        _ => node.ToJsonString(),
+            JsonValueKind.String => v.GetValue<string>(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Number when long.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
+            JsonValueKind.Number when ulong.TryParse(v.ToJsonString(), NumberStyles.None, CultureInfo.InvariantCulture, out var u) => u,
+            JsonValueKind.Number => double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture),
+            _ => null,
+        },
+        _ => null,
     };
 
-    /// <summary>A string scalar: plain when YAML reads it back as this same string, else double-quoted.</summary>
-    public static string Str(string s) => NeedsQuotes(s) ? Quote(s) : s;
+    /// <summary>True when a plain YAML scalar <paramref name="s"/> would be read back as something other than this string.</summary>
+    public static bool LooksTyped(string s) =>
+        s.Length == 0
+        || TypedScalar().IsMatch(s)
+        || double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
-    private static string Quote(string s) => JsonSerializer.Serialize(s);
+    // YAML 1.1 and 1.2 null, booleans, numbers (also hex, octal, sexagesimal, .inf, .nan) and timestamps.
+    [GeneratedRegex(@"^(~|null|true|false|yes|no|on|off|y|n|[-+]?\.(inf|nan)|[-+]?0[xo][0-9a-f_]+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex TypedScalar();
 
-    private static bool NeedsQuotes(string s)
+    private sealed class QuotingEmitter(IEventEmitter next) : ChainedEventEmitter(next)
     {
-        if (s.Length == 0 || s != s.Trim())
-            return true;
-        if ("-?:,[]{}#&*!|>'\"%@`".Contains(s[0]))
-            return true;
-        if (s.Contains(": ") || s.Contains(" #") || s.EndsWith(':'))
-            return true;
-        foreach (var c in s)
+        public override void Emit(ScalarEventInfo eventInfo, IEmitter emitter)
         {
-            if (char.IsControl(c) || c > 0x7e)
-                return true;
+            if (eventInfo.Source.Value is null)
+                eventInfo.RenderedValue = "null"; // said, not left empty: easier to read, and the same to a reader
+            else if (eventInfo.Source.Type == typeof(string) && eventInfo.Source.Value is string s && LooksTyped(s))
+                eventInfo.Style = ScalarStyle.DoubleQuoted;
+            base.Emit(eventInfo, emitter);
         }
-        return IsNumberLike(s) || IsReserved(s);
     }
-
-    private static bool IsReserved(string s) => s.ToLowerInvariant() is
-        "null" or "~" or "true" or "false" or "yes" or "no" or "on" or "off" or "y" or "n" or ".inf" or "-.inf" or "+.inf" or ".nan";
-
-    private static bool IsNumberLike(string s) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
-        || s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || s.StartsWith("0o", StringComparison.OrdinalIgnoreCase);
 }

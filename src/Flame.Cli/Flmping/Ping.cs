@@ -5,16 +5,49 @@ using Flame.Client.Configuration;
 namespace Flame.Cli.Flmping;
 
 /// <summary>What flmping was asked to do.</summary>
-public sealed record PingOptions(FlameConnection Endpoint, string Application, int Tasks, int CommonDataBytes, int InputBytes, bool Perf, int Concurrency)
+/// <param name="Endpoint">Where to connect.</param>
+/// <param name="Application">The application of the session.</param>
+/// <param name="Tasks">How many tasks.</param>
+/// <param name="CommonData">The session's common data, or null.</param>
+/// <param name="Input">Each task's input, or null.</param>
+/// <param name="Perf">Benchmark mode.</param>
+/// <param name="Concurrency">Without <paramref name="Perf"/>: most tasks in flight.</param>
+/// <param name="Priority">The session's priority.</param>
+/// <param name="ResReq">The session's resource requirement, or null for the cluster's default.</param>
+public sealed record PingOptions(FlameConnection Endpoint, string Application, int Tasks, byte[]? CommonData, byte[]? Input, bool Perf,
+    int Concurrency, uint Priority, ResourceRequirement? ResReq)
 {
+    /// <summary>The options as given on the command line.</summary>
+    public sealed record Raw(string Application, int Tasks, string? CommonData, int CommonDataSize, int InputSize, string? Duration,
+        string? Memory, bool Perf, int Concurrency, uint Priority, string? ResReq);
+
     /// <summary>The options, or a <see cref="CliUsageException"/> naming the first bad one.</summary>
-    public static PingOptions Validated(FlameConnection endpoint, string application, int tasks, int commonData, int input, bool perf, int concurrency)
+    public static PingOptions Validated(FlameConnection endpoint, Raw raw)
     {
-        if (tasks < 1) throw new CliUsageException($"--tasks must be at least 1, not {tasks}");
-        if (commonData < 0) throw new CliUsageException($"--common-data cannot be negative ({commonData})");
-        if (input < 0) throw new CliUsageException($"--input cannot be negative ({input})");
-        if (concurrency < 1) throw new CliUsageException($"--concurrency must be at least 1, not {concurrency}");
-        return new PingOptions(endpoint, application, tasks, commonData, input, perf, concurrency);
+        if (raw.Tasks < 1) throw new CliUsageException($"--tasks must be at least 1, not {raw.Tasks}");
+        if (raw.CommonDataSize < 0) throw new CliUsageException($"--common-data-size cannot be negative ({raw.CommonDataSize})");
+        if (raw.CommonData is not null && raw.CommonDataSize > 0)
+            throw new CliUsageException("give --common-data TEXT or --common-data-size BYTES, not both");
+        if (raw.InputSize < 0) throw new CliUsageException($"--input cannot be negative ({raw.InputSize})");
+        if (raw.Concurrency < 1) throw new CliUsageException($"--concurrency must be at least 1, not {raw.Concurrency}");
+
+        byte[]? input = raw.InputSize > 0 ? new byte[raw.InputSize] : null;
+        if (raw.Duration is not null || raw.Memory is not null)
+        {
+            if (input is not null)
+                throw new CliUsageException("give --input BYTES or a ping request (--duration, --memory), not both");
+            ulong? duration = raw.Duration is null ? null
+                : ulong.TryParse(raw.Duration, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) ? ms
+                : throw new CliUsageException($"--duration: '{raw.Duration}' is not a whole number of milliseconds");
+            ulong? memory = raw.Memory is null ? null
+                : ResourceText.TryParseSize(raw.Memory, out var bytes) ? bytes
+                : throw new CliUsageException($"--memory: '{raw.Memory}' is not a size like 10MB, 512k or 1048576");
+            input = PingMessages.Request(duration, memory);
+        }
+        return new PingOptions(endpoint, raw.Application, raw.Tasks,
+            raw.CommonData is not null ? PingMessages.CommonData(raw.CommonData) : raw.CommonDataSize > 0 ? new byte[raw.CommonDataSize] : null,
+            input, raw.Perf, raw.Concurrency, raw.Priority,
+            raw.ResReq is null ? null : ResourceText.ParseRequirement(raw.ResReq, "--resreq"));
     }
 }
 
@@ -27,18 +60,26 @@ public sealed class Ping(PingOptions options)
     public async Task<int> RunAsync(CancellationToken ct)
     {
         await using var client = new GrpcFlameClient(options.Endpoint);
+        var creating = Stopwatch.StartNew();
         var session = await client.CreateSessionAsync(null, new SessionSpec
         {
             Application = options.Application,
-            CommonData = options.CommonDataBytes > 0 ? new byte[options.CommonDataBytes] : null,
+            CommonData = options.CommonData,
+            Priority = options.Priority,
+            ResReq = options.ResReq,
         }, ct);
-        var input = options.InputBytes > 0 ? new byte[options.InputBytes] : null;
-        Console.WriteLine($"Session <{session.Id}> created for application <{options.Application}> at {options.Endpoint.Display}");
+        var input = options.Input;
+        // Flame's first line, then where: the session id is what a user looks up with flmctl.
+        Console.WriteLine($"Session <{session.Id}> was created in <{creating.ElapsedMilliseconds} ms>, start to run <{options.Tasks}> tasks in the session:");
         try
         {
+            var results = new TaskInfo?[options.Perf ? 0 : options.Tasks];
             var (failed, elapsed, latencies) = options.Perf
                 ? await RunBatchedAsync(client, session.Id, input, ct)
-                : await RunTasksAsync(client, session.Id, input, ct);
+                : await RunTasksAsync(client, session.Id, input, results, ct);
+            if (!options.Perf)
+                PingMessages.Table(results).WriteTo(Console.Out);
+            Console.WriteLine($"<{options.Tasks}> tasks was completed in <{(long)elapsed.TotalMilliseconds} ms>.");
             var final = (await client.GetSessionAsync(session.Id, ct)).Status;
             PrintProgress(final, options.Tasks, final: true);
             if (options.Perf)
@@ -56,7 +97,7 @@ public sealed class Ping(PingOptions options)
     }
 
     private async Task<(int Failed, TimeSpan Elapsed, double[] Latencies)> RunTasksAsync(
-        IFlameClient client, string sessionId, byte[]? input, CancellationToken ct)
+        IFlameClient client, string sessionId, byte[]? input, TaskInfo?[] results, CancellationToken ct)
     {
         var latencies = new double[options.Tasks];
         var failed = 0;
@@ -76,11 +117,9 @@ public sealed class Ping(PingOptions options)
                     var started = Stopwatch.GetTimestamp();
                     var task = await client.RunTaskAsync(sessionId, input, ct);
                     latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    results[index] = task;
                     if (task.State != TaskState.Succeed)
-                    {
                         Interlocked.Increment(ref failed);
-                        Console.Error.WriteLine($"task {task.Id}: {task.State}: {task.Events.LastOrDefault()?.Message}");
-                    }
                 }
                 finally
                 {

@@ -25,12 +25,16 @@ public static class Endpoints
     /// <summary>The help text of the --token-file option.</summary>
     public const string TokenFileHelp = "A file holding the token sent to the gateway (default: $FLAME_TOKEN, else $FLAME_TOKEN_FILE, else the context's token_file)";
 
-    /// <summary>The gateways to use, with the CA and token; a warning about the token file is written to <paramref name="stderr"/>.</summary>
+    /// <summary>
+    /// The gateways to use, with the CA and token; the configuration file's warnings (unknown keys) and a warning about
+    /// the token file go to <paramref name="stderr"/>, one line each.
+    /// </summary>
     /// <exception cref="FlameClientConfigurationException">The file or a value is malformed, the context unknown, or a token file missing or empty.</exception>
     public static FlameConnection Resolve(IEnumerable<string>? endpoints, string? context, string? configFile, string? tokenFile,
         string tool, TextWriter stderr)
     {
-        var connection = FlameClientConfig.ResolveConnection(endpoints, context, path: configFile, tokenFile: tokenFile);
+        var connection = FlameClientConfig.ResolveConnection(endpoints, context, path: configFile, tokenFile: tokenFile,
+            warn: line => stderr.WriteLine($"{tool}: warning: {line}"));
         if (connection.Warning is { } warning)
             stderr.WriteLine($"{tool}: warning: {warning}");
         return connection;

@@ -1,12 +1,11 @@
 using Flame.Channels;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Flame.Client.Configuration;
 
 /// <summary>
 /// The client configuration file, <c>~/.flame/flame.yaml</c> (or the file named by <c>FLAME_CONFIG</c>), shared
-/// by flmctl, flmping and .NET clients. It has the shape of Flame's own client file:
+/// by flmctl, flmping and .NET clients. It has the shape of Flame's own client file, and Flame's files are read
+/// unchanged:
 /// <code>
 /// current-context: local
 /// contexts:
@@ -17,6 +16,9 @@ namespace Flame.Client.Configuration;
 ///       tls:
 ///         ca_file: /etc/flame/ca.pem                  # https endpoints are verified with this CA
 ///       token_file: ~/.flame/token                    # sent as authorization: Bearer TOKEN
+///     cache: {endpoint: "grpc://127.0.0.1:9090", tls: {ca_file: /etc/flame/ca.pem}, storage: /var/lib/flame/cache}
+///     package: {storage: "file:///var/lib/flame/packages", excludes: ["*.log"]}
+///     runner: {template: flmrun}
 /// </code>
 /// </summary>
 /// <remarks>
@@ -24,9 +26,10 @@ namespace Flame.Client.Configuration;
 /// <c>FLAME_ENDPOINT</c> (a comma-separated list), then the context named explicitly, by <c>FLAME_CONTEXT</c> or by
 /// <c>current-context</c>, then <see cref="DefaultEndpoint"/>. The CA: <c>FLAME_CA_FILE</c>, else the context's
 /// <c>tls.ca_file</c>. The token: a token file given explicitly (<c>--token-file</c>), else <c>FLAME_TOKEN</c>, else
-/// <c>FLAME_TOKEN_FILE</c>, else the context's <c>token_file</c>; without one, calls carry no credential. A missing file is an empty configuration. Flame's
-/// <c>cache</c> and <c>package</c> sections of a context are accepted and ignored; any other unknown key is an error,
-/// so that a misspelt key is not silently ignored.
+/// <c>FLAME_TOKEN_FILE</c>, else the context's <c>token_file</c>; without one, calls carry no credential. A missing file
+/// is an empty configuration. Flame's <c>cache</c>, <c>package</c> and <c>runner</c> sections are read and not used by
+/// this client; any other key is ignored, as Flame ignores it, and reported in <see cref="Warnings"/> so that a misspelt
+/// key is noticed.
 /// </remarks>
 public sealed class FlameClientConfig
 {
@@ -98,40 +101,22 @@ public sealed class FlameClientConfig
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(path);
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException ex)
-        {
-            throw new FlameClientConfigurationException($"{path}:{ex.Start.Line}: not valid YAML: {ex.InnerException?.Message ?? ex.Message}");
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
-            return new FlameClientConfig(path, null, []);
-
-        var reader = new Reader(path);
-        var root = reader.Map(stream.Documents[0].RootNode, "");
-        reader.OnlyKeys(root, "", "current-context", "contexts");
-        var current = reader.OptionalString(root, "", "current-context");
-        var contexts = new List<FlameContext>();
-        if (reader.Child(root, "contexts") is { } contextsNode)
-        {
-            if (contextsNode is not YamlSequenceNode sequence)
-                throw reader.Error(contextsNode, "contexts", "must be a list of contexts, each with a name and a cluster");
-            for (var i = 0; i < sequence.Children.Count; i++)
-            {
-                var context = reader.ReadContext(sequence.Children[i], $"contexts[{i}]");
-                if (contexts.Any(c => c.Name == context.Name))
-                    throw reader.Error(sequence.Children[i], $"contexts[{i}].name", $"'{context.Name}' is used by an earlier context");
-                contexts.Add(context);
-            }
-        }
-        if (current is not null && contexts.All(c => c.Name != current))
-            throw reader.Error(root.Children[new YamlScalarNode("current-context")], "current-context",
-                $"names context '{current}', which is not in contexts ({Names(contexts)})");
-        return new FlameClientConfig(path, current, contexts);
+        var warnings = new List<string>();
+        var documents = TypedYaml.ReadAll<ClientConfigFile>(text, path, warnings, message => new FlameClientConfigurationException(message));
+        if (documents.Count == 0 || documents[0].Value is not { } file)
+            return new FlameClientConfig(path, null, []) { Warnings = warnings };
+        if (documents.Count > 1)
+            throw new FlameClientConfigurationException($"{path}:{documents[1].LineOf("")}: the file must hold one YAML document");
+        var config = file.ToConfig(documents[0], path, warnings);
+        return new FlameClientConfig(path, config.CurrentContext, config.Contexts) { Warnings = warnings };
     }
+
+    /// <summary>
+    /// One line per key of the file that is not known (Flame's sections <c>cache</c>, <c>package</c> and <c>runner</c>
+    /// are known) or not used (a <c>tls.ca_file</c> of http:// endpoints): such keys are ignored, as Flame ignores
+    /// them, and the tools print these lines on stderr.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; private init; } = [];
 
     /// <summary>
     /// Where to connect, by precedence: <paramref name="endpoints"/> (each entry may be a comma-separated list),
@@ -203,14 +188,18 @@ public sealed class FlameClientConfig
     /// <param name="environment">Reads an environment variable; default <see cref="Environment.GetEnvironmentVariable(string)"/>.</param>
     /// <param name="path">The configuration file, overriding <c>FLAME_CONFIG</c> (e.g. flmctl's <c>--config</c>), or null.</param>
     /// <param name="tokenFile">A token file given explicitly (e.g. <c>--token-file</c>), or null.</param>
+    /// <param name="warn">Receives each of the file's <see cref="Warnings"/>; default: written to stderr, one line each.</param>
     public static FlameConnection ResolveConnection(IEnumerable<string>? endpoints = null, string? context = null,
-        Func<string, string?>? environment = null, string? path = null, string? tokenFile = null)
+        Func<string, string?>? environment = null, string? path = null, string? tokenFile = null, Action<string>? warn = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var explicitEndpoints = endpoints?.Any(e => !string.IsNullOrWhiteSpace(e)) == true
                                 || !string.IsNullOrWhiteSpace(environment(EndpointVariable));
         // Explicit endpoints win over every context, so the file is not needed (nor can it get in the way).
         var config = explicitEndpoints ? new FlameClientConfig(DefaultPath, null, []) : Load(path, environment);
+        warn ??= line => Console.Error.WriteLine($"flame: warning: {line}");
+        foreach (var line in config.Warnings)
+            warn(line);
         return config.Resolve(endpoints, context, environment, tokenFile: tokenFile);
     }
 
@@ -221,99 +210,6 @@ public sealed class FlameClientConfig
 
     private static string Names(IEnumerable<FlameContext> contexts) =>
         contexts.Any() ? string.Join(", ", contexts.Select(c => c.Name)) : "none";
-
-    /// <summary>Reads nodes of one file, naming the file, line and key in every error.</summary>
-    private sealed class Reader(string path)
-    {
-        public FlameClientConfigurationException Error(YamlNode node, string key, string problem) =>
-            new($"{path}:{node.Start.Line}: {key}: {problem}");
-
-        public YamlMappingNode Map(YamlNode node, string key) =>
-            node as YamlMappingNode ?? throw Error(node, key.Length == 0 ? "(top level)" : key, "must be a mapping of keys to values");
-
-        public static YamlNode? ChildOf(YamlMappingNode map, string key) =>
-            map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
-
-        public YamlNode? Child(YamlMappingNode map, string key) => ChildOf(map, key);
-
-        public void OnlyKeys(YamlMappingNode map, string prefix, params string[] known)
-        {
-            foreach (var key in map.Children.Keys)
-            {
-                var name = (key as YamlScalarNode)?.Value ?? "";
-                if (!known.Contains(name))
-                {
-                    var hint = name.Replace('-', '_') is var underscored && known.Contains(underscored) ? $"; did you mean '{underscored}'?" : "";
-                    throw Error(key, prefix + name, $"unknown key; the keys here are {string.Join(", ", known)}{hint}");
-                }
-            }
-        }
-
-        public string? OptionalString(YamlMappingNode map, string prefix, string key)
-        {
-            var node = ChildOf(map, key);
-            if (node is null)
-                return null;
-            if (node is not YamlScalarNode { Value: { Length: > 0 } value })
-                throw Error(node, prefix + key, "must be a non-empty string");
-            return value;
-        }
-
-        public FlameContext ReadContext(YamlNode node, string key)
-        {
-            var map = Map(node, key);
-            OnlyKeys(map, key + ".", "name", "cluster", "cache", "package");
-            var name = OptionalString(map, key + ".", "name") ?? throw Error(node, key + ".name", "is missing");
-            var cluster = Map(ChildOf(map, "cluster") ?? throw Error(node, key + ".cluster", "is missing"), key + ".cluster");
-            var prefix = key + ".cluster.";
-            OnlyKeys(cluster, prefix, "endpoint", "endpoints", "tls", "token_file");
-
-            var one = ChildOf(cluster, "endpoint");
-            var many = ChildOf(cluster, "endpoints");
-            if ((one is null) == (many is null))
-                throw Error(cluster, prefix + "endpoint", "give exactly one of endpoint (one address) and endpoints (a list)");
-            var endpoints = new List<Uri>();
-            var entries = one is not null
-                ? [(one, prefix + "endpoint")]
-                : (many as YamlSequenceNode ?? throw Error(many!, prefix + "endpoints", "must be a list of addresses"))
-                    .Children.Select((n, i) => (n, $"{prefix}endpoints[{i}]")).ToList();
-            if (entries.Count == 0)
-                throw Error(many!, prefix + "endpoints", "is empty; give at least one address");
-            foreach (var (entry, entryKey) in entries)
-            {
-                if (entry is not YamlScalarNode { Value: { Length: > 0 } text })
-                    throw Error(entry, entryKey, $"must be an address like {GatewayChannels.Example}");
-                if (!GatewayChannels.TryParse(text, assumeHttp: false, out var uri, out var error))
-                    throw Error(entry, entryKey, error);
-                endpoints.Add(uri);
-            }
-            if (endpoints.Select(u => u.Scheme).Distinct().Count() > 1)
-                throw Error(cluster, prefix + "endpoints", "mixes http:// and https:// addresses; a channel is either plaintext or TLS");
-
-            string? caFile = null;
-            if (ChildOf(cluster, "tls") is { } tlsNode)
-            {
-                var tls = Map(tlsNode, prefix + "tls");
-                OnlyKeys(tls, prefix + "tls.", "ca_file");
-                caFile = OptionalString(tls, prefix + "tls.", "ca_file");
-                if (caFile is not null)
-                {
-                    caFile = ExpandHome(caFile);
-                    if (!File.Exists(caFile))
-                        throw Error(ChildOf(tls, "ca_file")!, prefix + "tls.ca_file", $"the file '{caFile}' does not exist");
-                    if (endpoints[0].Scheme != Uri.UriSchemeHttps)
-                        throw Error(tlsNode, prefix + "tls.ca_file", "is given but the endpoints are http://; use https:// addresses for TLS");
-                }
-            }
-            var tokenFile = OptionalString(cluster, prefix, "token_file") is { } file ? ExpandHome(file) : null;
-            return new FlameContext(name, endpoints, caFile, tokenFile);
-        }
-
-        private static string ExpandHome(string file) =>
-            file.StartsWith("~/", StringComparison.Ordinal)
-                ? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), file[2..])
-                : file;
-    }
 }
 
 /// <summary>A named cluster of the client configuration file.</summary>

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Flame.Cli.Control;
+namespace Flame.Cli;
 
 /// <summary>
 /// An aligned text table: upper-case headers, columns separated by two spaces, the last column not padded.

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Flame.Cli.Control;
+namespace Flame.Cli;
 
 /// <summary>Numbers, sizes and times the way people read them.</summary>
 public static class Units
