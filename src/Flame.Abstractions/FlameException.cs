@@ -15,6 +15,8 @@ public enum FlameErrorKind
     Unavailable,
     /// <summary>A server fault.</summary>
     Internal,
+    /// <summary>A cap on what one caller may hold was reached (pending tasks of a session, watch streams of a connection).</summary>
+    ResourceExhausted,
 }
 
 /// <summary>
@@ -40,4 +42,6 @@ public sealed class FlameException : Exception
     public static FlameException FailedPrecondition(string message) => new(FlameErrorKind.FailedPrecondition, message);
     /// <summary>A dependency (the task store) cannot take the request now; the client may retry.</summary>
     public static FlameException Unavailable(string message) => new(FlameErrorKind.Unavailable, message);
+    /// <summary>A configured cap was reached; the message names the limit and its configuration key.</summary>
+    public static FlameException ResourceExhausted(string message) => new(FlameErrorKind.ResourceExhausted, message);
 }

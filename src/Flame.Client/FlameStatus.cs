@@ -14,6 +14,7 @@ namespace Flame.Client;
 /// <item><term>AlreadyExists</term><description>AlreadyExists</description></item>
 /// <item><term>FailedPrecondition</term><description>FailedPrecondition</description></item>
 /// <item><term>Unavailable</term><description>Unavailable (DeadlineExceeded also maps back to Unavailable)</description></item>
+/// <item><term>ResourceExhausted</term><description>ResourceExhausted (also gRPC's answer to a message above its size limit)</description></item>
 /// <item><term>Internal</term><description>Internal (every other status maps back to Internal)</description></item>
 /// </list>
 /// </remarks>
@@ -27,14 +28,15 @@ public static class FlameStatus
         FlameErrorKind.AlreadyExists => StatusCode.AlreadyExists,
         FlameErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
         FlameErrorKind.Unavailable => StatusCode.Unavailable,
+        FlameErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
         _ => StatusCode.Internal,
     };
 
     /// <summary>The error kind a gRPC status code stands for; codes without their own kind are <see cref="FlameErrorKind.Internal"/>.</summary>
     public static FlameErrorKind ToErrorKind(StatusCode code) => code switch
     {
-        // RESOURCE_EXHAUSTED is gRPC's answer to a message above its size limit: a request too large.
-        StatusCode.InvalidArgument or StatusCode.ResourceExhausted => FlameErrorKind.InvalidArgument,
+        StatusCode.InvalidArgument => FlameErrorKind.InvalidArgument,
+        StatusCode.ResourceExhausted => FlameErrorKind.ResourceExhausted,
         StatusCode.NotFound => FlameErrorKind.NotFound,
         StatusCode.AlreadyExists => FlameErrorKind.AlreadyExists,
         StatusCode.FailedPrecondition => FlameErrorKind.FailedPrecondition,
