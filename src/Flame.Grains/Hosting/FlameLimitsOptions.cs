@@ -92,7 +92,7 @@ public sealed class FlameLimitsOptions
     /// Most WatchTask, WatchSession and WatchNode streams open at once on one HTTP/2 connection to a gateway; one more
     /// is refused with ResourceExhausted. Watches are long-lived, so the default leaves half of the connection's
     /// 10,000 HTTP/2 streams to the calls that make the watched tasks progress, while a client that watches thousands
-    /// of tasks at once (Flame's SDKs watch each task they run) keeps working. Enforced by the gateway; the in-process
+    /// of tasks at once (one WatchTask per task it runs) keeps working. Enforced by the gateway; the in-process
     /// client has no connection. Default 5,000.
     /// </summary>
     [Range(1, 10_000)]
