@@ -335,8 +335,7 @@ public sealed class LimitRpcTests(LimitedGatewayFixture gateway) : IClassFixture
                 SessionId = id, Session = new SessionSpec { Application = app },
             })),
             "session id", $"'{id}'", "reserved");
-        await AssertFailsAsync(StatusCode.InvalidArgument,
-            Unary(() => Frontend.RegisterApplicationAsync(new RegisterApplicationRequest { Name = id, Application = Valid() })),
+        await AssertNameRefusedAsync(() => Frontend.RegisterApplicationAsync(new RegisterApplicationRequest { Name = id, Application = Valid() }),
             "application name", "reserved");
         await AssertFailsAsync(StatusCode.InvalidArgument, Unary(() => backend.RegisterNodeAsync(new RegisterNodeRequest
             {
@@ -349,6 +348,29 @@ public sealed class LimitRpcTests(LimitedGatewayFixture gateway) : IClassFixture
             })),
             "executor id", "reserved");
         Assert.DoesNotContain(id, await Frontend.ListSessionIdsAsync());
+    }
+
+    /// <summary>
+    /// Asserts that an application change is refused for its name: with INVALID_ARGUMENT, or (as Flame answers an
+    /// application's logical errors) with <c>Result{return_code: -1}</c>; either way the message says why.
+    /// </summary>
+    private static async Task AssertNameRefusedAsync(Func<AsyncUnaryCall<Result>> start, params string[] mentions)
+    {
+        using var call = start();
+        string message;
+        try
+        {
+            var result = await Wait.For(call.ResponseAsync, "a refusal");
+            Assert.True(result.ReturnCode != 0, "expected the name to be refused, but the call succeeded");
+            message = result.Message;
+        }
+        catch (RpcException ex)
+        {
+            Assert.True(ex.StatusCode == StatusCode.InvalidArgument, $"expected InvalidArgument, got {ex.StatusCode}: {ex.Status.Detail}");
+            message = ex.Status.Detail;
+        }
+        foreach (var mention in mentions)
+            Assert.Contains(mention, message);
     }
 
     [Fact]
