@@ -14,7 +14,8 @@ namespace Flame.Client;
 /// <item><term>AlreadyExists</term><description>AlreadyExists</description></item>
 /// <item><term>FailedPrecondition</term><description>FailedPrecondition</description></item>
 /// <item><term>Unavailable</term><description>Unavailable (DeadlineExceeded also maps back to Unavailable)</description></item>
-/// <item><term>ResourceExhausted</term><description>ResourceExhausted (also gRPC's answer to a message above its size limit)</description></item>
+/// <item><term>ResourceExhausted</term><description>ResourceExhausted, named in the trailer <see cref="ErrorKindTrailer"/>; without it the
+/// code maps back to InvalidArgument, since it is then gRPC's own answer to a message above its size limit</description></item>
 /// <item><term>Internal</term><description>Internal (every other status maps back to Internal)</description></item>
 /// </list>
 /// </remarks>
@@ -35,8 +36,8 @@ public static class FlameStatus
     /// <summary>The error kind a gRPC status code stands for; codes without their own kind are <see cref="FlameErrorKind.Internal"/>.</summary>
     public static FlameErrorKind ToErrorKind(StatusCode code) => code switch
     {
-        StatusCode.InvalidArgument => FlameErrorKind.InvalidArgument,
-        StatusCode.ResourceExhausted => FlameErrorKind.ResourceExhausted,
+        // RESOURCE_EXHAUSTED without the kind trailer is gRPC's answer to a message above its size limit: a request too large.
+        StatusCode.InvalidArgument or StatusCode.ResourceExhausted => FlameErrorKind.InvalidArgument,
         StatusCode.NotFound => FlameErrorKind.NotFound,
         StatusCode.AlreadyExists => FlameErrorKind.AlreadyExists,
         StatusCode.FailedPrecondition => FlameErrorKind.FailedPrecondition,
@@ -45,22 +46,36 @@ public static class FlameStatus
     };
 
     /// <summary>
-    /// The <see cref="FlameException"/> a failed call stands for; its message is the status detail
-    /// (or the status code's name when the server sent no detail).
+    /// The response trailer in which the gateway names the <see cref="FlameErrorKind"/> of a refusal, so that the client
+    /// throws the kind the in-process transport throws where a status code stands for two (RESOURCE_EXHAUSTED is both a
+    /// Flame limit and gRPC's own refusal of an oversized message). Other clients ignore it.
+    /// </summary>
+    public const string ErrorKindTrailer = "flame-error-kind";
+
+    /// <summary>
+    /// The <see cref="FlameException"/> a failed call stands for: of the kind its <see cref="ErrorKindTrailer"/> names, else
+    /// of its status code's; its message is the status detail (or the status code's name when the server sent no detail).
     /// </summary>
     public static FlameException FromRpcException(RpcException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
         var status = exception.Status;
         var message = string.IsNullOrEmpty(status.Detail) ? status.StatusCode.ToString() : status.Detail;
-        return new FlameException(ToErrorKind(status.StatusCode), message);
+        var named = exception.Trailers.GetValue(ErrorKindTrailer);
+        var kind = Enum.TryParse<FlameErrorKind>(named, ignoreCase: false, out var k) && Enum.IsDefined(k) && ToStatusCode(k) == status.StatusCode
+            ? k
+            : ToErrorKind(status.StatusCode);
+        return new FlameException(kind, message);
     }
 
-    /// <summary>The <see cref="RpcException"/> a server throws to report <paramref name="exception"/>: its code by kind, its message as the detail.</summary>
+    /// <summary>
+    /// The <see cref="RpcException"/> a server throws to report <paramref name="exception"/>: its code by kind, its message
+    /// as the detail, its kind in the trailer <see cref="ErrorKindTrailer"/>.
+    /// </summary>
     public static RpcException ToRpcException(FlameException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        return new RpcException(ToStatus(exception), exception.Message);
+        return new RpcException(ToStatus(exception), new Metadata { { ErrorKindTrailer, exception.Kind.ToString() } }, exception.Message);
     }
 
     /// <summary>The gRPC status that reports <paramref name="exception"/>.</summary>

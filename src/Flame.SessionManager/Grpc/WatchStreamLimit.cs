@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Flame.Client;
 using Flame.Grains.Hosting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -86,7 +87,7 @@ internal sealed class WatchStreamLimitInterceptor(WatchStreamCounter counter) : 
             return null;
         var connection = context.GetHttpContext().Connection.Id;
         if (!counter.TryEnter(connection))
-            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+            throw FlameStatus.ToRpcException(FlameException.ResourceExhausted(
                 $"{context.Method[1..]}: this connection has {counter.Limit} watch streams open, the limit " +
                 $"({FlameLimitsOptions.Section}:{nameof(FlameLimitsOptions.MaxWatchStreamsPerConnection)}); end one, or open another connection"));
         return connection;
