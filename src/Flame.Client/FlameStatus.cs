@@ -21,6 +21,13 @@ namespace Flame.Client;
 /// </remarks>
 public static class FlameStatus
 {
+    /// <summary>
+    /// The response trailer in which the gateway names the <see cref="FlameErrorKind"/> of an error it answers inside a
+    /// <c>flame.v1.Result</c> (return code -1, as Flame answers an application's logical errors). Flame's own clients
+    /// ignore it; <see cref="GrpcFlameClient"/> reads it back.
+    /// </summary>
+    public const string ErrorKindTrailer = "flame-error-kind";
+
     /// <summary>The gRPC status code for an error of kind <paramref name="kind"/>.</summary>
     public static StatusCode ToStatusCode(FlameErrorKind kind) => kind switch
     {
@@ -46,13 +53,6 @@ public static class FlameStatus
     };
 
     /// <summary>
-    /// The response trailer in which the gateway names the <see cref="FlameErrorKind"/> of a refusal, so that the client
-    /// throws the kind the in-process transport throws where a status code stands for two (RESOURCE_EXHAUSTED is both a
-    /// Flame limit and gRPC's own refusal of an oversized message). Other clients ignore it.
-    /// </summary>
-    public const string ErrorKindTrailer = "flame-error-kind";
-
-    /// <summary>
     /// The <see cref="FlameException"/> a failed call stands for: of the kind its <see cref="ErrorKindTrailer"/> names, else
     /// of its status code's; its message is the status detail (or the status code's name when the server sent no detail).
     /// </summary>
@@ -70,7 +70,9 @@ public static class FlameStatus
 
     /// <summary>
     /// The <see cref="RpcException"/> a server throws to report <paramref name="exception"/>: its code by kind, its message
-    /// as the detail, its kind in the trailer <see cref="ErrorKindTrailer"/>.
+    /// as the detail, its kind in the trailer <see cref="ErrorKindTrailer"/> too, so that the client throws the kind the
+    /// in-process transport throws where a status code stands for two (RESOURCE_EXHAUSTED is both a Flame limit and
+    /// gRPC's own refusal of an oversized message).
     /// </summary>
     public static RpcException ToRpcException(FlameException exception)
     {
