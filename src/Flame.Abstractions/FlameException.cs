@@ -19,7 +19,7 @@ public enum FlameErrorKind
     Unauthenticated,
     /// <summary>The caller is known but may not make this request.</summary>
     PermissionDenied,
-    /// <summary>A quota is used up (e.g. open sessions per owner); the message names the limit.</summary>
+    /// <summary>A cap on what one caller may hold was reached (open sessions of an owner, pending tasks of a session, watch streams of a connection); the message names the limit.</summary>
     ResourceExhausted,
 }
 
@@ -48,8 +48,8 @@ public sealed class FlameException : Exception
     public static FlameException Unauthenticated(string message) => new(FlameErrorKind.Unauthenticated, message);
     /// <summary>Not allowed for this caller.</summary>
     public static FlameException PermissionDenied(string message) => new(FlameErrorKind.PermissionDenied, message);
-    /// <summary>A quota is used up.</summary>
-    public static FlameException ResourceExhausted(string message) => new(FlameErrorKind.ResourceExhausted, message);
     /// <summary>A dependency (the task store) cannot take the request now; the client may retry.</summary>
     public static FlameException Unavailable(string message) => new(FlameErrorKind.Unavailable, message);
+    /// <summary>A configured cap was reached; the message names the limit and its configuration key.</summary>
+    public static FlameException ResourceExhausted(string message) => new(FlameErrorKind.ResourceExhausted, message);
 }

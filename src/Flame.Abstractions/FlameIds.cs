@@ -13,16 +13,16 @@ public static class FlameIds
     private static readonly SearchValues<char> NameChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
 
-    /// <summary>Throws InvalidArgument unless <paramref name="name"/> is 1–253 of <c>[A-Za-z0-9._-]</c>.</summary>
+    /// <summary>Throws InvalidArgument unless <paramref name="name"/> is 1–253 of <c>[A-Za-z0-9._-]</c>, not <c>.</c> or <c>..</c>.</summary>
     public static string ValidateApplicationName(string? name) => ValidateName(name, "application name");
 
-    /// <summary>Throws InvalidArgument unless <paramref name="id"/> is 1–253 of <c>[A-Za-z0-9._-]</c>.</summary>
+    /// <summary>Throws InvalidArgument unless <paramref name="id"/> is 1–253 of <c>[A-Za-z0-9._-]</c>, not <c>.</c> or <c>..</c>.</summary>
     public static string ValidateSessionId(string? id) => ValidateName(id, "session id");
 
-    /// <summary>Throws InvalidArgument unless <paramref name="name"/> is 1–253 of <c>[A-Za-z0-9._-]</c>.</summary>
+    /// <summary>Throws InvalidArgument unless <paramref name="name"/> is 1–253 of <c>[A-Za-z0-9._-]</c>, not <c>.</c> or <c>..</c>.</summary>
     public static string ValidateNodeName(string? name) => ValidateName(name, "node name");
 
-    /// <summary>Throws InvalidArgument unless <paramref name="id"/> is 1–253 of <c>[A-Za-z0-9._-]</c>.</summary>
+    /// <summary>Throws InvalidArgument unless <paramref name="id"/> is 1–253 of <c>[A-Za-z0-9._-]</c>, not <c>.</c> or <c>..</c>.</summary>
     public static string ValidateExecutorId(string? id) => ValidateName(id, "executor id");
 
     /// <summary>Throws InvalidArgument unless <paramref name="name"/> is 1–253 of <c>[A-Za-z0-9._-]</c>.</summary>
@@ -61,9 +61,14 @@ public static class FlameIds
         var bad = value.AsSpan().IndexOfAnyExcept(NameChars);
         if (bad >= 0)
             throw FlameException.InvalidArgument(
-                $"{what} '{Shorten(value)}' has the character '{value[bad]}' at {bad}; allowed are A-Z a-z 0-9 . _ -");
+                $"{what} '{Shorten(value)}' has the character '{LogText.Escape(value[bad].ToString())}' at {bad}; allowed are A-Z a-z 0-9 . _ -");
+        // Ids name directories and paths on the way (an executor's work directory, store keys): these two would
+        // name the directory itself or its parent.
+        if (value is "." or "..")
+            throw FlameException.InvalidArgument($"{what} '{value}' is reserved: '.' and '..' name directories, not objects");
         return value;
     }
 
-    private static string Shorten(string s) => s.Length <= 64 ? s : s[..64] + "…";
+    /// <summary>A caller's text fit to quote in an error message: control characters escaped, at most 64 characters.</summary>
+    private static string Shorten(string s) => LogText.Escape(s, 64);
 }

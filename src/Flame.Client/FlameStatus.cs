@@ -16,12 +16,20 @@ namespace Flame.Client;
 /// <item><term>Unavailable</term><description>Unavailable (DeadlineExceeded also maps back to Unavailable)</description></item>
 /// <item><term>Unauthenticated</term><description>Unauthenticated</description></item>
 /// <item><term>PermissionDenied</term><description>PermissionDenied</description></item>
-/// <item><term>ResourceExhausted</term><description>ResourceExhausted (which maps back to InvalidArgument: gRPC's own answer to an oversized message)</description></item>
+/// <item><term>ResourceExhausted</term><description>ResourceExhausted, named in the trailer <see cref="ErrorKindTrailer"/>; without it the
+/// code maps back to InvalidArgument, since it is then gRPC's own answer to a message above its size limit</description></item>
 /// <item><term>Internal</term><description>Internal (every other status maps back to Internal)</description></item>
 /// </list>
 /// </remarks>
 public static class FlameStatus
 {
+    /// <summary>
+    /// The response trailer in which the gateway names the <see cref="FlameErrorKind"/> of an error it answers inside a
+    /// <c>flame.v1.Result</c> (return code -1, as Flame answers an application's logical errors). Flame's own clients
+    /// ignore it; <see cref="GrpcFlameClient"/> reads it back.
+    /// </summary>
+    public const string ErrorKindTrailer = "flame-error-kind";
+
     /// <summary>The gRPC status code for an error of kind <paramref name="kind"/>.</summary>
     public static StatusCode ToStatusCode(FlameErrorKind kind) => kind switch
     {
@@ -39,7 +47,7 @@ public static class FlameStatus
     /// <summary>The error kind a gRPC status code stands for; codes without their own kind are <see cref="FlameErrorKind.Internal"/>.</summary>
     public static FlameErrorKind ToErrorKind(StatusCode code) => code switch
     {
-        // RESOURCE_EXHAUSTED is gRPC's answer to a message above its size limit: a request too large.
+        // RESOURCE_EXHAUSTED without the kind trailer is gRPC's answer to a message above its size limit: a request too large.
         StatusCode.InvalidArgument or StatusCode.ResourceExhausted => FlameErrorKind.InvalidArgument,
         StatusCode.NotFound => FlameErrorKind.NotFound,
         StatusCode.AlreadyExists => FlameErrorKind.AlreadyExists,
@@ -51,8 +59,8 @@ public static class FlameStatus
     };
 
     /// <summary>
-    /// The <see cref="FlameException"/> a failed call stands for; its message is the status detail
-    /// (or the status code's name when the server sent no detail).
+    /// The <see cref="FlameException"/> a failed call stands for: of the kind its <see cref="ErrorKindTrailer"/> names, else
+    /// of its status code's; its message is the status detail (or the status code's name when the server sent no detail).
     /// </summary>
     public static FlameException FromRpcException(RpcException exception)
     {
@@ -66,14 +74,23 @@ public static class FlameStatus
                     $"TLS handshake with the gateway failed: {inner.Message} (is its CA in FLAME_CA_FILE or the context's tls.ca_file?)");
         }
         var message = string.IsNullOrEmpty(status.Detail) ? status.StatusCode.ToString() : status.Detail;
-        return new FlameException(ToErrorKind(status.StatusCode), message);
+        var named = exception.Trailers.GetValue(ErrorKindTrailer);
+        var kind = Enum.TryParse<FlameErrorKind>(named, ignoreCase: false, out var k) && Enum.IsDefined(k) && ToStatusCode(k) == status.StatusCode
+            ? k
+            : ToErrorKind(status.StatusCode);
+        return new FlameException(kind, message);
     }
 
-    /// <summary>The <see cref="RpcException"/> a server throws to report <paramref name="exception"/>: its code by kind, its message as the detail.</summary>
+    /// <summary>
+    /// The <see cref="RpcException"/> a server throws to report <paramref name="exception"/>: its code by kind, its message
+    /// as the detail, its kind in the trailer <see cref="ErrorKindTrailer"/> too, so that the client throws the kind the
+    /// in-process transport throws where a status code stands for two (RESOURCE_EXHAUSTED is both a Flame limit and
+    /// gRPC's own refusal of an oversized message).
+    /// </summary>
     public static RpcException ToRpcException(FlameException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        return new RpcException(ToStatus(exception), exception.Message);
+        return new RpcException(ToStatus(exception), new Metadata { { ErrorKindTrailer, exception.Kind.ToString() } }, exception.Message);
     }
 
     /// <summary>The gRPC status that reports <paramref name="exception"/>.</summary>

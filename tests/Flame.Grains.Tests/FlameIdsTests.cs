@@ -5,12 +5,18 @@ public sealed class FlameIdsTests
     [Theory]
     [InlineData("pi")]
     [InlineData("flm.ping_2-x")]
+    [InlineData("...")]
+    [InlineData(".hidden")]
     public void ValidNames_AreAccepted(string name) => Assert.Equal(name, FlameIds.ValidateApplicationName(name));
 
     [Theory]
     [InlineData("", "is empty")]
     [InlineData("a b", "' ' at 1")]
     [InlineData("ü", "'ü' at 0")]
+    [InlineData(".", "'.' is reserved")]
+    [InlineData("..", "'..' is reserved")]
+    [InlineData("../etc", "'/' at 2")]
+    [InlineData("a\nb", "'a\\nb' has the character '\\n' at 1")]
     public void InvalidNames_AreRefused_WithTheReason(string name, string reason)
     {
         var ex = Assert.Throws<FlameException>(() => FlameIds.ValidateSessionId(name));

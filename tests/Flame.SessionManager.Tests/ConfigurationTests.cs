@@ -26,6 +26,10 @@ public sealed class ConfigurationTests
         { "Flame:Limits:MaxTaskInputBytes", "abc" },
         { "Flame:Limits:MaxCommonDataBytes", "0" },
         { "Flame:Limits:MaxTaskOutputBytes", "1e6" },
+        { "Flame:Limits:MaxPendingTasksPerSession", "0" },
+        { "Flame:Limits:MaxTasksPerCreateTasks", "0" },
+        { "Flame:Limits:MaxWatchStreamsPerConnection", "10001" },
+        { "Flame:Limits:MaxApplicationLabelBytes", "0" },
     };
 
     [Theory]

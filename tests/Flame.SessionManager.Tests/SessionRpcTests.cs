@@ -184,7 +184,7 @@ public sealed class SessionRpcTests(GatewayFixture gateway)
     [Theory]
     [InlineData("has space", "' '")]
     [InlineData("a/b", "'/'")]
-    [InlineData("tab\there", "'\t'")]
+    [InlineData("tab\there", "'\\t'")] // escaped: a refusal carries no control character
     [InlineData("ünïcode", "'ü'")]
     public async Task CreateSession_Fails_WhenIdHasACharacterOutsideTheAllowedSet(string id, string mention)
     {

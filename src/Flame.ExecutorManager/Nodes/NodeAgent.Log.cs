@@ -13,7 +13,7 @@ internal sealed partial class NodeAgent
     private partial void LogRegistered(string nodeName, string endpoint, int running);
 
     [LoggerMessage(3, LogLevel.Warning, "Node {NodeName} cannot register with or watch the gateway at {Endpoint} ({StatusCode}: {Detail}); trying again")]
-    private partial void LogGatewayUnreachable(string nodeName, string endpoint, StatusCode statusCode, string detail);
+    private partial void LogGatewayUnreachable(string nodeName, string endpoint, StatusCode statusCode, LogText detail);
 
     [LoggerMessage(4, LogLevel.Error, "Node {NodeName}: the watch of the gateway failed; trying again")]
     private partial void LogNodeFault(Exception exception, string nodeName);
@@ -52,13 +52,13 @@ internal sealed partial class NodeAgent
     private partial void LogExecutorWithoutId(string nodeName, V1.ExecutorState state);
 
     [LoggerMessage(16, LogLevel.Debug, "UnregisterExecutor of executor {ExecutorId} was refused: {Reason}")]
-    private partial void LogUnregisterRefused(string executorId, string reason);
+    private partial void LogUnregisterRefused(string executorId, LogText reason);
 
     [LoggerMessage(17, LogLevel.Information, "Node {NodeName} released")]
     private partial void LogNodeReleased(string nodeName);
 
     [LoggerMessage(18, LogLevel.Warning, "ReleaseNode of node {NodeName} failed: {Reason}")]
-    private partial void LogReleaseRefused(string nodeName, string reason);
+    private partial void LogReleaseRefused(string nodeName, LogText reason);
 
     private const string AllowedCommandsKey = FlameExecutorManagerOptions.Section + ":" + nameof(FlameExecutorManagerOptions.AllowedCommands);
 

@@ -1,6 +1,8 @@
+using Flame.Grains.Hosting;
 using Flame.Grains.Sessions;
 using Flame.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Flame.Grains.Applications;
 
@@ -9,7 +11,8 @@ namespace Flame.Grains.Applications;
 /// See <see cref="IApplicationRegistryGrain"/>.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
-public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvider clock, ILogger<ApplicationRegistryGrain> logger)
+public sealed partial class ApplicationRegistryGrain(
+    ITaskStore store, TimeProvider clock, IOptions<FlameLimitsOptions> limits, ILogger<ApplicationRegistryGrain> logger)
     : Grain, IApplicationRegistryGrain
 {
     private readonly SortedDictionary<string, ApplicationInfo> _applications = new(StringComparer.Ordinal);
@@ -22,7 +25,7 @@ public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvi
 
     public async Task<ApplicationInfo> RegisterAsync(string name, ApplicationSpec spec)
     {
-        ApplicationSpecs.Validate(name, spec);
+        ApplicationSpecs.Validate(name, spec, limits.Value);
         if (_applications.ContainsKey(name))
             throw FlameException.AlreadyExists($"application '{name}' is already registered");
         var info = new ApplicationInfo
@@ -39,7 +42,7 @@ public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvi
 
     public async Task<ApplicationInfo> UpdateAsync(string name, ApplicationSpec spec)
     {
-        ApplicationSpecs.Validate(name, spec);
+        ApplicationSpecs.Validate(name, spec, limits.Value);
         var updated = Existing(name) with { Spec = spec };
         await SaveAsync(updated);
         return updated;
@@ -84,7 +87,7 @@ public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvi
 internal static class ApplicationSpecs
 {
     /// <summary>Throws InvalidArgument naming the first thing wrong.</summary>
-    public static void Validate(string name, ApplicationSpec spec)
+    public static void Validate(string name, ApplicationSpec spec, FlameLimitsOptions limits)
     {
         FlameIds.ValidateApplicationName(name);
         if (spec.Shim == Shim.Host && string.IsNullOrWhiteSpace(spec.Command))
@@ -93,8 +96,7 @@ internal static class ApplicationSpecs
             throw FlameException.InvalidArgument($"application '{name}' has max_instances 0; leave it unset for no limit, or give at least 1");
         if (spec.DelayRelease is < 0)
             throw FlameException.InvalidArgument($"application '{name}' has a negative delay_release ({spec.DelayRelease})");
-        foreach (var variable in spec.Environments)
-            if (string.IsNullOrEmpty(variable.Name) || variable.Name.Contains('='))
-                throw FlameException.InvalidArgument($"application '{name}' has an environment variable with an invalid name '{variable.Name}'");
+        // Sizes, characters, the shim: the shape of every field.
+        ApplicationFields.Validate(name, spec, limits);
     }
 }

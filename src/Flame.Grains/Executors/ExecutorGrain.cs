@@ -311,11 +311,11 @@ public sealed partial class ExecutorGrain(
     private partial void LogBound(string executorId, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Executor {ExecutorId} could not enter session {SessionId}: {Reason}")]
-    private partial void LogBindFailed(string executorId, string sessionId, string reason);
+    private partial void LogBindFailed(string executorId, string sessionId, LogText reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} idle for {Seconds}s: releasing it")]
     private partial void LogReleasing(string executorId, int seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} released: {Reason}")]
-    private partial void LogReleased(string executorId, string reason);
+    private partial void LogReleased(string executorId, LogText reason);
 }

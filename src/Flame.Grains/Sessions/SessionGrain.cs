@@ -209,6 +209,7 @@ public sealed partial class SessionGrain(
         if (input is not null && input.Length > _limits.MaxTaskInputBytes)
             throw FlameException.InvalidArgument(
                 $"task input is {input.Length} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes)");
+        TaskLimits.CheckCreate(Id, _tasks.CountOf(TaskState.Pending), 1, _limits);
         var id = _tasks.Add(input, Now);
         Changed(id, publish: false);
         var created = _tasks.Get(id, Id);
@@ -224,6 +225,7 @@ public sealed partial class SessionGrain(
             throw FlameException.InvalidArgument($"session '{Id}' is closed; it accepts no more tasks");
         if (inputs.Count == 0)
             throw FlameException.InvalidArgument("no inputs: CreateTasks needs at least one");
+        TaskLimits.CheckCreate(Id, _tasks.CountOf(TaskState.Pending), inputs.Count, _limits);
         for (var i = 0; i < inputs.Count; i++)
             if (inputs[i] is { Length: var size } && size > _limits.MaxTaskInputBytes)
                 throw FlameException.InvalidArgument(

@@ -94,6 +94,7 @@ public static class SessionManagerHostingExtensions
             grpc.Interceptors.Add<FlameErrorInterceptor>();
             // Inside the error interceptor: its refusals are statuses already; the services' FlameExceptions pass it.
             grpc.Interceptors.Add<AuthInterceptor>();
+            grpc.Interceptors.Add<WatchStreamLimitInterceptor>();
             // Room for the largest payload the limits allow plus the message around it;
             // anything bigger than that is refused by gRPC before it reaches us.
             grpc.MaxReceiveMessageSize = limits.LargestPayloadBytes + 1024 * 1024;
@@ -103,6 +104,7 @@ public static class SessionManagerHostingExtensions
         // grpc.health.v1 and /healthz report the same check: this silo is an Active cluster member.
         builder.Services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         builder.Services.AddSingleton<OrleansFlameClient>();
+        builder.Services.AddSingleton(new WatchStreamCounter(limits.MaxWatchStreamsPerConnection));
         builder.Services.AddSingleton<ExecutorSessions>();
         // The extension services reuse the Backend's code paths.
         builder.Services.AddScoped<BackendService>();
