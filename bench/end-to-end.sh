@@ -43,7 +43,7 @@ cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / hz }
 work=$(mktemp -d /tmp/flame-bench.XXXXXX)
 http=$(free_port); silo=$(free_port); gateway=$(free_port)
 endpoint="http://127.0.0.1:$http"
-dotnet "$SM_DLL" --Flame:SessionManager:Endpoint="$endpoint" \
+dotnet "$SM_DLL" --Flame:SessionManager:Endpoint="$endpoint" --Flame:SessionManager:BackendEndpoint=none \
     --Flame:SessionManager:SiloPort="$silo" --Flame:SessionManager:OrleansGatewayPort="$gateway" \
     --Flame:Storage:DataDirectory="$work/data" --Flame:ExecutorManager:WorkDirectory="$work/em" "$@" \
     >"$work/session-manager.log" 2>&1 &

@@ -191,8 +191,9 @@ start_postgres() {
 }
 
 start_session_manager() { # index (1-based)
-    local name="${SESSION_MANAGERS[$1 - 1]}" gateway_port silo_port orleans_port
+    local name="${SESSION_MANAGERS[$1 - 1]}" gateway_port backend_port silo_port orleans_port
     free_port gateway_port
+    free_port backend_port   # the Backend's own port (Flame's executor managers dial it); gateway + 1 may be taken
     free_port silo_port
     free_port orleans_port
     GATEWAY_PORTS+=("$gateway_port")
@@ -203,6 +204,7 @@ start_session_manager() { # index (1-based)
     launch "$name" dotnet "$SESSION_MANAGER_DLL" \
         "--Flame:SessionManager:Name=$name" \
         "--Flame:SessionManager:Endpoint=http://127.0.0.1:$gateway_port" \
+        "--Flame:SessionManager:BackendEndpoint=http://127.0.0.1:$backend_port" \
         "--Flame:SessionManager:SiloPort=$silo_port" \
         "--Flame:SessionManager:OrleansGatewayPort=$orleans_port" \
         "--Flame:SessionManager:EmbeddedExecutorManager=false" \

@@ -115,6 +115,7 @@ public sealed class EmbeddedRestartTests : IAsyncLifetime
     private List<string> Arguments(int gatewayPort, int siloPort, int orleansGatewayPort) =>
     [
         $"--Flame:SessionManager:Endpoint=http://127.0.0.1:{gatewayPort}",
+        "--Flame:SessionManager:BackendEndpoint=none",
         $"--Flame:SessionManager:SiloPort={siloPort}",
         $"--Flame:SessionManager:OrleansGatewayPort={orleansGatewayPort}",
         "--Flame:SessionManager:RegisterBuiltInApplications=false",
@@ -255,6 +256,7 @@ public sealed class ClusterRestartTests : IAsyncLifetime
             [
                 $"--Flame:SessionManager:Name={name}",
                 $"--Flame:SessionManager:Endpoint=http://127.0.0.1:{gateway}",
+                "--Flame:SessionManager:BackendEndpoint=none",
                 $"--Flame:SessionManager:SiloPort={silo}",
                 $"--Flame:SessionManager:OrleansGatewayPort={orleans}",
                 "--Flame:SessionManager:EmbeddedExecutorManager=false",

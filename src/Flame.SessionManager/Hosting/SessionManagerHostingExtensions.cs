@@ -25,6 +25,7 @@ public static class SessionManagerHostingExtensions
         var scheduling = builder.Configuration.BindValidated<FlameSchedulingOptions>(FlameSchedulingOptions.Section);
         var cluster = builder.Configuration.BindValidated<FlameClusterOptions>(FlameClusterOptions.Section);
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
+        var backendPort = BackendPort.Resolve(options.BackendEndpoint, endpoint);
         RefuseUnknownSections(builder.Configuration);
         var advertised = ValidateCluster(cluster);
         var storage = builder.Configuration.BindValidated<FlameStorageOptions>(FlameStorageOptions.Section);
@@ -52,9 +53,12 @@ public static class SessionManagerHostingExtensions
                 kestrel.ListenLocalhost(endpoint.Port, Http2);
             else
                 kestrel.Listen(endpoint.Address!, endpoint.Port, Http2);
+            backendPort?.Listen(kestrel, Http2);
             // Watches are streams: one client may hold thousands on one connection.
             kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
         });
+        if (backendPort is not null)
+            builder.Services.AddSingleton(backendPort);
 
         builder.UseOrleans(silo => ConfigureSilo(silo, options, cluster, advertised));
 
@@ -243,6 +247,7 @@ public static class SessionManagerHostingExtensions
     /// <summary>Maps the gRPC services of the gateway.</summary>
     public static WebApplication MapFlameGateway(this WebApplication app)
     {
+        app.Services.GetService<BackendPort>()?.Filter(app);
         app.MapGrpcService<FrontendService>();
         app.MapGrpcService<BackendService>();
         app.MapGrpcService<FrontendExtService>();
