@@ -54,7 +54,7 @@ if [[ "${FLAME_BENCH_SECURED:-0}" == 1 ]]; then
              --Flame:Security:AdminTokenFile="$work/admin.token")
     export FLAME_CA_FILE="$work/tls/ca.pem" FLAME_TOKEN_FILE="$work/admin.token"
 fi
-dotnet "$SM_DLL" --Flame:SessionManager:Endpoint="$endpoint" "${secured[@]}" \
+dotnet "$SM_DLL" --Flame:SessionManager:Endpoint="$endpoint" --Flame:SessionManager:BackendEndpoint=none "${secured[@]}" \
     --Flame:SessionManager:SiloPort="$silo" --Flame:SessionManager:OrleansGatewayPort="$gateway" \
     --Flame:Storage:DataDirectory="$work/data" --Flame:ExecutorManager:WorkDirectory="$work/em" "$@" \
     >"$work/session-manager.log" 2>&1 &

@@ -219,8 +219,9 @@ start_postgres() {
 }
 
 start_session_manager() { # index (1-based)
-    local name="${SESSION_MANAGERS[$1 - 1]}" gateway_port silo_port orleans_port
+    local name="${SESSION_MANAGERS[$1 - 1]}" gateway_port backend_port silo_port orleans_port
     free_port gateway_port
+    free_port backend_port   # the Backend's own port (Flame's executor managers dial it); gateway + 1 may be taken
     free_port silo_port
     free_port orleans_port
     GATEWAY_PORTS+=("$gateway_port")
@@ -236,6 +237,7 @@ start_session_manager() { # index (1-based)
         "--Flame:Security:Tls:CaFile=$CA_FILE" \
         "--Flame:Security:Anonymous=None" \
         "--Flame:Security:AdminTokenFile=$ADMIN_TOKEN_FILE" \
+        "--Flame:SessionManager:BackendEndpoint=https://127.0.0.1:$backend_port" \
         "--Flame:SessionManager:SiloPort=$silo_port" \
         "--Flame:SessionManager:OrleansGatewayPort=$orleans_port" \
         "--Flame:SessionManager:EmbeddedExecutorManager=false" \

@@ -36,6 +36,7 @@ internal sealed class HostedSessionManager : IAsyncDisposable
         {
             ["Flame:SessionManager:Endpoint"] = endpoint,
             ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
+            ["Flame:SessionManager:BackendEndpoint"] = "none",
             ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:ClusterId"] = id,
             ["Flame:SessionManager:ServiceId"] = id,

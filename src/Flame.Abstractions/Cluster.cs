@@ -51,9 +51,10 @@ public sealed record ExecutorInfo
     /// <summary>Unix epoch milliseconds when it was given its current session; null when it has none (or it is not known).</summary>
     [Id(6)] public long? BoundAt { get; init; }
     /// <summary>
-    /// The application of the session it serves or last served, while its service may still run (null after a
-    /// failed binding or a new registration): an idle executor goes first to a session of that application, whose
-    /// executor manager then reuses the running service instead of starting one.
+    /// The application of the session it serves or last served, while its service may still run: set only for an
+    /// application whose services are reused (<see cref="SessionBinding.ReuseService"/>), null after a failed binding
+    /// or a new registration. An idle executor goes first to a session of that application, whose executor manager
+    /// then reuses the running service instead of starting one.
     /// </summary>
     [Id(7)] public string? Application { get; init; }
 }
@@ -90,4 +91,12 @@ public sealed record NodeInfo
     [Id(7)] public IReadOnlyList<NodeAddress> Addresses { get; init; } = [];
     /// <summary>Unix epoch milliseconds of the last heartbeat.</summary>
     [Id(8)] public long LastHeartbeatTime { get; init; }
+    /// <summary>
+    /// The shims its executor manager runs; empty = <see cref="Shim.Host"/> only (a Flame executor manager names
+    /// none). An application's executors are placed only on nodes that run its shim.
+    /// </summary>
+    [Id(9)] public IReadOnlyList<Shim> Shims { get; init; } = [];
+
+    /// <summary>Whether the node runs services of <paramref name="shim"/>.</summary>
+    public bool Runs(Shim shim) => Shims.Count == 0 ? shim == Shim.Host : Shims.Contains(shim);
 }

@@ -24,6 +24,12 @@ public sealed record SessionBinding
     [Id(0)] public required ApplicationInfo Application { get; init; }
     /// <summary>The session, with its spec (and common data).</summary>
     [Id(1)] public required SessionInfo Session { get; init; }
+    /// <summary>
+    /// Whether the executor manager may keep the service process after this session for the next session of the same
+    /// application (the application's label <see cref="ApplicationLabels.ReuseServices"/>, or the cluster's
+    /// <c>Flame:Execution:ReuseServices</c>). False by default, as in Flame: a fresh process per session.
+    /// </summary>
+    [Id(2)] public bool ReuseService { get; init; }
 }
 
 /// <summary>The answer to one long-poll of an executor: something to do, keep waiting, or stop.</summary>
@@ -71,4 +77,6 @@ public sealed record SessionDemand
     [Id(8)] public bool Deleted { get; init; }
     /// <summary>What one executor of it needs.</summary>
     [Id(9)] public ResourceRequirement? ResReq { get; init; }
+    /// <summary>How its application's service runs: its executors go only to nodes that run this shim.</summary>
+    [Id(10)] public Shim Shim { get; init; }
 }

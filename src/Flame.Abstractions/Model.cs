@@ -42,6 +42,16 @@ public enum Shim
     Wasm = 1,
 }
 
+/// <summary>Application labels that change how Flame.Orleans runs the application.</summary>
+public static class ApplicationLabels
+{
+    /// <summary>
+    /// The service process is kept after a session and reused by the next session of the same application (it gets
+    /// OnSessionEnter again, with the new session's common data), instead of a fresh process per session.
+    /// </summary>
+    public const string ReuseServices = "reuse-services";
+}
+
 /// <summary>Helpers for <see cref="TaskState"/>.</summary>
 public static class TaskStates
 {
@@ -80,6 +90,8 @@ public static class SessionEventCodes
     public const int ExecutorUnbound = 106;
     /// <summary>An executor left the session at a task boundary, taken back by the scheduler for another session; the message says why.</summary>
     public const int ExecutorPreempted = 107;
+    /// <summary>No Ready node runs the shim of the session's application: its tasks stay Pending until one does.</summary>
+    public const int NoNodeForShim = 108;
 }
 
 /// <summary>Resources a session's service instance needs, or a node offers.</summary>

@@ -102,6 +102,24 @@ public sealed class EmbeddedRestartTests : IAsyncLifetime
         Assert.Contains("is in use by another session manager", line);
     }
 
+    [Fact]
+    public async Task ASessionManager_WhoseBackendPortIsTaken_IsRefusedInOneLine()
+    {
+        var port = FreePorts.NextPair();
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port + 1);
+        taken.Start();
+        var arguments = Arguments(port, FreePorts.Next(), FreePorts.Next());
+        arguments.Remove("--Flame:SessionManager:BackendEndpoint=none"); // the default: the frontend's port + 1
+        using var process = ChildProcess.StartProgram("taken-backend", Programs.SessionManager, arguments);
+
+        var exit = await process.WaitForExitAsync(TimeSpan.FromSeconds(60), "the session manager to give up");
+
+        Assert.Equal(1, exit);
+        var line = Assert.Single(process.StandardError);
+        Assert.Contains($"127.0.0.1:{port + 1}", line);
+        Assert.Contains("Flame:SessionManager:BackendEndpoint", line);
+    }
+
     private async Task<Dictionary<long, string>> SucceededAsync()
     {
         await using var client = new GrpcFlameClient(Endpoint);
@@ -115,6 +133,7 @@ public sealed class EmbeddedRestartTests : IAsyncLifetime
     private List<string> Arguments(int gatewayPort, int siloPort, int orleansGatewayPort) =>
     [
         $"--Flame:SessionManager:Endpoint=http://127.0.0.1:{gatewayPort}",
+        "--Flame:SessionManager:BackendEndpoint=none",
         $"--Flame:SessionManager:SiloPort={siloPort}",
         $"--Flame:SessionManager:OrleansGatewayPort={orleansGatewayPort}",
         "--Flame:SessionManager:RegisterBuiltInApplications=false",
@@ -255,6 +274,7 @@ public sealed class ClusterRestartTests : IAsyncLifetime
             [
                 $"--Flame:SessionManager:Name={name}",
                 $"--Flame:SessionManager:Endpoint=http://127.0.0.1:{gateway}",
+                "--Flame:SessionManager:BackendEndpoint=none",
                 $"--Flame:SessionManager:SiloPort={silo}",
                 $"--Flame:SessionManager:OrleansGatewayPort={orleans}",
                 "--Flame:SessionManager:EmbeddedExecutorManager=false",

@@ -156,20 +156,51 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
             .Select(c => ((CompleteTaskRequest)c.Request).TaskResult.Output.ToStringUtf8()));
     }
 
+    /// <summary>
+    /// Executor e1 runs task <c>pid</c> in session s1 (its service reusable when <paramref name="reuseFirst"/>), then in
+    /// s2, of <paramref name="application"/>, and ends: the outputs of the two tasks.
+    /// </summary>
+    private async Task<List<string>> RunPidTasksOfTwoSessionsAsync(Application application, bool reuseFirst)
+    {
+        Backend.Bind("e1", application, Session("s1"), reuseService: reuseFirst);
+        Backend.Launch("e1", "1", "s1", input: "pid");
+        Backend.Launch("e1", null);
+        Backend.Bind("e1", application, Session("s2"));
+        Backend.Launch("e1", "1", "s2", input: "pid");
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+        return Backend.Calls.Where(c => c.Rpc == "CompleteTask")
+            .Select(c => ((CompleteTaskRequest)c.Request).TaskResult.Output.ToStringUtf8()).ToList();
+    }
+
+    [Fact]
+    public async Task Executor_StartsAFreshServiceForEachSession_WhenTheGatewayDoesNotAllowItsReuse()
+    {
+        await StartNodeAsync();
+        var pids = await RunPidTasksOfTwoSessionsAsync(TestService(), reuseFirst: false);
+
+        Assert.Equal(2, pids.Count);
+        Assert.True(pids[0] != pids[1], $"expected s2 to get a fresh service process, but both sessions ran on pid {pids[0]}");
+        Assert.Equal(["enter s1 0", "invoke 1", "leave", "enter s2 0", "invoke 1", "leave"], File.ReadAllLines(ServiceLog));
+    }
+
     [Fact]
     public async Task Executor_KeepsItsServiceForTheNextSessionOfTheSameApplication_AndRestartsItForAnother()
     {
         await StartNodeAsync();
-        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.Bind("e1", TestService(), Session("s1"), reuseService: true);
         Backend.Launch("e1", "1", "s1", input: "pid");
         Backend.Launch("e1", null);
         // The same application: the process that left s1 enters s2, and gets s2's common data.
-        Backend.Bind("e1", TestService(), Session("s2", commonData: "two"));
+        Backend.Bind("e1", TestService(), Session("s2", commonData: "two"), reuseService: true);
         Backend.Launch("e1", "1", "s2", input: "pid");
         Backend.Launch("e1", "2", "s2", input: "common");
         Backend.Launch("e1", null);
         // Started differently (one more environment variable): a new process.
-        Backend.Bind("e1", TestService(("FLAME_TEST_SERVICE_ENTER_DELAY_MS", "1")), Session("s3"));
+        Backend.Bind("e1", TestService(("FLAME_TEST_SERVICE_ENTER_DELAY_MS", "1")), Session("s3"), reuseService: true);
         Backend.Launch("e1", "1", "s3", input: "pid");
         Backend.Launch("e1", null);
         Backend.NoBinding("e1");
@@ -193,23 +224,11 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Executor_StartsAFreshService_WhenTheKeptOneCannotEnterTheNextSession()
     {
         await StartNodeAsync();
-        var app = TestService(("FLAME_TEST_SERVICE_ENTER_ONCE", "1"));
-        Backend.Bind("e1", app, Session("s1"));
-        Backend.Launch("e1", "1", "s1", input: "pid");
-        Backend.Launch("e1", null);
-        Backend.Bind("e1", app, Session("s2"));
-        Backend.Launch("e1", "1", "s2", input: "pid");
-        Backend.Launch("e1", null);
-        Backend.NoBinding("e1");
-
-        Backend.CreateExecutor("e1");
-        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+        var outputs = await RunPidTasksOfTwoSessionsAsync(TestService(("FLAME_TEST_SERVICE_ENTER_ONCE", "1")), reuseFirst: true);
 
         // The kept process refused s2; a fresh one entered it, and the session never heard of the refusal.
         var bound = Backend.Calls.Where(c => c.Rpc == "BindExecutorCompleted").Select(c => ((BindExecutorCompletedRequest)c.Request).Result.ReturnCode);
         Assert.Equal([0, 0], bound);
-        var outputs = Backend.Calls.Where(c => c.Rpc == "CompleteTask")
-            .Select(c => ((CompleteTaskRequest)c.Request).TaskResult.Output.ToStringUtf8()).ToList();
         Assert.Equal(2, outputs.Count);
         Assert.NotEqual(outputs[0], outputs[1]);
         Assert.Equal(["enter s1 0", "invoke 1", "leave", "enter s2 0", "enter s2 0", "invoke 1", "leave"], File.ReadAllLines(ServiceLog));

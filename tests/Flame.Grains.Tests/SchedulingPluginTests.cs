@@ -242,4 +242,70 @@ public sealed class SchedulingPluginTests
         var bind = Assert.IsType<BindAction>(Assert.Single(Policy.Plan(view)));
         Assert.Equal(("e0", "other"), (bind.ExecutorId, bind.SessionId));
     }
+
+    // ---- Shim matching ------------------------------------------------------------------------------------------
+
+    private static NodeInfo NodeRunning(string name, int cores, params Shim[] shims) => Node(name, cores) with { Shims = shims };
+
+    private static SessionDemand WasmSession(string id, int pending, uint priority = 0) => Session(id, pending, priority) with { Shim = Shim.Wasm };
+
+    private static ExecutorInfo Idle(string id, string node) => new() { Id = id, Node = node, State = ExecutorState.Idle };
+
+    [Fact]
+    public void ASessionWhoseShimNoNodeRuns_GetsNoExecutor_AndIsReported()
+    {
+        // A node of Flame's executor manager names no shim: it runs Host only, idle executor included.
+        var view = new ClusterView([WasmSession("w", 3)], [Idle("e1", "n1")], [Node("n1", 4)]);
+
+        var wait = Assert.IsType<NoNodeForShimAction>(Assert.Single(Policy.Plan(view)));
+
+        Assert.Equal(("w", Shim.Wasm), (wait.SessionId, wait.Shim));
+        Assert.Contains("no node runs shim Wasm", wait.Reason);
+    }
+
+    [Fact]
+    public void NewExecutors_GoOnlyToNodesThatRunTheSessionsShim_EvenWithMoreRoomElsewhere()
+    {
+        var view = new ClusterView([WasmSession("w", 3), Session("h", 1)], [],
+            [NodeRunning("host", 8, Shim.Host), NodeRunning("wasm", 2, Shim.Wasm)]);
+
+        var creates = Policy.Plan(view).Select(a => Assert.IsType<CreateExecutorAction>(a)).ToList();
+
+        Assert.Equal(["host", "wasm", "wasm"], creates.Select(c => c.Node).Order());
+        Assert.All(creates.Where(c => c.SessionId == "w"), c => Assert.Equal(("wasm", Shim.Wasm), (c.Node, c.Shim)));
+        Assert.Equal("host", Assert.Single(creates, c => c.SessionId == "h").Node);
+    }
+
+    [Fact]
+    public void IdleExecutors_AreBoundOnlyToSessionsWhoseShimTheirNodeRuns()
+    {
+        // e1 sorts first and would be taken first, but its node runs Host only.
+        var view = new ClusterView([WasmSession("w", 1)], [Idle("e1", "host"), Idle("e2", "both")],
+            [NodeRunning("host", 2, Shim.Host), NodeRunning("both", 1, Shim.Host, Shim.Wasm)]);
+
+        var bind = Assert.IsType<BindAction>(Assert.Single(Policy.Plan(view)));
+
+        Assert.Equal(("e2", "w"), (bind.ExecutorId, bind.SessionId));
+    }
+
+    [Fact]
+    public void ASessionWhoseShimRunsOnlyOnANodeThatIsNotReady_WaitsWithoutBeingReported()
+    {
+        var view = new ClusterView([WasmSession("w", 1)], [],
+            [Node("host", 4), NodeRunning("wasm", 2, Shim.Wasm) with { State = NodeState.NotReady }]);
+
+        Assert.Empty(Policy.Plan(view));
+    }
+
+    [Fact]
+    public void Preempt_TakesOnlyExecutorsOnNodesThatRunTheTakersShim()
+    {
+        var view = new ClusterView([WasmSession("high", 4, priority: 5), Session("low", 0, priority: 3, running: 3)],
+            [Bound("h1", "host", "low"), Bound("h2", "host", "low"), Bound("b1", "both", "low")],
+            [NodeRunning("host", 2, Shim.Host), NodeRunning("both", 1, Shim.Host, Shim.Wasm)]) { Now = Now };
+
+        var preempt = Assert.Single(Policy.Plan(view).OfType<PreemptAction>());
+
+        Assert.Equal(("b1", "low", "high"), (preempt.ExecutorId, preempt.FromSession, preempt.ForSession));
+    }
 }

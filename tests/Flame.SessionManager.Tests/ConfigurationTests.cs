@@ -17,6 +17,9 @@ public sealed class ConfigurationTests
         { "Flame:SessionManager:Endpoint", "http://127.0.0.1:8080/flame" },
         { "Flame:SessionManager:Endpoint", "127.0.0.1:8080" },
         { "Flame:SessionManager:Endpoint", "" },
+        { "Flame:SessionManager:BackendEndpoint", "ftp://x" },
+        { "Flame:SessionManager:BackendEndpoint", "http://127.0.0.1" },
+        { "Flame:SessionManager:BackendEndpoint", "off" },
         { "Flame:SessionManager:SiloPort", "0" },
         { "Flame:SessionManager:SiloPort", "70000" },
         { "Flame:SessionManager:OrleansGatewayPort", "port" },
@@ -43,6 +46,32 @@ public sealed class ConfigurationTests
         }));
 
         Assert.Contains(key, error.Message);
+    }
+
+    [Fact]
+    public void Create_Fails_NamingTheKey_WhenTheBackendEndpointIsOnTheFrontendsPort()
+    {
+        var error = Assert.Throws<FlameConfigurationException>(() => SessionManagerApp.Create([], new Dictionary<string, string?>
+        {
+            ["Flame:SessionManager:Endpoint"] = "http://127.0.0.1:8080",
+            ["Flame:SessionManager:BackendEndpoint"] = "http://0.0.0.0:8080",
+        }));
+
+        Assert.Contains("Flame:SessionManager:BackendEndpoint", error.Message);
+        Assert.Contains("serves the Backend already", error.Message);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080", "http://127.0.0.1:8081")]
+    [InlineData("http://0.0.0.0:9000", "http://0.0.0.0:9001")]
+    [InlineData("http://localhost:8080", "http://localhost:8081")]
+    public async Task TheBackend_ListensOnTheFrontendsPortPlusOne_ByDefault(string endpoint, string backend)
+    {
+        // Created, not started: nothing listens.
+        await using var app = SessionManagerApp.Create([], new Dictionary<string, string?> { ["Flame:SessionManager:Endpoint"] = endpoint });
+
+        var port = app.Services.GetRequiredService<BackendPort>().Endpoint;
+        Assert.Equal(backend, $"http://{(port.Localhost ? "localhost" : port.Address)}:{port.Port}");
     }
 
     [Theory]

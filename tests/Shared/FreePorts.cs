@@ -27,4 +27,33 @@ public static class FreePorts
             }
         }
     }
+
+    /// <summary>
+    /// A port whose next port is free too, both never handed out before in this process: for a session manager whose
+    /// Backend listens on its frontend's port + 1 by default.
+    /// </summary>
+    public static int NextPair()
+    {
+        lock (Given)
+        {
+            while (true)
+            {
+                var port = Next();
+                if (port >= IPEndPoint.MaxPort || Given.Contains(port + 1))
+                    continue;
+                try
+                {
+                    using var next = new TcpListener(IPAddress.Loopback, port + 1);
+                    next.Start();
+                    next.Stop();
+                }
+                catch (SocketException)
+                {
+                    continue;
+                }
+                Given.Add(port + 1);
+                return port;
+            }
+        }
+    }
 }

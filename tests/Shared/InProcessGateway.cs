@@ -13,14 +13,18 @@ public sealed class InProcessGateway : IAsyncDisposable
     private readonly WebApplication _app;
     private int _stopped;
 
-    private InProcessGateway(WebApplication app, string endpoint)
+    private InProcessGateway(WebApplication app, string endpoint, string? backendEndpoint)
     {
         _app = app;
         Endpoint = endpoint;
+        BackendEndpoint = backendEndpoint;
     }
 
     /// <summary>The gateway's address, <c>http://127.0.0.1:PORT</c> (or the <c>https://</c> one the overrides gave).</summary>
     public string Endpoint { get; }
+
+    /// <summary>The Backend's own address (a free port of its own unless overridden), or null when it is turned off.</summary>
+    public string? BackendEndpoint { get; }
 
     /// <summary>The session manager's services (its grain factory, its in-process client).</summary>
     public IServiceProvider Services => _app.Services;
@@ -35,6 +39,8 @@ public sealed class InProcessGateway : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["Flame:SessionManager:Endpoint"] = endpoint,
+            // A free port of its own: the default, the frontend's port + 1, may be taken.
+            ["Flame:SessionManager:BackendEndpoint"] = $"http://127.0.0.1:{FreePorts.Next()}",
             ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
@@ -49,8 +55,10 @@ public sealed class InProcessGateway : IAsyncDisposable
         var app = SessionManagerApp.Create(args ?? [], settings);
         await app.PrepareAsync();
         await app.StartAsync();
-        // An override may have asked for another endpoint (https://, for TLS).
-        return new InProcessGateway(app, settings["Flame:SessionManager:Endpoint"]!);
+        var backend = app.Services.GetService(typeof(BackendPort)) is BackendPort port
+            ? $"{(port.Endpoint.Tls ? "https" : "http")}://{(port.Endpoint.Localhost ? "localhost" : port.Endpoint.Address)}:{port.Endpoint.Port}"
+            : null;
+        return new InProcessGateway(app, settings["Flame:SessionManager:Endpoint"]!, backend);
     }
 
     /// <summary>Stops the gateway and its silo (once); clients see their connections closed.</summary>

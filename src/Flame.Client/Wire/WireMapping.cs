@@ -460,10 +460,13 @@ public static class WireMapping
     {
         ArgumentNullException.ThrowIfNull(node);
         var name = node.Name ?? "";
+        var spec = new V1.NodeSpec { Hostname = node.Hostname ?? "" };
+        foreach (var shim in node.Shims ?? [])
+            spec.Shims.Add(shim.ToWire());
         return new V1.Node
         {
             Metadata = new V1.Metadata { Id = name, Name = name },
-            Spec = new V1.NodeSpec { Hostname = node.Hostname ?? "" },
+            Spec = spec,
             Status = node.ToWireStatus(),
         };
     }
@@ -472,7 +475,10 @@ public static class WireMapping
     public static NodeInfo ToDomain(this V1.Node node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return (node.Status ?? new V1.NodeStatus()).ToDomain(NameOf(node.Metadata), node.Spec?.Hostname ?? "");
+        return (node.Status ?? new V1.NodeStatus()).ToDomain(NameOf(node.Metadata), node.Spec?.Hostname ?? "") with
+        {
+            Shims = node.Spec is { } spec ? Map(spec.Shims, static s => s.ToDomain()) : [],
+        };
     }
 
     /// <summary>The domain form of a node's status (e.g. from a heartbeat), with its name and host name given.</summary>

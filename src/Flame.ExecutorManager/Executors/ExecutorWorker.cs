@@ -17,9 +17,10 @@ namespace Flame.ExecutorManager.Executors;
 /// <remarks>
 /// The pull loop, in the order of the protocol: RegisterExecutor; BindExecutor (a long-poll) → start the service,
 /// OnSessionEnter → BindExecutorCompleted; LaunchTask (a long-poll) → OnTaskInvoke → CompleteTask, again and
-/// again; UnbindExecutor → OnSessionLeave → UnbindExecutorCompleted; BindExecutor again. A service that left its
-/// session cleanly stays running while the executor is idle: bound next to a session of the same application, it
-/// enters that session without a restart; any other binding, a release or a shutdown stops it. A bind without work
+/// again; UnbindExecutor → OnSessionLeave → stop the service → UnbindExecutorCompleted; BindExecutor again. When the
+/// gateway allows the service's reuse (BindExecutorResponse.reuse_service), a service that left its session cleanly
+/// stays running while the executor is idle instead: bound next to a session of the same application, it enters that
+/// session without a restart; any other binding, a release or a shutdown stops it. A bind without work
 /// ends the executor: UnregisterExecutor, and its slot is free. A fault in one binding costs that binding, never
 /// the executor or the node.
 /// </remarks>
@@ -58,6 +59,8 @@ internal sealed partial class ExecutorWorker : BackgroundService
     // The service process, kept between sessions of its application (HostShim.Application) while the executor is idle.
     private HostShim? _shim;
     private string _sessionId = "";
+    // Whether the binding's service may be kept for the next session of its application (BindExecutorResponse.reuse_service).
+    private bool _reuseService;
     private bool _socketPathReported;
     private int _disposed;
     private int _slotFreed;
@@ -259,6 +262,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
     private async Task RunBindingAsync(V1.BindExecutorResponse bind, CancellationToken cancellationToken)
     {
         _sessionId = bind.Session?.Metadata?.Id ?? "";
+        _reuseService = bind.ReuseService;
         _state.MoveTo(ExecutorWorkerState.Binding);
         LogBinding(ExecutorId, _sessionId, bind.Application?.Metadata?.Name ?? "");
 
@@ -828,8 +832,9 @@ internal sealed partial class ExecutorWorker : BackgroundService
             var left = await shim.TryLeaveSessionAsync(_options.SessionLeaveTimeout, cancellationToken).ConfigureAwait(false);
             if (left is null)
                 LogSessionLeaveFailed(ExecutorId, _sessionId);
-            // Kept for the next session of its application only if it left this one cleanly and nothing ends the executor.
-            keep = left is { ReturnCode: 0 } && shim.IsAlive && !ReleaseRequested && !cancellationToken.IsCancellationRequested;
+            // Kept for the next session of its application only if the gateway allows it (by default a session gets a fresh
+            // process, as in Flame), it left this one cleanly and nothing ends the executor.
+            keep = _reuseService && left is { ReturnCode: 0 } && shim.IsAlive && !ReleaseRequested && !cancellationToken.IsCancellationRequested;
         }
         if (keep)
             LogServiceKeptWarm(ExecutorId, _sessionId, _shim!.ProcessId);

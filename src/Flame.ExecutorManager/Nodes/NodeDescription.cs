@@ -41,11 +41,12 @@ internal sealed class NodeDescription
     /// <summary>The processor architecture, lower case (<c>x64</c>, <c>arm64</c>).</summary>
     public string Arch { get; }
 
-    /// <summary>The node as registered: <c>metadata{id = name}</c>, <c>spec{hostname}</c>, and its status.</summary>
+    /// <summary>The node as registered: <c>metadata{id = name}</c>, <c>spec{hostname, shims = [Host]}</c>, and its status.</summary>
     public V1.Node CreateNode(long nowMilliseconds) => new()
     {
         Metadata = new V1.Metadata { Id = Name, Name = Name },
-        Spec = new V1.NodeSpec { Hostname = Hostname },
+        // Host only (ServiceLaunch refuses any other shim): named, so that the gateway never places other shims here.
+        Spec = new V1.NodeSpec { Hostname = Hostname, Shims = { V1.Shim.Host } },
         Status = CreateStatus(nowMilliseconds),
     };
 

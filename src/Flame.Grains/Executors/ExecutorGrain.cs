@@ -106,9 +106,10 @@ public sealed partial class ExecutorGrain(
         try
         {
             var binding = await GrainFactory.GetGrain<ISessionGrain>(sessionId).GetBindingAsync();
-            // Reported with the next state change (BindExecutorCompleted), which the scheduler waits for anyway.
+            // Reported with the next state change (BindExecutorCompleted), which the scheduler waits for anyway. Only a
+            // service that is kept after the session is worth coming back to.
             if (_executor?.State == ExecutorState.Binding)
-                _executor = _executor with { Application = binding.Application.Name };
+                _executor = _executor with { Application = binding.ReuseService ? binding.Application.Name : null };
             return PollResult<SessionBinding>.Of(binding);
         }
         catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)

@@ -36,6 +36,13 @@ public sealed class FlameExecutionOptions
     public int MaxBindingFailures { get; set; } = 3;
 
     /// <summary>
+    /// Keep every application's service process after a session for the next session of the same application (it
+    /// enters that session with OnSessionEnter, without a restart), as the application label <c>reuse-services</c>
+    /// does for one application. Default false, as in Flame: a fresh service process per session.
+    /// </summary>
+    public bool ReuseServices { get; set; }
+
+    /// <summary>
     /// Longest single wait inside a grain call of a long-poll (LaunchTask, BindExecutor); longer waits
     /// are made of several polls. Must stay below Orleans' response timeout (30 s). Default 10 s.
     /// </summary>

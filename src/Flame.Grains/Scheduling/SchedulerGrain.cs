@@ -25,6 +25,8 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
     private readonly Dictionary<string, DateTime> _refusedUntil = new(StringComparer.Ordinal);
     // Planned preemptions by executor, kept for SchedulingOptions.PreemptionMemory (see PreemptAction).
     private readonly Dictionary<string, Preemption> _preemptions = new(StringComparer.Ordinal);
+    // Sessions told that no node runs their shim, while it lasts: told once, not every pass.
+    private HashSet<string> _toldNoNodeForShim = new(StringComparer.Ordinal);
 
     /// <summary>How long a node that refused an executor is left out of allocation.</summary>
     private static readonly TimeSpan RefusalBackoff = TimeSpan.FromSeconds(2);
@@ -62,7 +64,8 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
     {
         // Nodes report every heartbeat (so that listings show it); only a change of state or size can change a plan.
         var known = _nodes.TryGetValue(node.Name, out var old);
-        var changed = !known || old!.State != node.State || Resources.Allocatable(old) != Resources.Allocatable(node);
+        var changed = !known || old!.State != node.State || Resources.Allocatable(old) != Resources.Allocatable(node)
+            || ShimMatch.MaskOf(old) != ShimMatch.MaskOf(node);
         _nodes[node.Name] = node;
         if (!known)
             // New to this view: a new node has no executors, but this grain may be new (its silo died) and the node's
@@ -79,7 +82,10 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
         foreach (var (node, until) in _refusedUntil.ToList())
             if (until <= now)
                 _refusedUntil.Remove(node);
-        var nodes = _refusedUntil.Count == 0 ? _nodes.Values : (IReadOnlyCollection<NodeInfo>)_nodes.Values.Where(n => !_refusedUntil.ContainsKey(n.Name)).ToList();
+        // A node that refused lately is shown NotReady, not left out: it still runs its shims (ShimMatch), and a session
+        // whose shim only it runs is not told that no node runs it.
+        var nodes = _refusedUntil.Count == 0 ? _nodes.Values
+            : (IReadOnlyCollection<NodeInfo>)_nodes.Values.Select(n => _refusedUntil.ContainsKey(n.Name) ? n with { State = NodeState.NotReady } : n).ToList();
         var nowMs = new DateTimeOffset(now).ToUnixTimeMilliseconds();
         ForgetOldPreemptions(nowMs);
         var actions = Policy.Plan(new ClusterView(_sessions.Values, _executors.Values, nodes)
@@ -87,10 +93,19 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
             Now = nowMs,
             Preemptions = _preemptions.Values,
         });
+        HashSet<string>? noNodeForShim = null;
         foreach (var action in actions)
         {
             switch (action)
             {
+                case NoNodeForShimAction wait:
+                    (noNodeForShim ??= new(StringComparer.Ordinal)).Add(wait.SessionId);
+                    if (!_toldNoNodeForShim.Contains(wait.SessionId))
+                    {
+                        LogNoNodeForShim(wait.SessionId, wait.Shim);
+                        _ = Session(wait.SessionId).RecordDecisionAsync(SessionEventCodes.NoNodeForShim, wait.Reason);
+                    }
+                    break;
                 case BindAction bind:
                     if (await OnIdleExecutorAsync(bind.ExecutorId, e => e.AssignAsync(bind.SessionId)))
                     {
@@ -123,7 +138,10 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
                     break;
             }
         }
-        return actions.Count;
+        // Forgotten once a node runs the shim (or the session has no demand): told again if it happens again.
+        _toldNoNodeForShim = noNodeForShim ?? (_toldNoNodeForShim.Count == 0 ? _toldNoNodeForShim : new(StringComparer.Ordinal));
+        // A state that lasts, not a decision: a pass that only finds such sessions changed nothing.
+        return actions.Count - (noNodeForShim?.Count ?? 0);
     }
 
     public Task<IReadOnlyList<NodeInfo>> ListNodesAsync() =>
@@ -169,6 +187,7 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
             Id = id,
             Node = create.Node,
             ResReq = create.ResReq,
+            Shim = create.Shim,
             State = ExecutorState.Void,
             SessionId = create.SessionId,
         };
@@ -210,6 +229,9 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Planned to preempt executor {ExecutorId} from session {FromSession} for session {ForSession}: {Reason}")]
     private partial void LogPreemptionPlanned(string executorId, string fromSession, string forSession, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} waits: no node runs shim {Shim}")]
+    private partial void LogNoNodeForShim(string sessionId, Shim shim);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Releasing idle executor {ExecutorId}: {Reason}")]
     private partial void LogReleasingPreempted(string executorId, string reason);

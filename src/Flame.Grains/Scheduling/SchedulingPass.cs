@@ -3,8 +3,11 @@ using Flame.Grains.Scheduling.Plugins;
 
 namespace Flame.Grains.Scheduling;
 
-/// <summary>One session as a pass sees it: its size (from the plugins) and what it holds.</summary>
-internal sealed class SessionEntry(SessionDemand demand, Resources req, double share)
+/// <summary>
+/// One session as a pass sees it: its size (from the plugins) and what it holds. A session whose shim no Ready node
+/// runs (<paramref name="placeable"/> false) wants nothing: it could not be given an executor.
+/// </summary>
+internal sealed class SessionEntry(SessionDemand demand, Resources req, double share, bool placeable = true)
 {
     public SessionDemand Demand { get; } = demand;
     public string Id => Demand.SessionId;
@@ -13,8 +16,8 @@ internal sealed class SessionEntry(SessionDemand demand, Resources req, double s
     public Resources Req { get; } = req;
     /// <summary>The dominant share of one of its executors.</summary>
     public double Share { get; } = share;
-    public int Desired { get; } = InstanceLimits.Desired(demand);
-    public int Floor { get; } = InstanceLimits.Floor(demand);
+    public int Desired { get; } = placeable ? InstanceLimits.Desired(demand) : 0;
+    public int Floor { get; } = placeable ? InstanceLimits.Floor(demand) : 0;
     /// <summary>Executors serving it, without those being preempted away.</summary>
     public int Have { get; set; }
     /// <summary>Executors being preempted for it, still finishing a task elsewhere.</summary>
@@ -62,10 +65,25 @@ internal sealed class SchedulingPass
         Now = view.Now;
         Capacity = new NodeCapacity(view.Nodes, view.Executors);
         var drf = new DominantResourceFairness(Capacity.Total);
+        var readyShims = 0;
+        var knownShims = 0;
+        foreach (var node in view.Nodes)
+        {
+            var mask = ShimMatch.MaskOf(node);
+            _nodeShims[node.Name] = mask;
+            knownShims |= mask;
+            if (node.State == NodeState.Ready)
+                readyShims |= mask;
+        }
         foreach (var demand in view.Sessions)
         {
             var req = Resources.Of(demand.ResReq);
-            Sessions[demand.SessionId] = new SessionEntry(demand, req, drf.ShareOf(req));
+            var placeable = ShimMatch.Runs(readyShims, demand.Shim);
+            Sessions[demand.SessionId] = new SessionEntry(demand, req, drf.ShareOf(req), placeable);
+            // Only a shim that no node runs is worth an event: with none Ready (a node restarting) it waits as any other,
+            // and with no node at all, every session waits alike.
+            if (!placeable && view.Nodes.Count > 0 && !ShimMatch.Runs(knownShims, demand.Shim) && InstanceLimits.Desired(demand) > 0)
+                NoNodeForShim.Add(demand);
         }
 
         var memory = Now == 0 ? long.MaxValue : Now - (long)options.PreemptionMemory.TotalMilliseconds;
@@ -91,7 +109,7 @@ internal sealed class SchedulingPass
             }
             if (e.State == ExecutorState.Releasing && inFlight.TryGetValue(e.Id, out var released) && released.Release
                 && Sessions.TryGetValue(released.ForSession, out var taker) && taker.Held < taker.Desired
-                && Capacity.TakeInExchange(e.Node, Resources.Of(e.ResReq), taker.Req))
+                && Capacity.TakeInExchange(e.Node, Resources.Of(e.ResReq), taker.Req, taker.Demand.Shim))
             {
                 // Released to make room for the taker's larger executor: until it is gone (its service may take a
                 // while to stop) the room stays the taker's, and counts as its, so that nobody else takes the
@@ -130,6 +148,10 @@ internal sealed class SchedulingPass
 
     public SchedulingOptions Options { get; }
     public long Now { get; }
+    /// <summary>Open sessions with demand whose shim no node of the view runs (they get nothing; their owners are told).</summary>
+    public List<SessionDemand> NoNodeForShim { get; } = [];
+    // The shims each node of the view runs (ShimMatch masks), Ready or not.
+    private readonly Dictionary<string, int> _nodeShims = new(StringComparer.Ordinal);
     public Dictionary<string, SessionEntry> Sessions { get; } = new(StringComparer.Ordinal);
     public NodeCapacity Capacity { get; }
     public List<ExecutorInfo> Idle { get; } = [];
@@ -138,6 +160,16 @@ internal sealed class SchedulingPass
     public List<Preemption> Recent { get; } = [];
     /// <summary>(from, for) of the recent preemptions.</summary>
     public HashSet<(string From, string For)> RecentPairs { get; } = [];
+
+    /// <summary>
+    /// The shims <paramref name="executor"/> can run: its node's (an executor manager runs each shim it names for any of
+    /// its executors), or the one it registered with when its node is not in the view.
+    /// </summary>
+    public int ShimsOf(ExecutorInfo executor) =>
+        _nodeShims.TryGetValue(executor.Node, out var mask) ? mask : ShimMatch.Mask(executor.Shim);
+
+    /// <summary>Whether <paramref name="executor"/> can serve <paramref name="session"/>: its node runs the session's shim.</summary>
+    public bool CanServe(ExecutorInfo executor, SessionEntry session) => ShimMatch.Runs(ShimsOf(executor), session.Demand.Shim);
 
     /// <summary>Executor states that count as serving a session.</summary>
     public static bool Serves(ExecutorState state) =>

@@ -328,7 +328,12 @@ public sealed partial class SessionGrain(
     public Task<SessionBinding> GetBindingAsync()
     {
         var session = Existing();
-        return Task.FromResult(new SessionBinding { Application = session.Application, Session = View() });
+        return Task.FromResult(new SessionBinding
+        {
+            Application = session.Application,
+            Session = View(),
+            ReuseService = _execution.ReuseServices || session.Application.Spec.Labels.Contains(ApplicationLabels.ReuseServices),
+        });
     }
 
     public Task AttachExecutorAsync(string executorId)
@@ -781,6 +786,7 @@ public sealed partial class SessionGrain(
             Priority = s.Spec.Priority,
             Open = s.State == SessionState.Open,
             ResReq = s.Spec.ResReq,
+            Shim = s.Application.Spec.Shim,
         };
     }
 

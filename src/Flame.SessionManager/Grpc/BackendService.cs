@@ -127,7 +127,12 @@ internal sealed partial class BackendService(
             if (poll.Item is { } binding)
             {
                 sessions.Remember(id, grains.GetGrain<ISessionGrain>(binding.Session.Id));
-                return new BindExecutorResponse { Application = binding.Application.ToWire(), Session = binding.Session.ToWire() };
+                return new BindExecutorResponse
+                {
+                    Application = binding.Application.ToWire(),
+                    Session = binding.Session.ToWire(),
+                    ReuseService = binding.ReuseService,
+                };
             }
             if (!poll.KeepWaiting)
                 return new BindExecutorResponse();

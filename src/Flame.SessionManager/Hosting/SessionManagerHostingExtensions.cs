@@ -28,6 +28,7 @@ public static class SessionManagerHostingExtensions
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
         var securityOptions = builder.Configuration.BindValidated<FlameSecurityOptions>(FlameSecurityOptions.Section);
         var security = ResolvedSecurity.Resolve(securityOptions, endpoint);
+        var backendPort = BackendPort.Resolve(options.BackendEndpoint, endpoint);
         RefuseUnknownSections(builder.Configuration);
         var advertised = ValidateCluster(cluster);
         var posture = SecureDefaults.Decide(endpoint, securityOptions, security.Anonymous, cluster, advertised);
@@ -73,9 +74,12 @@ public static class SessionManagerHostingExtensions
                 kestrel.ListenLocalhost(endpoint.Port, Protocols);
             else
                 kestrel.Listen(endpoint.Address!, endpoint.Port, Protocols);
+            backendPort?.Listen(kestrel, Protocols);
             // Watches are streams: one client may hold thousands on one connection.
             kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
         });
+        if (backendPort is not null)
+            builder.Services.AddSingleton(backendPort);
 
         builder.UseOrleans(silo =>
         {
@@ -304,6 +308,7 @@ public static class SessionManagerHostingExtensions
     /// <summary>Maps the gRPC services of the gateway.</summary>
     public static WebApplication MapFlameGateway(this WebApplication app)
     {
+        app.Services.GetService<BackendPort>()?.Filter(app);
         app.MapGrpcService<FrontendService>();
         app.MapGrpcService<BackendService>();
         app.MapGrpcService<FrontendExtService>();

@@ -15,6 +15,14 @@ public sealed class FlameSessionManagerOptions
     [Required]
     public string Endpoint { get; set; } = "http://127.0.0.1:8080";
 
+    /// <summary>
+    /// The Backend's own address (plaintext HTTP/2, like <see cref="Endpoint"/>), where Flame's executor managers look for
+    /// it: only the Backend (and BackendExt) is served there. Default: the frontend's port + 1 on the same address
+    /// (<c>http://127.0.0.1:8081</c>), as in Flame; none when the frontend's port is 0. <c>none</c> turns it off; the
+    /// frontend's port serves the Backend either way.
+    /// </summary>
+    public string? BackendEndpoint { get; set; }
+
     /// <summary>Orleans cluster id: silos with the same id form one cluster. Default <c>flame</c>.</summary>
     [Required, RegularExpression("^[A-Za-z0-9._-]+$")]
     public string ClusterId { get; set; } = "flame";

@@ -108,7 +108,8 @@ public sealed class FlameCluster : IAsyncDisposable
     /// the calls they receive (<c>FLAME_TEST_SERVICE_LOG</c>) so that tests can read them with <see cref="TestApplication.Calls"/>.
     /// </summary>
     public async Task<TestApplication> RegisterTestApplicationAsync(
-        string purpose, IReadOnlyDictionary<string, string>? environment = null, string? command = null, long delayRelease = 1)
+        string purpose, IReadOnlyDictionary<string, string>? environment = null, string? command = null, long delayRelease = 1,
+        IReadOnlyList<string>? labels = null)
     {
         var name = $"{purpose}-{Guid.NewGuid().ToString("N")[..8]}";
         // A relative path: each service writes in its working directory, the directory of its executor. One file
@@ -124,6 +125,7 @@ public sealed class FlameCluster : IAsyncDisposable
             Arguments = [Programs.PathOf(Programs.TestService)],
             Environments = variables,
             DelayRelease = delayRelease,
+            Labels = labels ?? [],
         });
         return new TestApplication(name, Root);
     }
@@ -191,6 +193,7 @@ public sealed class FlameCluster : IAsyncDisposable
             var arguments = new List<string>
             {
                 $"--Flame:SessionManager:Endpoint={Endpoint}",
+                $"--Flame:SessionManager:BackendEndpoint=http://127.0.0.1:{FreePorts.Next()}",
                 $"--Flame:SessionManager:SiloPort={FreePorts.Next()}",
                 $"--Flame:SessionManager:OrleansGatewayPort={FreePorts.Next()}",
                 // The durable default (SQLite), in this cluster's own folder.

@@ -80,10 +80,13 @@ public sealed class FakeBackend : V1.Backend.BackendBase
         },
     });
 
-    /// <summary>Queues the answer to the executor's next BindExecutor.</summary>
-    public void Bind(string executorId, Application? application, Session? session)
+    /// <summary>
+    /// Queues the answer to the executor's next BindExecutor; <paramref name="reuseService"/> lets the executor keep the
+    /// service for the next session of its application.
+    /// </summary>
+    public void Bind(string executorId, Application? application, Session? session, bool reuseService = false)
     {
-        var response = new BindExecutorResponse();
+        var response = new BindExecutorResponse { ReuseService = reuseService };
         if (application is not null)
             response.Application = application;
         if (session is not null)

@@ -8,7 +8,8 @@ namespace Flame.Grains.Scheduling.Actions;
 /// sessions grow in proportion to their demand. An executor preempted for a session goes to it first (or, when it
 /// was preempted to be released, is released so that a larger one fits on its node); then idle
 /// executors whose resources cover the session's requirement are bound; then new ones are created on the node
-/// with the most room that fits (<see cref="NodeCapacity"/>). It is work-conserving: capacity nobody else can use
+/// with the most room that fits (<see cref="NodeCapacity"/>); in each case only where the session's shim runs
+/// (<see cref="ShimMatch"/>). It is work-conserving: capacity nobody else can use
 /// goes to whoever wants it, even beyond its fair share (preemption takes it back when someone needs it).
 /// </summary>
 internal static class Allocate
@@ -20,13 +21,13 @@ internal static class Allocate
         {
             if (!pass.Sessions.TryGetValue(p.ForSession, out var s) || s.Held >= s.Desired)
                 continue; // not wanted any more: an idle executor like any other
-            if (Resources.Of(executor.ResReq).Covers(s.Req))
+            if (Resources.Of(executor.ResReq).Covers(s.Req) && pass.CanServe(executor, s))
             {
                 taken.Add(executor.Id);
                 s.Have++;
                 actions.Add(new BindAction(executor.Id, s.Id, $"preempted for it from {p.FromSession}"));
             }
-            else if (p.Release && pass.Capacity.TakeInExchange(executor.Node, Resources.Of(executor.ResReq), s.Req))
+            else if (p.Release && pass.Capacity.TakeInExchange(executor.Node, Resources.Of(executor.ResReq), s.Req, s.Demand.Shim))
             {
                 // Too small for it: its room on the node (held for it from now on, so that nobody else takes the
                 // node's free part) goes to a larger executor, created once it is released. It counts as the
@@ -38,23 +39,59 @@ internal static class Allocate
             }
         }
 
-        var idle = new IdlePool(pass.Idle.Where(e => !taken.Contains(e.Id)));
+        var idle = new IdlePools(pass, pass.Idle.Where(e => !taken.Contains(e.Id)));
         SchedulingPass.Fill(pass.Sessions.Values, s => s.Held, s =>
         {
             var reason = s.AllocationReason();
-            if (idle.Take(s.Req, s.Demand.Application) is { } executor)
+            if (idle.Take(s.Req, s.Demand.Application, s.Demand.Shim) is { } executor)
             {
                 if (executor.Application == s.Demand.Application)
                     reason += $"; it last served application '{s.Demand.Application}', whose service it can reuse";
                 actions.Add(new BindAction(executor.Id, s.Id, reason));
             }
-            else if (pass.Capacity.Place(s.Req) is { } node)
-                actions.Add(new CreateExecutorAction(node, s.Id, s.Demand.ResReq ?? new ResourceRequirement { Cpu = (ulong)s.Req.Cpu }, reason));
+            else if (pass.Capacity.Place(s.Req, s.Demand.Shim) is { } node)
+                actions.Add(new CreateExecutorAction(node, s.Id, s.Demand.ResReq ?? new ResourceRequirement { Cpu = (ulong)s.Req.Cpu }, reason, s.Demand.Shim));
             else
                 return false;
             s.Have++;
             return true;
         });
+        foreach (var demand in pass.NoNodeForShim)
+            actions.Add(new NoNodeForShimAction(demand.SessionId, demand.Shim, ShimMatch.Reason(demand.Shim)));
+    }
+
+    /// <summary>
+    /// The idle executors in one <see cref="IdlePool"/> per set of shims their nodes run (nearly always one set: Host);
+    /// a session takes from the pools that run its shim.
+    /// </summary>
+    private sealed class IdlePools
+    {
+        private readonly List<(int Shims, IdlePool Pool)> _pools = [];
+
+        public IdlePools(SchedulingPass pass, IEnumerable<ExecutorInfo> idle)
+        {
+            var byShims = new Dictionary<int, List<ExecutorInfo>>();
+            foreach (var e in idle)
+            {
+                var shims = pass.ShimsOf(e);
+                if (!byShims.TryGetValue(shims, out var list))
+                    byShims[shims] = list = [];
+                list.Add(e);
+            }
+            foreach (var (shims, list) in byShims.OrderBy(p => p.Key))
+                _pools.Add((shims, new IdlePool(list)));
+        }
+
+        public ExecutorInfo? Take(Resources req, string application, Shim shim)
+        {
+            foreach (var (shims, pool) in _pools)
+                if (ShimMatch.Runs(shims, shim) && pool.TakeWarm(req, application) is { } warm)
+                    return warm;
+            foreach (var (shims, pool) in _pools)
+                if (ShimMatch.Runs(shims, shim) && pool.TakeAny(req) is { } any)
+                    return any;
+            return null;
+        }
     }
 
     /// <summary>
@@ -94,7 +131,8 @@ internal static class Allocate
             }
         }
 
-        public ExecutorInfo? Take(Resources req, string application)
+        /// <summary>The smallest idle executor that last served <paramref name="application"/> and covers <paramref name="req"/>.</summary>
+        public ExecutorInfo? TakeWarm(Resources req, string application)
         {
             if (_byApplication.TryGetValue(application, out var warm))
             {
@@ -123,6 +161,12 @@ internal static class Allocate
                     return e;
                 }
             }
+            return null;
+        }
+
+        /// <summary>The smallest idle executor that covers <paramref name="req"/>.</summary>
+        public ExecutorInfo? TakeAny(Resources req)
+        {
             // Few distinct sizes exist, so this walk is short; entries taken through the other index are dropped.
             List<Resources>? emptied = null;
             ExecutorInfo? found = null;

@@ -43,7 +43,7 @@ internal static class Preempt
                     victims.Enqueue(v, Key(v));
                     break;
                 }
-                if (Thrashes(pass, from: v, forSession: s) || TakeCovering(pass, v, s.Req) is not var (executor, release))
+                if (Thrashes(pass, from: v, forSession: s) || TakeCovering(pass, v, s) is not var (executor, release))
                 {
                     setAside.Add(v);
                     continue;
@@ -88,17 +88,21 @@ internal static class Preempt
 
     /// <summary>
     /// Removes and returns the oldest-bound preemptible executor of <paramref name="v"/> that makes room for
-    /// <paramref name="req"/>: by itself (it is then rebound), or released together with its node's free room.
+    /// <paramref name="taker"/>: by itself (it is then rebound), or released together with its node's free room; on a
+    /// node that runs the taker's shim either way.
     /// </summary>
-    private static (ExecutorInfo Executor, bool Release)? TakeCovering(SchedulingPass pass, SessionEntry v, Resources req)
+    private static (ExecutorInfo Executor, bool Release)? TakeCovering(SchedulingPass pass, SessionEntry v, SessionEntry taker)
     {
         var list = v.Preemptible!;
+        var req = taker.Req;
         for (var i = list.Count - 1; i >= 0; i--)
         {
             var e = list[i];
+            if (!pass.CanServe(e, taker))
+                continue;
             var size = Resources.Of(e.ResReq);
             var release = !size.Covers(req);
-            if (release && !pass.Capacity.TakeInExchange(e.Node, size, req))
+            if (release && !pass.Capacity.TakeInExchange(e.Node, size, req, taker.Demand.Shim))
                 continue;
             list.RemoveAt(i);
             return (e, release);

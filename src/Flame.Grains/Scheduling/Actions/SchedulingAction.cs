@@ -7,8 +7,11 @@ public abstract record SchedulingAction(string Reason);
 /// <summary>Give the idle executor <paramref name="ExecutorId"/> to session <paramref name="SessionId"/>.</summary>
 public sealed record BindAction(string ExecutorId, string SessionId, string Reason = "") : SchedulingAction(Reason);
 
-/// <summary>Ask node <paramref name="Node"/> to create a new executor for session <paramref name="SessionId"/>.</summary>
-public sealed record CreateExecutorAction(string Node, string SessionId, ResourceRequirement ResReq, string Reason = "") : SchedulingAction(Reason);
+/// <summary>
+/// Ask node <paramref name="Node"/> to create a new executor for session <paramref name="SessionId"/>, whose
+/// application runs on <paramref name="Shim"/>.
+/// </summary>
+public sealed record CreateExecutorAction(string Node, string SessionId, ResourceRequirement ResReq, string Reason = "", Shim Shim = Shim.Host) : SchedulingAction(Reason);
 
 /// <summary>
 /// Take executor <paramref name="ExecutorId"/> back from session <paramref name="FromSession"/> for session
@@ -39,6 +42,13 @@ public sealed record PreemptAction(string ExecutorId, string FromSession, string
 /// there is no more work for it and unregisters it; the next pass creates the larger one.
 /// </summary>
 public sealed record ReleaseAction(string ExecutorId, string ForSession, string Reason = "") : SchedulingAction(Reason);
+
+/// <summary>
+/// Session <paramref name="SessionId"/> wants executors but no node of the cluster runs its application's shim
+/// <paramref name="Shim"/>: it gets none, and its tasks stay Pending until such a node registers. Planned on every
+/// pass while it lasts; the carrier tells the session once.
+/// </summary>
+public sealed record NoNodeForShimAction(string SessionId, Shim Shim, string Reason) : SchedulingAction(Reason);
 
 /// <summary>
 /// A preemption planned at <paramref name="At"/> (Unix epoch milliseconds), as the carrier remembers it;

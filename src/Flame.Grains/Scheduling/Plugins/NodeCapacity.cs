@@ -48,16 +48,18 @@ public readonly record struct Resources(long Cpu, long Memory, long Gpu)
 
 /// <summary>
 /// Node capacity accounting: what each Ready node has free (allocatable minus what its executors hold), and where a
-/// new executor goes: the node that is least used in its scarcest resource, among those with room for it. An
-/// executor is never placed where it does not fit, so a plan never over-commits a node.
+/// new executor goes: the node that is least used in its scarcest resource, among those with room for it that run
+/// its shim (<see cref="ShimMatch"/>). An executor is never placed where it does not fit, so a plan never
+/// over-commits a node.
 /// </summary>
 public sealed class NodeCapacity
 {
     private readonly Dictionary<string, Slot> _nodes = new(StringComparer.Ordinal);
     // Most free first; the order is by a score fixed at insertion, so a node is removed and re-added when it changes.
     private readonly SortedSet<Slot> _byFree = new(Slot.MostFreeFirst);
-    // Shapes that found no node: free room only shrinks during a pass, so anything at least as big fails too.
-    private readonly List<Resources> _failed = [];
+    // Shapes (with their shim) that found no node: free room only shrinks during a pass, so anything at least as big
+    // fails too.
+    private readonly List<(Resources Req, int Shim)> _failed = [];
 
     /// <summary>The free resources of the Ready nodes of <paramref name="nodes"/>, given <paramref name="executors"/>.</summary>
     public NodeCapacity(IEnumerable<NodeInfo> nodes, IEnumerable<ExecutorInfo> executors)
@@ -66,7 +68,7 @@ public sealed class NodeCapacity
             if (node.State == NodeState.Ready)
             {
                 var allocatable = Resources.Allocatable(node);
-                _nodes[node.Name] = new Slot(node.Name, allocatable, allocatable);
+                _nodes[node.Name] = new Slot(node.Name, allocatable, allocatable, ShimMatch.MaskOf(node));
             }
         foreach (var e in executors)
             if (e.State != ExecutorState.Released && _nodes.TryGetValue(e.Node, out var slot))
@@ -84,33 +86,38 @@ public sealed class NodeCapacity
     /// <summary>Whether <paramref name="free"/> has room for an executor of <paramref name="req"/>.</summary>
     public static bool Fits(Resources free, Resources req) => free.Covers(req);
 
-    /// <summary>Takes room for one executor of <paramref name="req"/>: the node chosen, or null when none has room.</summary>
-    public string? Place(Resources req)
+    /// <summary>
+    /// Takes room for one executor of <paramref name="req"/> running <paramref name="shim"/>: the node chosen, or null
+    /// when none that runs it has room.
+    /// </summary>
+    public string? Place(Resources req, Shim shim = Shim.Host)
     {
+        var mask = ShimMatch.Mask(shim);
         foreach (var failed in _failed)
-            if (req.Covers(failed))
+            if (failed.Shim == mask && req.Covers(failed.Req))
                 return null;
         // The best node usually fits; a scan further down happens only for shapes that the best node cannot take.
         foreach (var slot in _byFree)
         {
-            if (!Fits(slot.Free, req))
+            if ((slot.Shims & mask) == 0 || !Fits(slot.Free, req))
                 continue;
             _byFree.Remove(slot);
             slot.Free -= req;
             _byFree.Add(slot.Rescore());
             return slot.Name;
         }
-        _failed.Add(req);
+        _failed.Add((req, mask));
         return null;
     }
 
     /// <summary>
     /// Whether releasing an executor of <paramref name="freed"/> on <paramref name="node"/> makes room for one of
-    /// <paramref name="req"/>; if so that room is taken, so that two plans do not count on the same free space.
+    /// <paramref name="req"/> running <paramref name="shim"/>; if so that room is taken, so that two plans do not count
+    /// on the same free space.
     /// </summary>
-    public bool TakeInExchange(string node, Resources freed, Resources req)
+    public bool TakeInExchange(string node, Resources freed, Resources req, Shim shim)
     {
-        if (!_nodes.TryGetValue(node, out var slot) || !Fits(slot.Free + freed, req))
+        if (!_nodes.TryGetValue(node, out var slot) || !ShimMatch.Runs(slot.Shims, shim) || !Fits(slot.Free + freed, req))
             return false;
         _byFree.Remove(slot);
         slot.Free = slot.Free + freed - req;
@@ -118,7 +125,7 @@ public sealed class NodeCapacity
         return true;
     }
 
-    private sealed class Slot(string name, Resources allocatable, Resources free)
+    private sealed class Slot(string name, Resources allocatable, Resources free, int shims)
     {
         public static readonly IComparer<Slot> MostFreeFirst = Comparer<Slot>.Create((a, b) =>
         {
@@ -129,6 +136,7 @@ public sealed class NodeCapacity
         public string Name { get; } = name;
         public Resources Allocatable { get; } = allocatable;
         public Resources Free { get; set; } = free;
+        public int Shims { get; } = shims;
         public double Score { get; private set; }
 
         /// <summary>The free fraction of the scarcest resource the node has.</summary>
