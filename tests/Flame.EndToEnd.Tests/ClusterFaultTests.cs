@@ -44,12 +44,21 @@ public sealed class ClusterFaultTests : IAsyncLifetime
             Directory.Delete(_state, recursive: true);
     }
 
+    /// <summary>A client of the secured cluster: its gateways, verified with its CA, as its administrator.</summary>
+    private GrpcFlameClient Client(string gateways) =>
+        new(Flame.Client.Configuration.FlameClientConfig.ResolveConnection([gateways], environment: name => name switch
+        {
+            "FLAME_CA_FILE" => _cluster["FLAME_CA_FILE"],
+            "FLAME_TOKEN_FILE" => _cluster["FLAME_TOKEN_FILE"],
+            _ => null,
+        }));
+
     [Fact]
     public async Task SiloKilledMidSession_TheOtherSiloFinishesIt()
     {
         // The client knows both gateways, the survivor first: calls fail over when a connection breaks.
         var gateways = _cluster["GATEWAYS"].Split(',');
-        await using var client = new GrpcFlameClient($"{gateways[1]},{gateways[0]}");
+        await using var client = Client($"{gateways[1]},{gateways[0]}");
         var session = await StartBusySessionAsync(client, "silo-kill");
 
         await KillAsync(Path.Combine(_state, "pids", "session-manager-1.pid"));
@@ -63,7 +72,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime
         // One machine ran session-manager-1 and executor-manager-1 (whose gateway is session-manager-1's): both die.
         // Wherever node em-1's grain lived, its executors must be lost and their tasks run on em-2.
         var gateways = _cluster["GATEWAYS"].Split(',');
-        await using var client = new GrpcFlameClient($"{gateways[1]},{gateways[0]}");
+        await using var client = Client($"{gateways[1]},{gateways[0]}");
         var session = await StartBusySessionAsync(client, "machine-kill");
 
         await KillAsync(Path.Combine(_state, "pids", "executor-manager-1.pid"));
@@ -75,7 +84,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime
     [Fact]
     public async Task PostgresRestartedMidSession_NothingIsLost()
     {
-        await using var client = new GrpcFlameClient(_cluster["GATEWAYS"]);
+        await using var client = Client(_cluster["GATEWAYS"]);
         var session = await StartBusySessionAsync(client, "pg-restart");
 
         var data = Path.Combine(_cluster["POSTGRES_DATA"], "data");
