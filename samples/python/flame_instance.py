@@ -1,5 +1,5 @@
 """A Flame service in Python, the way Flame's own SDK (flamepy) runs one: it serves the standard flame.v1.Instance,
-and only that, on the Unix socket named by FLAME_INSTANCE_ENDPOINT (a plain path). grpcio and the modules
+and only that, on the Unix socket named by FLAME_INSTANCE_ENDPOINT (a path, `unix://` tolerated). grpcio and the modules
 generated from this repository's protos are all it uses.
 
     class Echo(FlameService):
@@ -70,7 +70,10 @@ class _Instance(pb.shim_pb2_grpc.InstanceServicer):
 
 def run(service):
     """Serves `service` until SIGTERM or SIGINT; exits 2 when FLAME_INSTANCE_ENDPOINT is not set."""
-    endpoint = os.environ.get("FLAME_INSTANCE_ENDPOINT")
+    endpoint = os.environ.get("FLAME_INSTANCE_ENDPOINT", "")
+    # A plain path; tolerate the scheme, as Flame's SDKs do.
+    if endpoint.startswith("unix://"):
+        endpoint = endpoint[len("unix://"):]
     if not endpoint:
         sys.exit("%s: FLAME_INSTANCE_ENDPOINT is not set (the executor manager sets it)" % os.path.basename(sys.argv[0]))
     # One task at a time, as the executor manager sends them; a few threads so that OnSessionLeave is not
