@@ -19,6 +19,9 @@ internal abstract class TaskChannel
     /// </summary>
     internal static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the status of a refusal is waited for after unmarked headers, for the log only.</summary>
+    private static readonly TimeSpan RefusalWait = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The channel's name for logs: <c>stream</c> or <c>OnTaskInvoke</c>.</summary>
     public abstract string Name { get; }
 
@@ -80,10 +83,11 @@ internal abstract class TaskChannel
             if (headers.GetValue(V1.TaskStreamProtocol.Header) == V1.TaskStreamProtocol.Value)
                 return new StreamTaskChannel(ext, call) { Reason = "the service answered the task stream's probe" };
             // A refusal may come as headers too: "trailers-only" (they carry the status and end the call), or headers
-            // without the mark followed by the status.
+            // without the mark with the status right behind (Kestrel's UNIMPLEMENTED): waited for briefly, only to
+            // say which in the log, since the choice is made.
             reason = Ended(call) is { } status
                 ? Refused(status)
-                : $"the service answered the task stream's probe without the {V1.TaskStreamProtocol.Header} header";
+                : await EndOfRefusalAsync(call, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex)
         {
@@ -105,6 +109,28 @@ internal abstract class TaskChannel
         }
         call.Dispose();
         return new UnaryTaskChannel(instance) { Reason = reason };
+    }
+
+    /// <summary>Why a call that answered with unmarked headers is not the task stream: its status, if it ends soon.</summary>
+    private static async Task<string> EndOfRefusalAsync(
+        AsyncDuplexStreamingCall<V1.TaskContext, V1.TaskResult> call, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(RefusalWait);
+        try
+        {
+            // No task was sent: a serving stream has nothing to answer, so this ends only with the call.
+            await call.ResponseStream.MoveNext(limit.Token).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            return Refused(ex.Status);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // It did not end: a stream that is not ours.
+        }
+        return $"the service answered the task stream's probe without the {V1.TaskStreamProtocol.Header} header";
     }
 
     /// <summary>The status of a call that has ended, or null while it runs.</summary>
