@@ -12,6 +12,9 @@ internal sealed class InstanceExtService(InstanceService instance) : V1.Instance
     public override async Task InvokeTasks(
         IAsyncStreamReader<V1.TaskContext> requestStream, IServerStreamWriter<V1.TaskResult> responseStream, ServerCallContext context)
     {
+        // The headers go out before any task, marked: an executor manager waits for them, sending nothing, to know that
+        // this process serves the stream (a service without it answers UNIMPLEMENTED) before it trusts it with a task.
+        await context.WriteResponseHeadersAsync(new Metadata { { V1.TaskStreamProtocol.Header, V1.TaskStreamProtocol.Value } }).ConfigureAwait(false);
         using var cancellation = instance.Link(context);
         var token = cancellation.Token;
         // One task at a time, in order: the executor manager may send the next task while this one runs, and counts

@@ -199,6 +199,21 @@ public sealed class TestServiceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task InvokeTasks_SendsHeadersMarkedAsTheTaskStream_BeforeAnyTask()
+    {
+        await using var service = ServiceProcess.Start(ServiceProcess.TestService);
+        await service.WaitUntilReadyAsync();
+
+        // What the executor manager waits for, sending nothing, before it trusts the stream with a task.
+        using var stream = service.CreateExtClient().InvokeTasks(ServiceProcess.Deadline());
+        var headers = await stream.ResponseHeadersAsync.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(V1.TaskStreamProtocol.Value, headers.GetValue(V1.TaskStreamProtocol.Header));
+        await stream.RequestStream.WriteAsync(Command("s-9", "1", "echo:after the headers"));
+        Assert.True(await stream.ResponseStream.MoveNext(), "expected an answer to task 1");
+        Assert.Equal("after the headers", stream.ResponseStream.Current.Output.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task InvokeTasks_IsUnimplemented_WhenTheTaskStreamIsTurnedOff_AndOnTaskInvokeStillServes()
     {
         await using var service = ServiceProcess.Start(ServiceProcess.TestService, arguments: ["--Flame:Service:TaskStream=false"]);

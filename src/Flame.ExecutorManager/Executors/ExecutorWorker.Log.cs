@@ -99,4 +99,7 @@ internal sealed partial class ExecutorWorker
 
     [LoggerMessage(130, LogLevel.Warning, "Executor {ExecutorId}: the gateway refused BindExecutor ({Reason}); it still holds a binding this executor left: ending it there and asking again")]
     private partial void LogBindingOutOfStep(string executorId, LogText reason);
+
+    [LoggerMessage(161, LogLevel.Information, "Executor {ExecutorId}: the service (pid {ProcessId}) gets its tasks through {Channel}: {Reason}")]
+    private partial void LogTaskChannel(string executorId, int processId, string channel, LogText reason);
 }

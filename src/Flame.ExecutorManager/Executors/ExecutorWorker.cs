@@ -358,6 +358,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             var started = Stopwatch.GetTimestamp();
             await shim.StartAsync(info, _options.ServiceStartTimeout, cancellationToken).ConfigureAwait(false);
             LogServiceStarted(ExecutorId, _sessionId, shim.ProcessId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogTaskChannel(ExecutorId, shim.ProcessId, shim.Tasks!.Name, shim.Tasks.Reason);
         }
         catch (ServiceStartException ex)
         {

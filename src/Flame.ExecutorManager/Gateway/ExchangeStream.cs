@@ -9,12 +9,16 @@ namespace Flame.ExecutorManager.Gateway;
 /// overlaps: one send or receive at a time, each awaited before the next starts, as the executor's loops make them.
 /// Once disposed it opens no call again.
 /// </summary>
-internal sealed class ExchangeStream<TRequest, TResponse>(Func<CancellationToken, AsyncDuplexStreamingCall<TRequest, TResponse>> open)
+/// <param name="open">Opens a call; its argument is the call's lifetime.</param>
+/// <param name="opened">A call opened already (e.g. to probe the peer), used by the first exchange.</param>
+internal sealed class ExchangeStream<TRequest, TResponse>(
+    Func<CancellationToken, AsyncDuplexStreamingCall<TRequest, TResponse>> open,
+    AsyncDuplexStreamingCall<TRequest, TResponse>? opened = null)
     : IAsyncDisposable
     where TRequest : class
     where TResponse : class
 {
-    private AsyncDuplexStreamingCall<TRequest, TResponse>? _call;
+    private AsyncDuplexStreamingCall<TRequest, TResponse>? _call = opened;
     private bool _disposed;
 
     /// <summary>Whether a call is open (false before the first exchange and after a failure).</summary>

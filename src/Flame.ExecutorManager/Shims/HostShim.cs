@@ -21,8 +21,7 @@ internal sealed class HostShim : IDisposable
     private ServiceProcess? _process;
     private GrpcChannel? _channel;
     private V1.Instance.InstanceClient? _client;
-    private ExchangeStream<V1.TaskContext, V1.TaskResult>? _tasks;
-    private bool _streamAnswered;
+    private TaskChannel? _tasks;
 
     public HostShim(ExecutorDirectory directory, V1.Application? application = null)
     {
@@ -32,6 +31,9 @@ internal sealed class HostShim : IDisposable
 
     /// <summary>The application the process is started for (null in tests that start a bare process).</summary>
     public V1.Application? Application { get; }
+
+    /// <summary>How the service gets its tasks, chosen when it started (null before).</summary>
+    public TaskChannel? Tasks => _tasks;
 
     /// <summary>The Instance client of the running service.</summary>
     public V1.Instance.InstanceClient Client => _client ?? throw new InvalidOperationException("the service is not started");
@@ -47,7 +49,8 @@ internal sealed class HostShim : IDisposable
 
     /// <summary>
     /// Starts the service and waits until it accepts connections on its socket. Polls with a short, growing interval
-    /// (5 ms to 50 ms) for at most <paramref name="timeout"/>.
+    /// (5 ms to 50 ms) for at most <paramref name="timeout"/>. Then chooses how its tasks go (<see cref="Tasks"/>):
+    /// once for the process, before any task.
     /// </summary>
     /// <exception cref="ServiceStartException">It could not start, exited first, or did not listen in time; the message
     /// says which, with its exit code and the last lines of its log.</exception>
@@ -80,45 +83,23 @@ internal sealed class HostShim : IDisposable
         }
         _channel = CreateChannel(_directory.SocketPath);
         _client = new V1.Instance.InstanceClient(_channel);
-        var ext = new V1.InstanceExt.InstanceExtClient(_channel);
-        _tasks = new ExchangeStream<V1.TaskContext, V1.TaskResult>(token => ext.InvokeTasks(cancellationToken: token));
+        _tasks = await TaskChannel.ChooseAsync(_channel, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Runs one task: over the service's InstanceExt stream (one stream for all the tasks of the binding), or with
-    /// OnTaskInvoke once the service has answered UNIMPLEMENTED (it implements flame.v1.Instance only).
-    /// </summary>
+    /// <summary>Runs one task through the service's <see cref="Tasks"/> channel.</summary>
     /// <param name="context">The task.</param>
     /// <param name="deadline">When to give up on the task: the call is cancelled and
     /// <see cref="OperationCanceledException"/> thrown.</param>
     /// <param name="cancellationToken">The binding's token; it also bounds the stream.</param>
     /// <exception cref="RpcException">The service failed the call, broke the connection, or exited.</exception>
-    public async Task<V1.TaskResult> InvokeAsync(V1.TaskContext context, DateTime? deadline, CancellationToken cancellationToken)
-    {
-        if (_tasks is { } tasks)
-        {
-            try
-            {
-                using var limit = Limit(deadline, cancellationToken);
-                var result = await tasks.ExchangeAsync(context, cancellationToken, limit?.Token ?? cancellationToken).ConfigureAwait(false);
-                _streamAnswered = true;
-                return result;
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
-            {
-                // Nothing ran: the service has no such method. The standard call from now on.
-                _tasks = null;
-            }
-        }
-        return await Client.OnTaskInvokeAsync(context, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
-    }
+    public Task<V1.TaskResult> InvokeAsync(V1.TaskContext context, DateTime? deadline, CancellationToken cancellationToken) =>
+        Started.InvokeAsync(context, deadline, cancellationToken);
 
     /// <summary>
-    /// Whether tasks can be sent ahead of their results (<see cref="InvokePipelinedAsync"/>): the
-    /// service has answered a task on its InstanceExt stream, so it serves the stream. It runs the stream's tasks in
-    /// order, one at a time.
+    /// Whether tasks can be sent ahead of their results (<see cref="InvokePipelinedAsync"/>): the service serves the
+    /// InstanceExt stream, where it runs its tasks in order, one at a time.
     /// </summary>
-    public bool CanPipeline => _tasks is not null && _streamAnswered;
+    public bool CanPipeline => _tasks?.CanPipeline ?? false;
 
     /// <summary>Whether the task stream is open: false after it broke (the next task opens a new one).</summary>
     public bool TaskStreamOpen => _tasks?.IsOpen ?? false;
@@ -130,45 +111,15 @@ internal sealed class HostShim : IDisposable
     /// <paramref name="deadline"/>, the writes too (a write blocks while the service does not read, e.g. a large input
     /// behind a task that hangs). <c>BehindSent</c>: whether <paramref name="behind"/> is on the stream; it is not
     /// when its write failed, and the result is then awaited all the same (the stream may have broken: the running
-    /// task's receive says so).
+    /// task's receive says so). Only when <see cref="CanPipeline"/>.
     /// </summary>
     /// <exception cref="OperationCanceledException">The deadline passed (or the binding's token was cancelled).</exception>
     /// <exception cref="RpcException">The service failed the stream, broke the connection, or exited.</exception>
-    public async Task<(V1.TaskResult Result, bool BehindSent)> InvokePipelinedAsync(
-        V1.TaskContext? task, V1.TaskContext? behind, DateTime? deadline, CancellationToken cancellationToken)
-    {
-        var tasks = _tasks ?? throw new InvalidOperationException("the service has no task stream");
-        using var limit = Limit(deadline, cancellationToken);
-        var token = limit?.Token ?? cancellationToken;
-        if (task is not null)
-            await tasks.SendAsync(task, cancellationToken, token).ConfigureAwait(false);
-        var behindSent = false;
-        if (behind is not null)
-        {
-            try
-            {
-                await tasks.SendAsync(behind, cancellationToken, token).ConfigureAwait(false);
-                behindSent = true;
-            }
-            catch (RpcException)
-            {
-                // The stream broke: the receive below fails for the running task, and the one behind goes again.
-            }
-        }
-        return (await tasks.ReceiveAsync(token).ConfigureAwait(false), behindSent);
-    }
+    public Task<(V1.TaskResult Result, bool BehindSent)> InvokePipelinedAsync(
+        V1.TaskContext? task, V1.TaskContext? behind, DateTime? deadline, CancellationToken cancellationToken) =>
+        Started.InvokePipelinedAsync(task, behind, deadline, cancellationToken);
 
-    /// <summary>A token source cancelled at <paramref name="deadline"/> or with <paramref name="cancellationToken"/>; null without a deadline.</summary>
-    private static CancellationTokenSource? Limit(DateTime? deadline, CancellationToken cancellationToken)
-    {
-        if (deadline is null)
-            return null;
-        var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(Max(deadline.Value - DateTime.UtcNow, TimeSpan.Zero));
-        return limit;
-    }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+    private TaskChannel Started => _tasks ?? throw new InvalidOperationException("the service is not started");
 
     /// <summary>Waits up to <paramref name="timeout"/> for the service to exit; true if it has.</summary>
     public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process?.WaitForExitAsync(timeout) ?? Task.FromResult(true);
@@ -193,7 +144,7 @@ internal sealed class HostShim : IDisposable
         try
         {
             // The task stream ends first, so that the service sees its tasks end before it leaves.
-            if (_tasks is { } tasks)
+            if (_tasks is { IsOpen: true } tasks)
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 limit.CancelAfter(timeout);
