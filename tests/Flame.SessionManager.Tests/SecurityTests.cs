@@ -418,3 +418,37 @@ public sealed class AnonymousUserTests
         Assert.Equal("anonymous (user) may not RegisterApplication (admin only)", error.Status.Detail);
     }
 }
+
+/// <summary>Flame:Limits:MaxOpenSessionsPerOwner: one caller cannot hold more open sessions than the limit.</summary>
+public sealed class OpenSessionsPerOwnerTests
+{
+    [Fact]
+    public async Task OneSessionMoreThanTheLimit_IsResourceExhausted_UntilTheOwnerClosesOne()
+    {
+        await using var gateway = await InProcessGateway.StartAsync(new Dictionary<string, string?> { ["Flame:Limits:MaxOpenSessionsPerOwner"] = "2" });
+        using var channel = GrpcChannel.ForAddress(gateway.Endpoint);
+        var frontend = new Frontend.FrontendClient(channel);
+        var app = await frontend.RegisterAppAsync();
+        var first = await frontend.NewSessionAsync(app);
+        await frontend.NewSessionAsync(app);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await frontend.NewSessionAsync(app));
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal("owner 'anonymous' has 2 open sessions; the limit is 2 (Flame:Limits:MaxOpenSessionsPerOwner): close one first", error.Status.Detail);
+
+        await frontend.CloseSessionAsync(new CloseSessionRequest { SessionId = first.Metadata.Id });
+        // The close is counted one-way: the owner's count drops right after the close's answer.
+        await Wait.Until(async () =>
+        {
+            try
+            {
+                await frontend.NewSessionAsync(app);
+                return true;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+            {
+                return false;
+            }
+        }, "a new session once one of the two was closed");
+    }
+}

@@ -12,7 +12,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
-    /// <summary>A new database with deploy/postgres/002_flame_store.sql applied through Npgsql.</summary>
+    /// <summary>A new database with deploy/postgres/002_flame_store.sql and 003_flame_tokens.sql applied through Npgsql.</summary>
     public async Task<string> CreateDatabaseAsync()
     {
         var database = await Server.CreateDatabaseAsync("store");
@@ -22,11 +22,14 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public static async Task ApplySchemaAsync(string database)
     {
-        var script = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "schema", "002_flame_store.sql"));
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(script, connection);
-        await command.ExecuteNonQueryAsync();
+        foreach (var file in new[] { "002_flame_store.sql", "003_flame_tokens.sql" })
+        {
+            var script = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "schema", file));
+            await using var command = new NpgsqlCommand(script, connection);
+            await command.ExecuteNonQueryAsync();
+        }
     }
 }
 
