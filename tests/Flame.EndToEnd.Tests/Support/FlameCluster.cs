@@ -19,6 +19,7 @@ public sealed class FlameCluster : IAsyncDisposable
     private readonly Lock _lock = new();
     private ChildProcess? _sessionManager;
     private GrpcFlameClient? _client;
+    private string? _token;
 
     private FlameCluster(string root) => Root = root;
 
@@ -35,13 +36,14 @@ public sealed class FlameCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts a session manager with <paramref name="settings"/> (configuration keys, passed as
-    /// <c>--KEY=VALUE</c> switches) on free ports, and waits until its gateway answers.
+    /// <c>--KEY=VALUE</c> switches) on free ports, and waits until its gateway answers. <see cref="Client"/> sends
+    /// <paramref name="token"/>, if given.
     /// </summary>
-    public static async Task<FlameCluster> StartAsync(string name, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<FlameCluster> StartAsync(string name, IReadOnlyDictionary<string, string>? settings = null, string? token = null)
     {
         var root = Path.Combine(Path.GetTempPath(), $"fe2e-{name}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(root);
-        var cluster = new FlameCluster(root);
+        var cluster = new FlameCluster(root) { _token = token };
         try
         {
             await cluster.StartSessionManagerAsync(settings ?? new Dictionary<string, string>());
@@ -198,7 +200,7 @@ public sealed class FlameCluster : IAsyncDisposable
             var process = ChildProcess.StartProgram(
                 "session-manager", Programs.SessionManager, arguments, logPath: Path.Combine(Root, $"session-manager-{attempt}.log"));
             _sessionManager = process;
-            _client = new GrpcFlameClient(Endpoint);
+            _client = new GrpcFlameClient(new Flame.Client.Configuration.FlameConnection([new Uri(Endpoint)], null, "test") { Token = _token });
             var exited = false;
             await Wait.UntilAsync(
                 async () =>
