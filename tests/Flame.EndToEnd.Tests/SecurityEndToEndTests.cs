@@ -26,19 +26,7 @@ public sealed partial class SecurityEndToEndTests
                 ["Flame:Security:Anonymous"] = "User",
                 ["Flame:Security:AdminTokenFile"] = tokenFile,
             }, token: admin);
-            await cluster.UntilAsync(
-                async () =>
-                {
-                    var ready = false;
-                    await foreach (var node in cluster.Client.ListNodesAsync())
-                        ready |= node.State == NodeState.Ready;
-                    var registered = false;
-                    await foreach (var app in cluster.Client.ListApplicationsAsync())
-                        registered |= app.Name == "flmping";
-                    return ready && registered;
-                },
-                "a Ready node and the flmping application",
-                FlameCluster.StartTimeout);
+            await cluster.UntilEmbeddedNodeAndFlmpingAsync();
 
             using var flmping = ChildProcess.StartProgram("flmping", Programs.Flmping, ["-e", cluster.Endpoint, "-t", "20"]);
             var exitCode = await flmping.WaitForExitAsync(RunTimeout, "flmping to run 20 tasks without a token");

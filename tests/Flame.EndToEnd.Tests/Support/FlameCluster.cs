@@ -141,6 +141,24 @@ public sealed class FlameCluster : IAsyncDisposable
     /// Waits until <paramref name="condition"/> holds; the failure names <paramref name="expected"/>, what was
     /// <paramref name="seen"/> last and the tails of every process of the cluster.
     /// </summary>
+    /// <summary>
+    /// Waits until a one-command cluster is ready: its embedded node registered itself and the built-in application is
+    /// registered (once the silo runs).
+    /// </summary>
+    public Task UntilEmbeddedNodeAndFlmpingAsync() => UntilAsync(
+        async () =>
+        {
+            var ready = false;
+            await foreach (var node in Client.ListNodesAsync())
+                ready |= node.State == NodeState.Ready;
+            var registered = false;
+            await foreach (var app in Client.ListApplicationsAsync())
+                registered |= app.Name == "flmping";
+            return ready && registered;
+        },
+        "a Ready node and the flmping application",
+        StartTimeout);
+
     public Task UntilAsync(Func<Task<bool>> condition, string expected, TimeSpan timeout, Func<Task<string>>? seen = null) =>
         Wait.UntilAsync(condition, expected, timeout, seen, Tails);
 
