@@ -192,6 +192,12 @@ public sealed record SessionSpec
     [Id(5)] public uint Priority { get; init; }
     /// <summary>What one service instance needs.</summary>
     [Id(6)] public ResourceRequirement? ResReq { get; init; }
+    /// <summary>
+    /// Who created the session: the name of the gateway caller's token (<c>anonymous</c> without one), set by the
+    /// gateway, never by the client; null for sessions created in-process. A <c>user</c> sees and changes only the
+    /// sessions it owns. Not compared when a session is opened again.
+    /// </summary>
+    [Id(20)] public string? Owner { get; init; }
 }
 
 /// <summary>A session's state and exact task counters.</summary>

@@ -12,7 +12,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
-    /// <summary>A new database with deploy/postgres/002_flame_store.sql applied through Npgsql.</summary>
+    /// <summary>A new database with deploy/postgres/002_flame_store.sql and 003_flame_tokens.sql applied through Npgsql.</summary>
     public async Task<string> CreateDatabaseAsync()
     {
         var database = await Server.CreateDatabaseAsync("store");
@@ -22,11 +22,14 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public static async Task ApplySchemaAsync(string database)
     {
-        var script = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "schema", "002_flame_store.sql"));
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(script, connection);
-        await command.ExecuteNonQueryAsync();
+        foreach (var file in new[] { "002_flame_store.sql", "003_flame_tokens.sql" })
+        {
+            var script = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "schema", file));
+            await using var command = new NpgsqlCommand(script, connection);
+            await command.ExecuteNonQueryAsync();
+        }
     }
 }
 
@@ -53,15 +56,15 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
     }
 
     [Fact]
-    public async Task Schema_AppliedAgain_IsHarmless_AndRecordsVersion2Once()
+    public async Task Schema_AppliedAgain_IsHarmless_AndRecordsEachVersionOnce()
     {
         await PostgresServerFixture.ApplySchemaAsync(_database);
         await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => PostgresServerFixture.ApplySchemaAsync(_database)));
 
         await using var connection = new NpgsqlConnection(_database);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT string_agg(version::text, ',') FROM flame_schema_migrations", connection);
-        Assert.Equal("2", await command.ExecuteScalarAsync());
+        await using var command = new NpgsqlCommand("SELECT string_agg(version::text, ',' ORDER BY version) FROM flame_schema_migrations", connection);
+        Assert.Equal("2,3", await command.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -78,6 +78,24 @@ public abstract class TaskStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tokens_AreSavedReplacedListedByNameAndDeleted_ApartFromApplications()
+    {
+        await Store.SaveTokenAsync(new StoredToken { Name = "node-2", Json = "{\"v\":1}" });
+        await Store.SaveTokenAsync(new StoredToken { Name = "alice", Json = "{}" });
+        await Store.SaveTokenAsync(new StoredToken { Name = "node-2", Json = "{\"v\":2}" });
+        await Store.SaveApplicationAsync(new StoredApplication { Name = "alice", Json = "{\"app\":1}" });
+        await Store.DeleteTokenAsync("missing");
+
+        Assert.Equal(
+            [new StoredToken { Name = "alice", Json = "{}" }, new StoredToken { Name = "node-2", Json = "{\"v\":2}" }],
+            await Store.LoadTokensAsync());
+
+        await Store.DeleteTokenAsync("alice");
+        Assert.Equal(["node-2"], (await Store.LoadTokensAsync()).Select(t => t.Name));
+        Assert.Equal(["alice"], (await Store.LoadApplicationsAsync()).Select(a => a.Name));
+    }
+
+    [Fact]
     public async Task Session_RoundTripsEveryField_AndIsReplacedBySavingAgain()
     {
         var open = new StoredSession { Id = "s1", Application = "app", Open = true, CreationTime = 1_700_000_000_123, Json = "{\"spec\":\"é\"}" };

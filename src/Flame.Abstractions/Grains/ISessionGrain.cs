@@ -179,3 +179,21 @@ public interface IClusterDirectoryGrain : IGrainWithIntegerKey
     /// <summary>Every executor.</summary>
     [Alias("ListExecutors")] Task<IReadOnlyList<ExecutorInfo>> ListExecutorsAsync();
 }
+
+/// <summary>
+/// The open sessions of one owner (the gateway caller that created them), keyed by the owner's name, so that
+/// <c>Flame:Limits:MaxOpenSessionsPerOwner</c> holds across the cluster. Kept in memory: sessions restored after a
+/// restart count themselves again.
+/// </summary>
+[Alias("flame.ISessionOwnerGrain")]
+public interface ISessionOwnerGrain : IGrainWithStringKey
+{
+    /// <summary>Counts a new open session; ResourceExhausted when the owner already has <paramref name="limit"/>.</summary>
+    [Alias("Open")] Task OpenAsync(string sessionId, int limit);
+    /// <summary>Counts an open session restored from the task store (never refused: it exists already).</summary>
+    [OneWay, Alias("Restored")] Task RestoredAsync(string sessionId);
+    /// <summary>Stops counting a session that was closed (or whose creation failed).</summary>
+    [OneWay, Alias("Closed")] Task ClosedAsync(string sessionId);
+    /// <summary>How many open sessions are counted.</summary>
+    [Alias("Count")] Task<int> CountAsync();
+}

@@ -98,6 +98,14 @@ public sealed class FlameLimitsOptions
     [Range(1, 10_000)]
     public int MaxWatchStreamsPerConnection { get; set; } = 5_000;
 
+    /// <summary>
+    /// Open sessions one owner (the gateway caller that created them: a token's name, or <c>anonymous</c>) may hold at
+    /// once; one more is refused with RESOURCE_EXHAUSTED. Sessions created in-process have no owner and no limit.
+    /// Default 10000.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxOpenSessionsPerOwner { get; set; } = 10_000;
+
     /// <summary>The largest of the limits: what a transport must be able to carry in one message.</summary>
     public int LargestPayloadBytes => Math.Max(MaxTaskInputBytes, Math.Max(MaxTaskOutputBytes, MaxCommonDataBytes));
 }

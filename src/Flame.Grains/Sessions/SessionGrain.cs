@@ -84,6 +84,8 @@ public sealed partial class SessionGrain(
             CompletionTime = form.CompletionTime,
         };
         _session.Events.AddRange(form.Events);
+        if (form.State == SessionState.Open && form.Spec.Owner is { } owner)
+            _ = GrainFactory.GetGrain<ISessionOwnerGrain>(owner).RestoredAsync(Id); // one-way
         await foreach (var task in store.LoadTasksAsync(Id, 0, cancellationToken))
         {
             _tasks.Restore(task);
@@ -157,6 +159,8 @@ public sealed partial class SessionGrain(
             NotifyTerminalWatchers();
             WakeAllWaiters(); // nothing more will come: idle executors should unbind now
             ReportDemand(force: true);
+            if (session.Spec.Owner is { } owner)
+                _ = GrainFactory.GetGrain<ISessionOwnerGrain>(owner).ClosedAsync(Id); // one-way
             LogClosed(Id, cancelled);
         }
         return DurableAsync(View());
@@ -1057,11 +1061,21 @@ public sealed partial class SessionGrain(
             .GetAsync(spec.Application);
         if (application.State != ApplicationState.Enabled)
             throw FlameException.InvalidArgument($"application '{spec.Application}' is disabled; it accepts no new sessions");
-        await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).AddAsync(Id);
-        var now = Now;
-        _session = new SessionData(spec, application, now);
-        AddEvent(SessionEventCodes.Created, "created", now);
-        await Durable();
+        if (spec.Owner is { } owner)
+            await GrainFactory.GetGrain<ISessionOwnerGrain>(owner).OpenAsync(Id, _limits.MaxOpenSessionsPerOwner);
+        try
+        {
+            await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).AddAsync(Id);
+            var now = Now;
+            _session = new SessionData(spec, application, now);
+            AddEvent(SessionEventCodes.Created, "created", now);
+            await Durable();
+        }
+        catch when (spec.Owner is not null)
+        {
+            _ = GrainFactory.GetGrain<ISessionOwnerGrain>(spec.Owner).ClosedAsync(Id); // not created: not counted
+            throw;
+        }
         ReportDemand(force: true);
         LogCreated(Id, spec.Application);
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Flame.Client.Wire;
 using Flame.Grains;
+using Flame.SessionManager.Security;
 using Flame.V1;
 using Grpc.Core;
 using Task = System.Threading.Tasks.Task;
@@ -13,9 +14,15 @@ namespace Flame.SessionManager.Grpc;
 /// their grains; the per-task calls (LaunchTask, CompleteTask) go straight to the session grain the
 /// executor is bound to, so a task costs one grain call each way.
 /// </summary>
+/// <remarks>
+/// A node token may act only for its own node and the executors on it (<see cref="Authorizer"/>): a fake executor
+/// manager cannot register as another node, nor bind, launch or complete for another node's executor (and so never
+/// receives another session's data). Admins, and the anonymous admin of the embedded default, act for any node.
+/// </remarks>
 internal sealed partial class BackendService(
     IGrainFactory grains,
     ExecutorSessions sessions,
+    Authorizer authorizer,
     TimeProvider clock,
     ILogger<BackendService> logger) : Backend.BackendBase
 {
@@ -25,6 +32,7 @@ internal sealed partial class BackendService(
     {
         var node = Required(request.Node, "node").ToDomain();
         var name = FlameIds.ValidateNodeName(node.Name);
+        Authorizer.CheckNode(Caller.Of(context), name, "RegisterNode");
         var live = request.Executors.Where(e => !string.IsNullOrEmpty(e.Metadata?.Id)).Select(e => new ExecutorInfo
         {
             Id = FlameIds.ValidateExecutorId(e.Metadata.Id),
@@ -38,6 +46,7 @@ internal sealed partial class BackendService(
     public override async Task<SyncNodeResponse> SyncNode(SyncNodeRequest request, ServerCallContext context)
     {
         var name = FlameIds.ValidateNodeName(Required(request.Node, "node").Metadata?.Name);
+        Authorizer.CheckNode(Caller.Of(context), name, "SyncNode");
         var node = grains.GetGrain<INodeGrain>(name);
         var response = new SyncNodeResponse { Node = (await node.GetAsync()).ToWire() };
         response.Executors.AddRange((await node.ListExecutorsAsync()).Select(e => e.ToWire()));
@@ -46,7 +55,9 @@ internal sealed partial class BackendService(
 
     public override async Task<Result> ReleaseNode(ReleaseNodeRequest request, ServerCallContext context)
     {
-        await grains.GetGrain<INodeGrain>(FlameIds.ValidateNodeName(request.NodeName)).ReleaseAsync();
+        var name = FlameIds.ValidateNodeName(request.NodeName);
+        Authorizer.CheckNode(Caller.Of(context), name, "ReleaseNode");
+        await grains.GetGrain<INodeGrain>(name).ReleaseAsync();
         return Ok;
     }
 
@@ -57,6 +68,7 @@ internal sealed partial class BackendService(
         if (!await requestStream.MoveNext(ct))
             return;
         var name = FlameIds.ValidateNodeName(Required(requestStream.Current.Heartbeat, "heartbeat").NodeName);
+        Authorizer.CheckNode(Caller.Of(context), name, "WatchNode");
         var node = grains.GetGrain<INodeGrain>(name);
         // One writer: heartbeat acks and executor orders share the response stream.
         var outbox = Channel.CreateUnbounded<WatchNodeResponse>(new UnboundedChannelOptions { SingleReader = true });
@@ -97,6 +109,7 @@ internal sealed partial class BackendService(
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
         var spec = Required(request.ExecutorSpec, "executor_spec");
+        Authorizer.CheckNode(Caller.Of(context), spec.Node, "RegisterExecutor");
         await grains.GetGrain<IExecutorGrain>(id).RegisterAsync(new ExecutorInfo
         {
             Id = id,
@@ -111,14 +124,17 @@ internal sealed partial class BackendService(
     public override async Task<Result> UnregisterExecutor(UnregisterExecutorRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "UnregisterExecutor");
         sessions.Forget(id);
         await grains.GetGrain<IExecutorGrain>(id).UnregisterAsync();
+        authorizer.Forget(id);
         return Ok;
     }
 
     public override async Task<BindExecutorResponse> BindExecutor(BindExecutorRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "BindExecutor");
         var executor = grains.GetGrain<IExecutorGrain>(id);
         while (true)
         {
@@ -142,6 +158,7 @@ internal sealed partial class BackendService(
     public override async Task<Result> BindExecutorCompleted(BindExecutorCompletedRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "BindExecutorCompleted");
         var result = request.Result;
         var succeeded = result is null || result.ReturnCode == 0;
         await grains.GetGrain<IExecutorGrain>(id).BindCompletedAsync(succeeded, result?.HasMessage == true ? result.Message : null);
@@ -151,6 +168,7 @@ internal sealed partial class BackendService(
     public override async Task<Result> UnbindExecutor(UnbindExecutorRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "UnbindExecutor");
         sessions.Forget(id);
         await grains.GetGrain<IExecutorGrain>(id).UnbindAsync();
         return Ok;
@@ -158,13 +176,16 @@ internal sealed partial class BackendService(
 
     public override async Task<Result> UnbindExecutorCompleted(UnbindExecutorCompletedRequest request, ServerCallContext context)
     {
-        await grains.GetGrain<IExecutorGrain>(FlameIds.ValidateExecutorId(request.ExecutorId)).UnbindCompletedAsync();
+        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "UnbindExecutorCompleted");
+        await grains.GetGrain<IExecutorGrain>(id).UnbindCompletedAsync();
         return Ok;
     }
 
     public override async Task<LaunchTaskResponse> LaunchTask(LaunchTaskRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "LaunchTask");
         var session = await SessionOfAsync(id);
         return ToResponse(await LaunchAsync(session, id, first: null, context));
     }
@@ -180,6 +201,7 @@ internal sealed partial class BackendService(
     public async Task<TaskInfo?> CompleteAndLaunchAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context, bool resultOptional = false)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "CompleteAndLaunchTask");
         var session = await SessionOfAsync(id);
         if (request.TaskResult is null && resultOptional)
             return await LaunchAsync(session, id, first: null, context);
@@ -200,6 +222,7 @@ internal sealed partial class BackendService(
     public async Task<TaskInfo[]?> ExchangeAsync(CompleteAndLaunchTaskRequest request, int window, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "CompleteAndLaunchTasks");
         var session = await SessionOfAsync(id);
         var results = new List<TaskResultInfo>(1 + request.MoreResults.Count);
         if (request.TaskResult is { } first)
@@ -296,6 +319,7 @@ internal sealed partial class BackendService(
     public override async Task<Result> CompleteTask(CompleteTaskRequest request, ServerCallContext context)
     {
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
+        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "CompleteTask");
         var result = ToResult(Required(request.TaskResult, "task_result"));
         await (await SessionOfAsync(id)).CompleteTaskAsync(id, result);
         return Ok;

@@ -1,6 +1,7 @@
 using Flame.Client;
 using Flame.Client.Wire;
 using Flame.V1;
+using Flame.SessionManager.Security;
 using Grpc.Core;
 using Task = System.Threading.Tasks.Task;
 using WireTask = Flame.V1.Task;
@@ -11,7 +12,12 @@ namespace Flame.SessionManager.Grpc;
 /// The client-facing flame.v1 Frontend service: a thin mapping between the wire and the
 /// in-process client, which holds every rule. Errors leave as gRPC statuses through <see cref="FlameErrorInterceptor"/>.
 /// </summary>
-internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory grains, Flame.Storage.ITaskStore store) : Frontend.FrontendBase
+/// <remarks>
+/// The method table (<see cref="AccessPolicy"/>) has already let the caller in; what a user may touch is checked here:
+/// only the sessions it owns, and applications without their environment values.
+/// </remarks>
+internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory grains, Flame.Storage.ITaskStore store, Authorizer authorizer)
+    : Frontend.FrontendBase
 {
     private static readonly Result Ok = new() { ReturnCode = 0 };
 
@@ -34,10 +40,14 @@ internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory gr
     }
 
     public override async Task<Application> GetApplication(GetApplicationRequest request, ServerCallContext context) =>
-        (await flame.GetApplicationAsync(request.Name, context.CancellationToken)).ToWire();
+        Authorizer.Visible(Caller.Of(context), await flame.GetApplicationAsync(request.Name, context.CancellationToken)).ToWire();
 
-    public override async Task<ApplicationList> ListApplication(ListApplicationRequest request, ServerCallContext context) =>
-        (await flame.ListApplicationsAsync(context.CancellationToken).ToListAsync(context.CancellationToken)).ToWire();
+    public override async Task<ApplicationList> ListApplication(ListApplicationRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        return (await flame.ListApplicationsAsync(context.CancellationToken).Select(a => Authorizer.Visible(caller, a))
+            .ToListAsync(context.CancellationToken)).ToWire();
+    }
 
     public override async Task<ExecutorList> ListExecutor(ListExecutorRequest request, ServerCallContext context) =>
         (await flame.ListExecutorsAsync(context.CancellationToken).ToListAsync(context.CancellationToken)).ToWire();
@@ -49,35 +59,57 @@ internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory gr
         new() { Node = (await flame.GetNodeAsync(request.Name, context.CancellationToken)).ToWire() };
 
     public override async Task<Session> CreateSession(CreateSessionRequest request, ServerCallContext context) =>
-        (await flame.CreateSessionAsync(request.SessionId, Required(request.Session, "session spec").ToDomain(), context.CancellationToken)).ToWire();
+        (await flame.CreateSessionAsync(
+            request.SessionId, Authorizer.Owned(Required(request.Session, "session spec").ToDomain(), Caller.Of(context)), context.CancellationToken)).ToWire();
 
-    public override async Task<Session> OpenSession(OpenSessionRequest request, ServerCallContext context) =>
-        (await flame.OpenSessionAsync(request.SessionId, request.Session?.ToDomain(), context.CancellationToken)).ToWire();
+    /// <summary>Opening an existing session changes nothing, so the owner is checked on the answer (no race with its creation).</summary>
+    public override async Task<Session> OpenSession(OpenSessionRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var spec = request.Session?.ToDomain() is { } given ? Authorizer.Owned(given, caller) : null;
+        return Authorizer.CheckOwned(caller, await flame.OpenSessionAsync(request.SessionId, spec, context.CancellationToken), "OpenSession").ToWire();
+    }
 
-    public override async Task<Session> CloseSession(CloseSessionRequest request, ServerCallContext context) =>
-        (await flame.CloseSessionAsync(request.SessionId, context.CancellationToken)).ToWire();
+    public override async Task<Session> CloseSession(CloseSessionRequest request, ServerCallContext context)
+    {
+        await authorizer.CheckSessionAsync(Caller.Of(context), request.SessionId, "CloseSession");
+        return (await flame.CloseSessionAsync(request.SessionId, context.CancellationToken)).ToWire();
+    }
 
-    public override async Task<Session> DeleteSession(DeleteSessionRequest request, ServerCallContext context) =>
-        (await flame.DeleteSessionAsync(request.SessionId, context.CancellationToken)).ToWire();
+    public override async Task<Session> DeleteSession(DeleteSessionRequest request, ServerCallContext context)
+    {
+        await authorizer.CheckSessionAsync(Caller.Of(context), request.SessionId, "DeleteSession");
+        return (await flame.DeleteSessionAsync(request.SessionId, context.CancellationToken)).ToWire();
+    }
 
     public override async Task<Session> GetSession(GetSessionRequest request, ServerCallContext context) =>
-        (await flame.GetSessionAsync(request.SessionId, context.CancellationToken)).ToWire();
+        Authorizer.CheckOwned(Caller.Of(context), await flame.GetSessionAsync(request.SessionId, context.CancellationToken), "GetSession").ToWire();
 
-    public override async Task<SessionList> ListSession(ListSessionRequest request, ServerCallContext context) =>
-        (await flame.ListSessionsAsync(context.CancellationToken).ToListAsync(context.CancellationToken)).ToWire();
+    /// <summary>A user sees only its own sessions.</summary>
+    public override async Task<SessionList> ListSession(ListSessionRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        return (await flame.ListSessionsAsync(context.CancellationToken).Where(s => Authorizer.MayTouch(caller, s))
+            .ToListAsync(context.CancellationToken)).ToWire();
+    }
 
     public override async Task<WireTask> CreateTask(CreateTaskRequest request, ServerCallContext context)
     {
         var spec = Required(request.Task, "task");
+        await authorizer.CheckSessionAsync(Caller.Of(context), spec.SessionId, "CreateTask");
         return (await flame.CreateTaskAsync(spec.SessionId, spec.GetInputOrNull(), context.CancellationToken)).ToWire();
     }
 
-    public override async Task<WireTask> GetTask(GetTaskRequest request, ServerCallContext context) =>
-        (await flame.GetTaskAsync(request.SessionId, FlameIds.ParseTaskId(request.TaskId), context.CancellationToken)).ToWire();
+    public override async Task<WireTask> GetTask(GetTaskRequest request, ServerCallContext context)
+    {
+        await authorizer.CheckSessionAsync(Caller.Of(context), request.SessionId, "GetTask");
+        return (await flame.GetTaskAsync(request.SessionId, FlameIds.ParseTaskId(request.TaskId), context.CancellationToken)).ToWire();
+    }
 
     public override async Task WatchTask(WatchTaskRequest request, IServerStreamWriter<WireTask> responseStream, ServerCallContext context)
     {
         var taskId = FlameIds.ParseTaskId(request.TaskId);
+        await authorizer.CheckSessionAsync(Caller.Of(context), request.SessionId, "WatchTask");
         await foreach (var task in flame.WatchTaskAsync(request.SessionId, taskId, context.CancellationToken))
             await responseStream.WriteAsync(task.ToWire(), context.CancellationToken);
     }
@@ -90,7 +122,7 @@ internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory gr
     public override async Task ListTask(ListTaskRequest request, IServerStreamWriter<WireTask> responseStream, ServerCallContext context)
     {
         var sessionId = FlameIds.ValidateSessionId(request.SessionId);
-        await grains.GetGrain<Flame.Grains.ISessionGrain>(sessionId).GetAsync();
+        Authorizer.CheckOwned(Caller.Of(context), await grains.GetGrain<Flame.Grains.ISessionGrain>(sessionId).GetAsync(), "ListTask");
         await foreach (var task in store.LoadTasksAsync(sessionId, 0, context.CancellationToken))
             await responseStream.WriteAsync(Flame.Grains.Sessions.StoredTasks.ToInfo(task, sessionId).ToWire(), context.CancellationToken);
     }

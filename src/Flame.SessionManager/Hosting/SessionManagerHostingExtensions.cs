@@ -91,6 +91,7 @@ public static class SessionManagerHostingExtensions
         builder.Services.AddSingleton(security);
         builder.Services.AddSingleton<TokenAuthenticator>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<Authorizer>();
         // After UseOrleans: it reads the token registry once the silo runs.
         builder.Services.AddHostedService<TokenRefresher>();
         builder.Services.AddGrpc(grpc =>

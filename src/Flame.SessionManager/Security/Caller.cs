@@ -14,9 +14,13 @@ public sealed record Caller(string Name, FlameRole Role, string? Node, bool Anon
 
     private const string Key = "flame.caller";
 
+    /// <summary>The caller of a public method (a health check), whatever it presented: it may do nothing else.</summary>
+    internal static readonly Caller Probe = new(AnonymousName, FlameRole.User, null, Anonymous: true);
+
     /// <summary>How refusals and audit lines name the caller: <c>user 'alice'</c>, <c>node 'em-1'</c>, <c>anonymous (user)</c>.</summary>
-    public string Describe() => Anonymous
-        ? $"anonymous ({RoleName(Role)})"
+    public string Describe() =>
+        Anonymous ? $"anonymous ({RoleName(Role)})"
+        : Role == FlameRole.Node && Node is not null && Node != Name ? $"node '{LogText.Escape(Node)}' (token '{LogText.Escape(Name)}')"
         : $"{RoleName(Role)} '{LogText.Escape(Name)}'";
 
     /// <summary>The role as written in configuration and on the wire: admin, user, node.</summary>

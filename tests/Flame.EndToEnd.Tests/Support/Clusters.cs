@@ -94,20 +94,7 @@ public sealed class EmbeddedClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await FlameCluster.StartAsync("embedded");
-        // The embedded node registers itself, and the built-in application is registered once the silo runs.
-        await _cluster.UntilAsync(
-            async () =>
-            {
-                var ready = false;
-                await foreach (var node in _cluster.Client.ListNodesAsync())
-                    ready |= node.State == NodeState.Ready;
-                var registered = false;
-                await foreach (var app in _cluster.Client.ListApplicationsAsync())
-                    registered |= app.Name == "flmping";
-                return ready && registered;
-            },
-            "a Ready node and the flmping application",
-            FlameCluster.StartTimeout);
+        await _cluster.UntilEmbeddedNodeAndFlmpingAsync();
     }
 
     public async Task DisposeAsync()

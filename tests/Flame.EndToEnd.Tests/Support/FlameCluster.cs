@@ -19,6 +19,7 @@ public sealed class FlameCluster : IAsyncDisposable
     private readonly Lock _lock = new();
     private ChildProcess? _sessionManager;
     private GrpcFlameClient? _client;
+    private string? _token;
 
     private FlameCluster(string root) => Root = root;
 
@@ -36,14 +37,15 @@ public sealed class FlameCluster : IAsyncDisposable
     /// <summary>
     /// Starts a session manager with <paramref name="settings"/> (configuration keys, passed as
     /// <c>--KEY=VALUE</c> switches) and <paramref name="environment"/> (variables of its process) on free ports, and
-    /// waits until its gateway answers.
+    /// waits until its gateway answers. <see cref="Client"/> sends <paramref name="token"/>, if given.
     /// </summary>
     public static async Task<FlameCluster> StartAsync(
-        string name, IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string?>? environment = null)
+        string name, IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string?>? environment = null,
+        string? token = null)
     {
         var root = Path.Combine(Path.GetTempPath(), $"fe2e-{name}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(root);
-        var cluster = new FlameCluster(root);
+        var cluster = new FlameCluster(root) { _token = token };
         try
         {
             await cluster.StartSessionManagerAsync(settings ?? new Dictionary<string, string>(), environment);
@@ -143,6 +145,24 @@ public sealed class FlameCluster : IAsyncDisposable
     /// Waits until <paramref name="condition"/> holds; the failure names <paramref name="expected"/>, what was
     /// <paramref name="seen"/> last and the tails of every process of the cluster.
     /// </summary>
+    /// <summary>
+    /// Waits until a one-command cluster is ready: its embedded node registered itself and the built-in application is
+    /// registered (once the silo runs).
+    /// </summary>
+    public Task UntilEmbeddedNodeAndFlmpingAsync() => UntilAsync(
+        async () =>
+        {
+            var ready = false;
+            await foreach (var node in Client.ListNodesAsync())
+                ready |= node.State == NodeState.Ready;
+            var registered = false;
+            await foreach (var app in Client.ListApplicationsAsync())
+                registered |= app.Name == "flmping";
+            return ready && registered;
+        },
+        "a Ready node and the flmping application",
+        StartTimeout);
+
     public Task UntilAsync(Func<Task<bool>> condition, string expected, TimeSpan timeout, Func<Task<string>>? seen = null) =>
         Wait.UntilAsync(condition, expected, timeout, seen, Tails);
 
@@ -203,7 +223,7 @@ public sealed class FlameCluster : IAsyncDisposable
             var process = ChildProcess.StartProgram(
                 "session-manager", Programs.SessionManager, arguments, environment, logPath: Path.Combine(Root, $"session-manager-{attempt}.log"));
             _sessionManager = process;
-            _client = new GrpcFlameClient(Endpoint);
+            _client = new GrpcFlameClient(new Flame.Client.Configuration.FlameConnection([new Uri(Endpoint)], null, "test") { Token = _token });
             var exited = false;
             await Wait.UntilAsync(
                 async () =>
