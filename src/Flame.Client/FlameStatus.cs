@@ -19,6 +19,13 @@ namespace Flame.Client;
 /// </remarks>
 public static class FlameStatus
 {
+    /// <summary>
+    /// The response trailer in which the gateway names the <see cref="FlameErrorKind"/> of an error it answers inside a
+    /// <c>flame.v1.Result</c> (return code -1, as Flame answers an application's logical errors). Flame's own clients
+    /// ignore it; <see cref="GrpcFlameClient"/> reads it back.
+    /// </summary>
+    public const string ErrorKindTrailer = "flame-error-kind";
+
     /// <summary>The gRPC status code for an error of kind <paramref name="kind"/>.</summary>
     public static StatusCode ToStatusCode(FlameErrorKind kind) => kind switch
     {
@@ -59,6 +66,36 @@ public static class FlameStatus
     {
         ArgumentNullException.ThrowIfNull(exception);
         return new RpcException(ToStatus(exception), exception.Message);
+    }
+
+    /// <summary>
+    /// The <c>Result{return_code: -1, message}</c> that reports <paramref name="exception"/> as Flame reports an
+    /// application's logical errors; its kind is added to <paramref name="trailers"/>.
+    /// </summary>
+    public static V1.Result ToResult(FlameException exception, Metadata trailers)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(trailers);
+        trailers.Add(ErrorKindTrailer, exception.Kind.ToString());
+        return new V1.Result { ReturnCode = -1, Message = exception.Message };
+    }
+
+    /// <summary>
+    /// The <see cref="FlameException"/> a <c>flame.v1.Result</c> with a non-zero return code stands for: its kind from
+    /// the trailer <see cref="ErrorKindTrailer"/>; from a server that sends none (Flame), from the words Flame uses
+    /// ("already exists", "not found", "open sessions"), else <see cref="FlameErrorKind.Internal"/>.
+    /// </summary>
+    public static FlameException FromResult(V1.Result result, Metadata? trailers)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var message = result.HasMessage && result.Message.Length > 0 ? result.Message : $"the server returned code {result.ReturnCode}";
+        var kind = trailers?.GetValue(ErrorKindTrailer) is { } named && Enum.TryParse<FlameErrorKind>(named, out var k) && Enum.IsDefined(k)
+            ? k
+            : message.Contains("already exists", StringComparison.OrdinalIgnoreCase) ? FlameErrorKind.AlreadyExists
+            : message.Contains("not found", StringComparison.OrdinalIgnoreCase) ? FlameErrorKind.NotFound
+            : message.Contains("open sessions", StringComparison.OrdinalIgnoreCase) ? FlameErrorKind.FailedPrecondition
+            : FlameErrorKind.Internal;
+        return new FlameException(kind, message);
     }
 
     /// <summary>The gRPC status that reports <paramref name="exception"/>.</summary>

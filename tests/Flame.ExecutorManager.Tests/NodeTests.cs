@@ -63,12 +63,12 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("node-a", register.Node.Metadata.Id);
         Assert.Equal("node-a", register.Node.Metadata.Name);
         Assert.Equal(NodeState.Ready, register.Node.Status.State);
-        Assert.Equal(3000UL, register.Node.Status.Allocatable.Cpu);
-        Assert.Equal((ulong)System.Environment.ProcessorCount * 1000, register.Node.Status.Capacity.Cpu);
+        Assert.Equal(3UL, register.Node.Status.Allocatable.Cpu);
+        Assert.Equal((ulong)System.Environment.ProcessorCount, register.Node.Status.Capacity.Cpu);
         Assert.Empty(register.Executors);
         var heartbeat = await Backend.WaitForAsync<WatchNodeRequest>("Heartbeat");
         Assert.Equal("node-a", heartbeat.Heartbeat.NodeName);
-        Assert.Equal(3000UL, heartbeat.Heartbeat.Status.Allocatable.Cpu);
+        Assert.Equal(3UL, heartbeat.Heartbeat.Status.Allocatable.Cpu);
         var release = await Backend.WaitForAsync<ReleaseNodeRequest>("ReleaseNode");
         Assert.Equal("node-a", release.NodeName);
         Assert.Equal("ReleaseNode", Backend.Calls[^1].Rpc);
@@ -93,7 +93,7 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
             Backend.CallsFor("e1"));
         var register = await Backend.WaitForAsync<RegisterExecutorRequest>("RegisterExecutor");
         Assert.Equal("node-a", register.ExecutorSpec.Node);
-        Assert.Equal(1000UL, register.ExecutorSpec.Resreq.Cpu);
+        Assert.Equal(1UL, register.ExecutorSpec.Resreq.Cpu);
         Assert.Equal(0UL, register.ExecutorSpec.Resreq.Memory);
         Assert.Equal(Shim.Host, register.ExecutorSpec.Shim);
         var bound = await Backend.WaitForAsync<BindExecutorCompletedRequest>("BindExecutorCompleted");

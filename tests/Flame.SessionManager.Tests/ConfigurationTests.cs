@@ -26,6 +26,11 @@ public sealed class ConfigurationTests
         { "Flame:Limits:MaxTaskInputBytes", "abc" },
         { "Flame:Limits:MaxCommonDataBytes", "0" },
         { "Flame:Limits:MaxTaskOutputBytes", "1e6" },
+        { "Flame:Execution:DefaultResReq", "cpu=500m" },
+        { "Flame:Execution:DefaultResReq", "cpu=1,disk=2g" },
+        { "Flame:Execution:DefaultResReq", "cpu=1," },
+        { "Flame:Execution:DefaultResReq", "" },
+        { "Flame:Execution:MaxBindingFailures", "0" },
     };
 
     [Theory]

@@ -39,7 +39,8 @@ internal static class ServiceLaunch
         if (spec.Shim != V1.Shim.Host)
             throw new ServiceStartException($"application '{name}' uses shim {spec.Shim}; this executor manager runs Host services only");
         if (!spec.HasCommand || string.IsNullOrWhiteSpace(spec.Command))
-            throw new ServiceStartException($"application '{name}' has no command");
+            // Flame's words for the same case: it tries to start an empty program.
+            throw new ServiceStartException($"failed to start service by command <>: application '{name}' has no command");
 
         var workingDirectory = spec.HasWorkingDirectory && !string.IsNullOrWhiteSpace(spec.WorkingDirectory)
             ? Path.GetFullPath(spec.WorkingDirectory, directory.Root)

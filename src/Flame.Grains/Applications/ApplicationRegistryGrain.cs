@@ -98,9 +98,8 @@ internal static class ApplicationSpecs
     /// <summary>Throws InvalidArgument naming the first thing wrong.</summary>
     public static void Validate(string name, ApplicationSpec spec)
     {
+        // No command is accepted, as in Flame: its sessions open, and binding them fails with rc 11 (event 1001).
         FlameIds.ValidateApplicationName(name);
-        if (spec.Shim == Shim.Host && string.IsNullOrWhiteSpace(spec.Command))
-            throw FlameException.InvalidArgument($"application '{name}' has no command; a Host application needs the command that starts its service");
         if (spec.MaxInstances is 0)
             throw FlameException.InvalidArgument($"application '{name}' has max_instances 0; leave it unset for no limit, or give at least 1");
         if (spec.DelayRelease is < 0)
