@@ -184,7 +184,7 @@ public sealed record SessionSpec
     [Id(4)] public uint BatchSize { get; init; }
     /// <summary>Higher is served first.</summary>
     [Id(5)] public uint Priority { get; init; }
-    /// <summary>What one service instance needs.</summary>
+    /// <summary>What one service instance needs; a session created without one gets the cluster's default (Flame's <c>cpu=1,mem=1g</c>).</summary>
     [Id(6)] public ResourceRequirement? ResReq { get; init; }
 }
 

@@ -336,6 +336,25 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task UpdateAndUnregister_AreRefusedWithResultMinusOne_WhileTheApplicationHasOpenSessions()
+    {
+        var name = await Frontend.RegisterAppAsync("app-busy");
+        var before = await Frontend.GetApplicationAsync(new GetApplicationRequest { Name = name });
+        var session = await Frontend.CreateSessionAsync(new CreateSessionRequest { SessionId = Names.Unique("busy"), Session = new SessionSpec { Application = name } });
+
+        await AssertRefusedAsync(Flame.FlameErrorKind.FailedPrecondition,
+            () => Frontend.UpdateApplicationAsync(new UpdateApplicationRequest { Name = name, Application = new ApplicationSpec { Command = "/bin/other" } }),
+            $"Cannot update application '{name}': has open sessions");
+        await AssertRefusedAsync(Flame.FlameErrorKind.FailedPrecondition,
+            () => Frontend.UnregisterApplicationAsync(new UnregisterApplicationRequest { Name = name }),
+            $"Cannot unregister application '{name}': has open sessions");
+        Assert.Equal(before, await Frontend.GetApplicationAsync(new GetApplicationRequest { Name = name }));
+
+        await Frontend.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Metadata.Id });
+        Assert.Equal(0, (await Frontend.UnregisterApplicationAsync(new UnregisterApplicationRequest { Name = name })).ReturnCode);
+    }
+
+    [Fact]
     public async Task UnregisterApplication_IsRefusedWithResultMinusOne_WhenNameIsEmpty()
     {
         await AssertRefusedAsync(Flame.FlameErrorKind.InvalidArgument,

@@ -41,6 +41,7 @@ public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvi
     {
         ApplicationSpecs.Validate(name, spec);
         var updated = Existing(name) with { Spec = spec };
+        await RefuseWhileOpenAsync(name, "update");
         await SaveAsync(updated);
         return updated;
     }
@@ -48,9 +49,34 @@ public sealed partial class ApplicationRegistryGrain(ITaskStore store, TimeProvi
     public async Task UnregisterAsync(string name)
     {
         Existing(name);
+        await RefuseWhileOpenAsync(name, "unregister");
         await Stored(store.DeleteApplicationAsync(name));
         _applications.Remove(name);
         LogUnregistered(name);
+    }
+
+    /// <summary>
+    /// As Flame: an application with open sessions is neither changed nor removed (Flame's words). A rare administrative
+    /// call, so asking each open session is affordable; a session closed meanwhile no longer counts.
+    /// </summary>
+    private async Task RefuseWhileOpenAsync(string name, string verb)
+    {
+        var open = 0;
+        foreach (var id in await store.LoadSessionIdsAsync(openOnly: true))
+        {
+            try
+            {
+                var session = await GrainFactory.GetGrain<ISessionGrain>(id).GetAsync();
+                if (session.Spec.Application == name && session.Status.State == SessionState.Open)
+                    open++;
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+            {
+                // Deleted since the store listed it.
+            }
+        }
+        if (open > 0)
+            throw FlameException.FailedPrecondition($"Cannot {verb} application '{name}': has open sessions ({open})");
     }
 
     /// <summary>Durable first, then visible: a change the store refused is not made.</summary>
