@@ -18,13 +18,13 @@ internal static class SchedulingBenchmark
         var demands = Enumerable.Range(0, sessions).Select(i => new SessionDemand
         {
             SessionId = $"s{i:D5}", Application = "bench", Pending = random.Next(1, 100), Running = 0, Priority = (uint)random.Next(3), Open = true,
-            ResReq = new ResourceRequirement { Cpu = 1000, Memory = 1UL << 30 },
+            ResReq = new ResourceRequirement { Cpu = 1, Memory = 1UL << 30 },
         }).ToList();
         const long now = 1_000_000_000;
         var bound = Enumerable.Range(0, executors).Select(i => new ExecutorInfo
         {
             Id = $"e{i:D5}", Node = nodes[i / 8].Name, State = ExecutorState.Bound, SessionId = demands[random.Next(sessions)].SessionId,
-            BoundAt = now - random.Next(0, 60_000), ResReq = new ResourceRequirement { Cpu = 1000, Memory = 1UL << 30 },
+            BoundAt = now - random.Next(0, 60_000), ResReq = new ResourceRequirement { Cpu = 1, Memory = 1UL << 30 },
         }).ToList();
         var view = new ClusterView(demands, bound, nodes) { Now = now };
         var policy = new SchedulingPolicy();

@@ -14,6 +14,12 @@ public sealed record TaskResultInfo
     [Id(3)] public long TaskId { get; init; }
     /// <summary>The <see cref="TaskInfo.Launch"/> the task came with; 0 = not checked.</summary>
     [Id(4)] public long Launch { get; init; }
+    /// <summary>
+    /// True when the executor manager reports a failure of the system in the service's place (the service process died,
+    /// could not be reached, or was killed at its timeout): the task gets another attempt. False for the service's own
+    /// error result, which fails the task at once (as Flame).
+    /// </summary>
+    [Id(5)] public bool SystemFailure { get; init; }
 }
 
 /// <summary>What an executor needs to enter a session: the application to start and the session with its common data.</summary>

@@ -78,10 +78,16 @@ public static class SessionEventCodes
     public const int Created = 100;
     /// <summary>The session was closed; the message says how many pending tasks were cancelled.</summary>
     public const int Closed = 101;
-    /// <summary>An executor could not enter the session (its service did not start, or OnSessionEnter failed).</summary>
-    public const int BindingFailed = 102;
-    /// <summary>Entering the session failed too often: the pending tasks were Failed.</summary>
-    public const int PendingTasksFailed = 103;
+    /// <summary>
+    /// Flame's 1001: an executor could not enter the session (its service did not start, or OnSessionEnter failed);
+    /// the message is Flame's: <c>Executor &lt;{id}&gt; on node &lt;{node}&gt; failed to bind session with return_code &lt;{rc}&gt;: {detail}</c>.
+    /// </summary>
+    public const int BindingFailed = 1001;
+    /// <summary>
+    /// Flame's 1002: entering the session failed <c>Flame:Execution:MaxBindingFailures</c> times; no executor is given to
+    /// it any more (its pending tasks wait until it is closed, or fail when <c>FailPendingTasksAtBindingLimit</c> is set).
+    /// </summary>
+    public const int RetryLimitReached = 1002;
     /// <summary>The session was restored from the task store after its silo stopped; the message says what was lost.</summary>
     public const int Restored = 104;
     /// <summary>The scheduler gave the session an executor (bound an idle one, or asked a node for a new one); the message says why.</summary>
@@ -94,11 +100,11 @@ public static class SessionEventCodes
     public const int NoNodeForShim = 108;
 }
 
-/// <summary>Resources a session's service instance needs, or a node offers.</summary>
+/// <summary>Resources a session's service instance needs, or a node offers (as Flame: whole cores, bytes, devices).</summary>
 [GenerateSerializer, Immutable, Alias("flame.ResourceRequirement")]
 public sealed record ResourceRequirement
 {
-    /// <summary>CPU in millicores.</summary>
+    /// <summary>CPU in whole cores (a node's capacity is its number of logical CPUs).</summary>
     [Id(0)] public ulong Cpu { get; init; }
     /// <summary>Memory in bytes.</summary>
     [Id(1)] public ulong Memory { get; init; }
@@ -190,7 +196,7 @@ public sealed record SessionSpec
     [Id(4)] public uint BatchSize { get; init; }
     /// <summary>Higher is served first.</summary>
     [Id(5)] public uint Priority { get; init; }
-    /// <summary>What one service instance needs.</summary>
+    /// <summary>What one service instance needs; a session created without one gets the cluster's default (Flame's <c>cpu=1,mem=1g</c>).</summary>
     [Id(6)] public ResourceRequirement? ResReq { get; init; }
     /// <summary>
     /// Who created the session: the name of the gateway caller's token (<c>anonymous</c> without one), set by the

@@ -93,6 +93,36 @@ public static class FlameStatus
         return new RpcException(ToStatus(exception), new Metadata { { ErrorKindTrailer, exception.Kind.ToString() } }, exception.Message);
     }
 
+    /// <summary>
+    /// The <c>Result{return_code: -1, message}</c> that reports <paramref name="exception"/> as Flame reports an
+    /// application's logical errors; its kind is added to <paramref name="trailers"/>.
+    /// </summary>
+    public static V1.Result ToResult(FlameException exception, Metadata trailers)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(trailers);
+        trailers.Add(ErrorKindTrailer, exception.Kind.ToString());
+        return new V1.Result { ReturnCode = -1, Message = exception.Message };
+    }
+
+    /// <summary>
+    /// The <see cref="FlameException"/> a <c>flame.v1.Result</c> with a non-zero return code stands for: its kind from
+    /// the trailer <see cref="ErrorKindTrailer"/>; from a server that sends none (Flame), from the words Flame uses
+    /// ("already exists", "not found", "open sessions"), else <see cref="FlameErrorKind.Internal"/>.
+    /// </summary>
+    public static FlameException FromResult(V1.Result result, Metadata? trailers)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var message = result.HasMessage && result.Message.Length > 0 ? result.Message : $"the server returned code {result.ReturnCode}";
+        var kind = trailers?.GetValue(ErrorKindTrailer) is { } named && Enum.TryParse<FlameErrorKind>(named, out var k) && Enum.IsDefined(k)
+            ? k
+            : message.Contains("already exists", StringComparison.OrdinalIgnoreCase) ? FlameErrorKind.AlreadyExists
+            : message.Contains("not found", StringComparison.OrdinalIgnoreCase) ? FlameErrorKind.NotFound
+            : message.Contains("open sessions", StringComparison.OrdinalIgnoreCase) ? FlameErrorKind.FailedPrecondition
+            : FlameErrorKind.Internal;
+        return new FlameException(kind, message);
+    }
+
     /// <summary>The gRPC status that reports <paramref name="exception"/>.</summary>
     public static Status ToStatus(FlameException exception)
     {

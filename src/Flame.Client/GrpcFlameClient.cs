@@ -14,8 +14,8 @@ namespace Flame.Client;
 /// </summary>
 /// <remarks>
 /// A failed call's status is turned into a <see cref="FlameException"/> by <see cref="FlameStatus.FromRpcException"/>;
-/// a <c>flame.v1.Result</c> with a non-zero return code becomes a <see cref="FlameException"/> of kind
-/// <see cref="FlameErrorKind.Internal"/> carrying the result's message.
+/// a <c>flame.v1.Result</c> with a non-zero return code (Flame's answer to an application's logical errors) becomes a
+/// <see cref="FlameException"/> by <see cref="FlameStatus.FromResult"/>, of the kind the gateway names in its trailer.
 /// </remarks>
 public sealed class GrpcFlameClient : IFlameClient
 {
@@ -158,7 +158,7 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(spec);
         var request = new V1.RegisterApplicationRequest { Name = name ?? "", Application = spec.ToWire() };
-        CheckResult(await Unary(_client.RegisterApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false));
+        await Checked(_client.RegisterApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -166,14 +166,14 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(spec);
         var request = new V1.UpdateApplicationRequest { Name = name ?? "", Application = spec.ToWire() };
-        CheckResult(await Unary(_client.UpdateApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false));
+        await Checked(_client.UpdateApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task UnregisterApplicationAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.UnregisterApplicationRequest { Name = name ?? "" };
-        CheckResult(await Unary(_client.UnregisterApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false));
+        await Checked(_client.UnregisterApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -419,14 +419,22 @@ public sealed class GrpcFlameClient : IFlameClient
         }
     }
 
-    private static void CheckResult(V1.Result result)
+    /// <summary>A call answered by a <c>flame.v1.Result</c>: a non-zero return code throws, with the kind its trailer names.</summary>
+    private static async Task Checked(AsyncUnaryCall<V1.Result> call)
     {
-        if (result.ReturnCode != 0)
+        using (call)
         {
-            var message = result.HasMessage && result.Message.Length > 0
-                ? result.Message
-                : $"the server returned code {result.ReturnCode}";
-            throw new FlameException(FlameErrorKind.Internal, message);
+            V1.Result result;
+            try
+            {
+                result = await call.ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                throw FlameStatus.FromRpcException(ex);
+            }
+            if (result.ReturnCode != 0)
+                throw FlameStatus.FromResult(result, call.GetTrailers());
         }
     }
 }

@@ -15,10 +15,9 @@ public sealed class UnitsTests
     public void Bytes_AreWrittenInBinaryUnits(ulong bytes, string expected) => Assert.Equal(expected, Units.Bytes(bytes));
 
     [Theory]
-    [InlineData(4000UL, "4")]
-    [InlineData(250UL, "250m")]
-    [InlineData(1500UL, "1.5")]
-    public void Cpu_IsWrittenInCores(ulong millicores, string expected) => Assert.Equal(expected, Units.Cpu(millicores));
+    [InlineData(4UL, "4")]
+    [InlineData(0UL, "0")]
+    public void Cpu_IsWrittenInCores(ulong cores, string expected) => Assert.Equal(expected, Units.Cpu(cores));
 
     [Fact]
     public void Ago_CountsTheLargestWholeUnit()
@@ -92,7 +91,7 @@ public sealed class TableTests
         var node = new NodeInfo
         {
             Name = "n1", State = NodeState.Ready, Arch = "x86_64", Os = "linux",
-            Capacity = new ResourceRequirement { Cpu = 8000, Memory = 3435973837 },
+            Capacity = new ResourceRequirement { Cpu = 8, Memory = 3435973837 },
             LastHeartbeatTime = now.ToUnixTimeMilliseconds() - 5_000,
         };
         var lines = Views.Nodes([node], false, now).ToString().ReplaceLineEndings("\n").Split('\n');

@@ -110,7 +110,7 @@ public sealed class SilentNodeTests(NodeFaultFixture fixture)
         {
             var backend = new V1.Backend.BackendClient(channel);
             // Many free slots, so that the scheduler prefers it to the real nodes.
-            var resources = new V1.ResourceRequirement { Cpu = 16_000, Memory = 1L << 34 };
+            var resources = new V1.ResourceRequirement { Cpu = 16, Memory = 1L << 34 };
             await backend.RegisterNodeAsync(new V1.RegisterNodeRequest
             {
                 Node = new V1.Node

@@ -15,9 +15,9 @@ public sealed class NodeDescriptionTests
         Assert.Equal("node-1", node.Metadata.Name);
         Assert.Equal("host-1", node.Spec.Hostname);
         Assert.Equal(V1.NodeState.Ready, node.Status.State);
-        Assert.Equal(4000UL, node.Status.Capacity.Cpu);
+        Assert.Equal(4UL, node.Status.Capacity.Cpu);
         Assert.Equal(8UL << 30, node.Status.Capacity.Memory);
-        Assert.Equal(3000UL, node.Status.Allocatable.Cpu);
+        Assert.Equal(3UL, node.Status.Allocatable.Cpu);
         Assert.Equal(8UL << 30, node.Status.Allocatable.Memory);
         Assert.Equal("linux", node.Status.Info.Os);
         Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant(), node.Status.Info.Arch);

@@ -62,12 +62,12 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("node-a", register.Node.Metadata.Id);
         Assert.Equal("node-a", register.Node.Metadata.Name);
         Assert.Equal(NodeState.Ready, register.Node.Status.State);
-        Assert.Equal(3000UL, register.Node.Status.Allocatable.Cpu);
-        Assert.Equal((ulong)System.Environment.ProcessorCount * 1000, register.Node.Status.Capacity.Cpu);
+        Assert.Equal(3UL, register.Node.Status.Allocatable.Cpu);
+        Assert.Equal((ulong)System.Environment.ProcessorCount, register.Node.Status.Capacity.Cpu);
         Assert.Empty(register.Executors);
         var heartbeat = await Backend.WaitForAsync<WatchNodeRequest>("Heartbeat");
         Assert.Equal("node-a", heartbeat.Heartbeat.NodeName);
-        Assert.Equal(3000UL, heartbeat.Heartbeat.Status.Allocatable.Cpu);
+        Assert.Equal(3UL, heartbeat.Heartbeat.Status.Allocatable.Cpu);
         var release = await Backend.WaitForAsync<ReleaseNodeRequest>("ReleaseNode");
         Assert.Equal("node-a", release.NodeName);
         Assert.Equal("ReleaseNode", Backend.Calls[^1].Rpc);
@@ -92,7 +92,7 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
             Backend.CallsFor("e1"));
         var register = await Backend.WaitForAsync<RegisterExecutorRequest>("RegisterExecutor");
         Assert.Equal("node-a", register.ExecutorSpec.Node);
-        Assert.Equal(1000UL, register.ExecutorSpec.Resreq.Cpu);
+        Assert.Equal(1UL, register.ExecutorSpec.Resreq.Cpu);
         Assert.Equal(0UL, register.ExecutorSpec.Resreq.Memory);
         Assert.Equal(Shim.Host, register.ExecutorSpec.Shim);
         var bound = await Backend.WaitForAsync<BindExecutorCompletedRequest>("BindExecutorCompleted");
@@ -273,8 +273,8 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
 
         var results = Backend.Calls.Where(c => c.Rpc == "CompleteTask").Select(c => ((CompleteTaskRequest)c.Request).TaskResult).ToList();
-        Assert.Equal([(0, "one", ""), (1, "", "two failed"), (0, "three", "")],
-            results.Select(r => (r.ReturnCode, r.Output.ToStringUtf8(), r.Message)));
+        Assert.Equal([(0, "one", "", false), (1, "", "two failed", false), (0, "three", "", false)],
+            results.Select(r => (r.ReturnCode, r.Output.ToStringUtf8(), r.Message, r.SystemFailure)));
         Assert.Equal(["enter s1 0", "invoke 1", "invoke 2", "invoke 3", "leave"], File.ReadAllLines(ServiceLog));
     }
 
@@ -290,8 +290,9 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Equal(["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "BindExecutor", "UnregisterExecutor"], Backend.CallsFor("e1"));
         var completed = await Backend.WaitForAsync<BindExecutorCompletedRequest>("BindExecutorCompleted");
-        Assert.Equal(1, completed.Result.ReturnCode);
-        Assert.StartsWith("service failed to start: the process exited with code 3 before listening on ", completed.Result.Message);
+        // Flame's bind code and words for a service that cannot be started.
+        Assert.Equal(11, completed.Result.ReturnCode);
+        Assert.StartsWith("shim creation failed: the process exited with code 3 before listening on ", completed.Result.Message);
         Assert.EndsWith("\nno such database", completed.Result.Message);
     }
 
@@ -307,7 +308,8 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Equal(["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "BindExecutor", "UnregisterExecutor"], Backend.CallsFor("e1"));
         var completed = await Backend.WaitForAsync<BindExecutorCompletedRequest>("BindExecutorCompleted");
-        Assert.NotEqual(0, completed.Result.ReturnCode);
+        Assert.Equal(12, completed.Result.ReturnCode); // Flame's code for a refused OnSessionEnter
+        Assert.StartsWith("on_session_enter failed: ", completed.Result.Message);
         Assert.Contains("OnSessionEnter failed on purpose", completed.Result.Message);
     }
 
@@ -328,6 +330,7 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
             Backend.CallsFor("e1"));
         var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
         Assert.Equal(-1, complete.TaskResult.ReturnCode);
+        Assert.True(complete.TaskResult.SystemFailure, "a crash is the system's failure: the task gets another attempt");
         Assert.Equal("service process exited with code 42 while running task 7", complete.TaskResult.Message);
         Assert.Equal(["enter s1 0", "invoke 7"], File.ReadAllLines(ServiceLog));
     }
@@ -345,6 +348,7 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 
         var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
         Assert.Equal(-2, complete.TaskResult.ReturnCode);
+        Assert.True(complete.TaskResult.SystemFailure, "a timeout kills the service: the task gets another attempt");
         Assert.Equal("task 3 timed out after 0.5s; the service was killed", complete.TaskResult.Message);
         Assert.Equal(
             ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask",

@@ -96,7 +96,7 @@ public sealed class ServiceLaunchTests
     {
         var error = Assert.Throws<ServiceStartException>(() => Build(new V1.ApplicationSpec()));
 
-        Assert.Equal("application 'pi' has no command", error.Message);
+        Assert.Equal("failed to start service by command <>: application 'pi' has no command", error.Message);
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
             {
                 try
                 {
-                    await node.HeartbeatAsync(new NodeInfo { Name = node.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = (ulong)slots * 1000 } });
+                    await node.HeartbeatAsync(new NodeInfo { Name = node.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = (ulong)slots } });
                 }
                 catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
                 {
@@ -74,7 +74,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     {
         var name = "node-" + Guid.NewGuid().ToString("N")[..8];
         var node = _grains.GetGrain<INodeGrain>(name);
-        await node.RegisterAsync(new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = (ulong)slots * 1000 } }, []);
+        await node.RegisterAsync(new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = (ulong)slots } }, []);
         var orders = new NodeOrders();
         var reference = _grains.CreateObjectReference<INodeWatcher>(orders);
         await node.WatchAsync(reference);
@@ -117,7 +117,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         var binding = await PollAsync(() => executor.BindAsync());
         Assert.Equal(session.GetPrimaryKeyString(), binding.Session.Id);
         Assert.Equal("common", Encoding.UTF8.GetString(binding.Session.Spec.CommonData!));
-        await executor.BindCompletedAsync(true, null);
+        await executor.BindCompletedAsync(0, null);
         Assert.Equal(ExecutorState.Bound, (await executor.GetAsync()).State);
         return (executor, order.Id);
     }
@@ -128,7 +128,8 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         var id = "manual-" + Guid.NewGuid().ToString("N")[..8];
         var executor = _grains.GetGrain<IExecutorGrain>(id);
         _executors.Add(executor);
-        await executor.RegisterAsync(new ExecutorInfo { Id = id, Node = node.GetPrimaryKeyString() });
+        // The size of the sessions' default resreq (cpu=1,mem=1g), so that it can serve them.
+        await executor.RegisterAsync(new ExecutorInfo { Id = id, Node = node.GetPrimaryKeyString(), ResReq = ClusterFixture.Execution.DefaultResourceRequirement });
         return executor;
     }
 
@@ -212,7 +213,26 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     }
 
     [Fact]
-    public async Task FailedAttempts_AreRetried_ThenTheTaskFails_WithTheServiceMessage()
+    public async Task AnErrorResultOfTheService_FailsTheTaskAtOnce_WithItsMessage()
+    {
+        var (node, orders, _) = await NewNodeAsync(slots: 1);
+        var session = await NewSessionAsync();
+        await session.CreateTasksAsync([null, null]);
+        var (_, id) = await BindOrderedExecutorAsync(orders, node.GetPrimaryKeyString(), session);
+        var task = await PollAsync(() => session.LaunchTaskAsync(id));
+        await session.CompleteTaskAsync(id, new TaskResultInfo { ReturnCode = -1, Message = "ValueError: bad input", Output = [9] });
+
+        var failed = await session.GetTaskAsync(task.Id);
+        Assert.Equal(TaskState.Failed, failed.State);
+        Assert.Equal([0, 1, 3], failed.Events.Select(e => e.Code));
+        Assert.Equal("ValueError: bad input", failed.Events[^1].Message);
+        Assert.Equal(new byte[] { 9 }, failed.Output);
+        // The executor goes on with the next task.
+        Assert.Equal(2, (await PollAsync(() => session.LaunchTaskAsync(id))).Id);
+    }
+
+    [Fact]
+    public async Task SystemFailures_AreRetried_ThenTheTaskFails_WithTheLastMessage()
     {
         var (node, orders, _) = await NewNodeAsync(slots: 1);
         var session = await NewSessionAsync();
@@ -222,7 +242,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         {
             var task = await PollAsync(() => session.LaunchTaskAsync(id));
             Assert.Equal(1, task.Id);
-            await session.CompleteTaskAsync(id, new TaskResultInfo { ReturnCode = 7, Message = "boom" });
+            await session.CompleteTaskAsync(id, new TaskResultInfo { ReturnCode = -1, Message = "boom", SystemFailure = true });
         }
         var failed = await session.GetTaskAsync(1);
         Assert.Equal(TaskState.Failed, failed.State);
@@ -262,7 +282,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         Assert.NotEqual(0, first.Launch);
 
         // The attempt fails; the task is the only one, so this executor gets it again, as a new launch.
-        var failed = new TaskResultInfo { ReturnCode = 1, Message = "attempt 1 failed", TaskId = first.Id, Launch = first.Launch };
+        var failed = new TaskResultInfo { ReturnCode = -1, Message = "attempt 1 failed", TaskId = first.Id, Launch = first.Launch, SystemFailure = true };
         var again = await PollAsync(() => session.CompleteAndLaunchTaskAsync(id, failed));
         Assert.Equal((first.Id, first.Launch + 1), (again.Id, again.Launch));
 
@@ -343,7 +363,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         var executor = await RegisterIdleExecutorAsync(node);
         var unbind = await Assert.ThrowsAsync<FlameException>(() => executor.UnbindAsync());
         Assert.Equal(FlameErrorKind.FailedPrecondition, unbind.Kind);
-        var completed = await Assert.ThrowsAsync<FlameException>(() => executor.BindCompletedAsync(true, null));
+        var completed = await Assert.ThrowsAsync<FlameException>(() => executor.BindCompletedAsync(0, null));
         Assert.Equal(FlameErrorKind.FailedPrecondition, completed.Kind);
         Assert.Equal(ExecutorState.Idle, (await executor.GetAsync()).State);
     }
@@ -437,7 +457,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         Assert.Equal(3, handed.Length);
 
         // Task 1 ran and failed (its service died); 2 is given back unstarted; the executor leaves holding 3.
-        var failed = Ok(handed[0]) with { ReturnCode = -1, Output = null, Message = "service died" };
+        var failed = Ok(handed[0]) with { ReturnCode = -1, Output = null, Message = "service died", SystemFailure = true };
         var leaving = await session.ExchangeTasksAsync(id, [failed], [handed[1].Launch], holding: 0, window: 0).WaitAsync(Timeout);
         Assert.Equal([3L], leaving.Item!.Select(t => t.Id)); // still held: handed back to it, nothing new
         await session.DetachExecutorAsync(id, "executor lost");
@@ -457,7 +477,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         for (var i = 0; i < 3; i++)
         {
             var task = Assert.Single(await PollAsync(() => session.ExchangeTasksAsync(next, [], [], holding: 0, window: 1)));
-            await session.ExchangeTasksAsync(next, [Ok(task) with { ReturnCode = 1, Message = "no" }], [], holding: 0, window: 0).WaitAsync(Timeout);
+            await session.ExchangeTasksAsync(next, [Ok(task) with { ReturnCode = -1, Message = "no", SystemFailure = true }], [], holding: 0, window: 0).WaitAsync(Timeout);
         }
         Assert.Contains("attempt 2 of 3 failed", (await session.GetTaskAsync(1)).Events[^1].Message);
         Assert.Contains("attempt 1 of 3 failed", (await session.GetTaskAsync(2)).Events[^1].Message);
@@ -528,7 +548,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
 
         // The node grain is lost with its silo; its executor manager registers the node again, with what runs on it.
         await LoseGrainAsync(node);
-        var info = new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1000 } };
+        var info = new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1 } };
         await node.RegisterAsync(info, [Live(id), Live("not-in-the-cluster")]);
         await node.WatchAsync(watcher);
         Assert.Equal([id], (await node.ListExecutorsAsync()).Select(e => e.Id));
@@ -536,7 +556,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         // The one the cluster does not know is forgotten; the one it knows holds the node's only slot.
         await WaitUntilAsync(async () => !await node.HoldsAsync("not-in-the-cluster"), "the node to forget an executor the cluster does not know");
         Assert.True(await node.HoldsAsync(id));
-        Assert.False(await node.CreateExecutorAsync(new ExecutorInfo { Id = $"{name}-probe", Node = name, ResReq = new ResourceRequirement { Cpu = 1000 } }),
+        Assert.False(await node.CreateExecutorAsync(new ExecutorInfo { Id = $"{name}-probe", Node = name, ResReq = new ResourceRequirement { Cpu = 1 } }),
             "the node should have no room left for another executor");
 
         // Its executor manager restarted: what it no longer runs is released.
@@ -562,7 +582,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         await LoseGrainAsync(idle);
         await LoseGrainAsync(node);
         _executors.Remove(idle);
-        await node.RegisterAsync(new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1000 } }, namedByItsNode ? [Live(idleId)] : []);
+        await node.RegisterAsync(new NodeInfo { Name = name, Allocatable = new ResourceRequirement { Cpu = 1 } }, namedByItsNode ? [Live(idleId)] : []);
         await node.WatchAsync(watcher);
 
         // The scheduler held it as Idle, the one executor that fits the node: a new order means both let it go.
@@ -662,7 +682,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
     }
 
     /// <summary>An executor as an executor manager names it in RegisterNode: one slot.</summary>
-    private static ExecutorInfo Live(string id) => new() { Id = id, Node = "", ResReq = new ResourceRequirement { Cpu = 1000 } };
+    private static ExecutorInfo Live(string id) => new() { Id = id, Node = "", ResReq = new ResourceRequirement { Cpu = 1 } };
 
     /// <summary>Deactivates a grain: its next call finds a new, empty activation, as after the death of its silo.</summary>
     private static async Task LoseGrainAsync(IAddressable grain) =>

@@ -12,7 +12,7 @@ public sealed class SchedulingPluginTests
 
     private static NodeInfo Node(string name, int cores, ulong memory = 0, int gpu = 0) => new()
     {
-        Name = name, State = NodeState.Ready, Allocatable = new ResourceRequirement { Cpu = (ulong)cores * 1000, Memory = memory, Gpu = gpu },
+        Name = name, State = NodeState.Ready, Allocatable = new ResourceRequirement { Cpu = (ulong)cores, Memory = memory, Gpu = gpu },
     };
 
     private static SessionDemand Session(string id, int pending, uint priority = 0, uint min = 0, uint? max = null, ResourceRequirement? req = null, int running = 0) => new()
@@ -31,9 +31,9 @@ public sealed class SchedulingPluginTests
     {
         Assert.Equal(Resources.OneCore, Resources.Of(null));
         Assert.Equal(Resources.OneCore, Resources.Of(new ResourceRequirement()));
-        Assert.Equal(new Resources(2000, 1 << 20, 1), Resources.Of(new ResourceRequirement { Cpu = 1500, Memory = 1 << 20, Gpu = 1 }));
+        Assert.Equal(new Resources(2, 1 << 20, 1), Resources.Of(new ResourceRequirement { Cpu = 2, Memory = 1 << 20, Gpu = 1 }));
         Assert.Equal(Resources.Unlimited, Resources.Allocatable(Node("n", 4)).Memory);
-        Assert.Equal(1000, Resources.Allocatable(Node("n", 0)).Cpu);
+        Assert.Equal(1, Resources.Allocatable(Node("n", 0)).Cpu);
     }
 
     [Fact]
@@ -41,15 +41,15 @@ public sealed class SchedulingPluginTests
     {
         var capacity = new NodeCapacity(
             [Node("big", 8, memory: 16UL << 30), Node("gpu", 2, memory: 16UL << 30, gpu: 1)],
-            [Bound("e1", "big", "s", req: new ResourceRequirement { Cpu = 4000 })]);
-        var gpuJob = new Resources(1000, 1L << 30, 1);
+            [Bound("e1", "big", "s", req: new ResourceRequirement { Cpu = 4 })]);
+        var gpuJob = new Resources(1, 1L << 30, 1);
         Assert.Equal("gpu", capacity.Place(gpuJob));
         Assert.Null(capacity.Place(gpuJob)); // its only GPU is taken
-        Assert.Equal("big", capacity.Place(new Resources(1000, 8L << 30, 0)));
-        Assert.Equal("gpu", capacity.Place(new Resources(1000, 9L << 30, 0))); // big has 8 GiB left, gpu 15
-        Assert.Null(capacity.Place(new Resources(1000, 9L << 30, 0)));
+        Assert.Equal("big", capacity.Place(new Resources(1, 8L << 30, 0)));
+        Assert.Equal("gpu", capacity.Place(new Resources(1, 9L << 30, 0))); // big has 8 GiB left, gpu 15
+        Assert.Null(capacity.Place(new Resources(1, 9L << 30, 0)));
         Assert.Equal(new Resources(0, 6L << 30, 0), capacity.FreeOn("gpu"));
-        Assert.Equal(new Resources(3000, 8L << 30, 0), capacity.FreeOn("big"));
+        Assert.Equal(new Resources(3, 8L << 30, 0), capacity.FreeOn("big"));
     }
 
     [Fact]
@@ -65,11 +65,11 @@ public sealed class SchedulingPluginTests
     [Fact]
     public void DominantShare_IsTheLargestFractionOfAnyClusterResource()
     {
-        var drf = new DominantResourceFairness(new Resources(10_000, 100L << 30, 2));
-        Assert.Equal(0.1, drf.ShareOf(new Resources(1000, 1L << 30, 0)), 6);
-        Assert.Equal(0.5, drf.ShareOf(new Resources(1000, 50L << 30, 0)), 6);
-        Assert.Equal(0.5, drf.ShareOf(new Resources(1000, 0, 1)), 6);
-        Assert.Equal(double.PositiveInfinity, new DominantResourceFairness(new Resources(1000, Resources.Unlimited, 0)).ShareOf(new Resources(1000, 0, 1)));
+        var drf = new DominantResourceFairness(new Resources(10, 100L << 30, 2));
+        Assert.Equal(0.1, drf.ShareOf(new Resources(1, 1L << 30, 0)), 6);
+        Assert.Equal(0.5, drf.ShareOf(new Resources(1, 50L << 30, 0)), 6);
+        Assert.Equal(0.5, drf.ShareOf(new Resources(1, 0, 1)), 6);
+        Assert.Equal(double.PositiveInfinity, new DominantResourceFairness(new Resources(1, Resources.Unlimited, 0)).ShareOf(new Resources(1, 0, 1)));
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class SchedulingPluginTests
         // DRF equalises the dominant shares: fat 3 executors (3/4 of the memory), thin 9 (3/4 of the cores);
         // by executor count it would be 6 and 6, and the fat session would hold all the memory.
         var view = new ClusterView(
-            [Session("fat", 100, req: new ResourceRequirement { Cpu = 1000, Memory = 3UL << 30 }), Session("thin", 100, req: new ResourceRequirement { Cpu = 1000 })],
+            [Session("fat", 100, req: new ResourceRequirement { Cpu = 1, Memory = 3UL << 30 }), Session("thin", 100, req: new ResourceRequirement { Cpu = 1 })],
             [], [Node("n1", 12, memory: 12UL << 30)]);
         var plan = Policy.Plan(view).OfType<CreateExecutorAction>().ToList();
         Assert.Equal(3, plan.Count(c => c.SessionId == "fat"));
@@ -177,7 +177,7 @@ public sealed class SchedulingPluginTests
     [Fact]
     public void Preempt_OnlyPicksExecutorsBigEnoughForTheStarvedSession()
     {
-        var gpu = new ResourceRequirement { Cpu = 1000, Gpu = 1 };
+        var gpu = new ResourceRequirement { Cpu = 1, Gpu = 1 };
         var view = new ClusterView([Session("high", 1, priority: 5, req: gpu), Session("low", 0, running: 2)],
             [Bound("small", "n1", "low"), Bound("withgpu", "n1", "low", req: gpu)], [Node("n1", 2, gpu: 1)]) { Now = Now };
         Assert.Equal("withgpu", Assert.Single(Policy.Plan(view).OfType<PreemptAction>()).ExecutorId);
@@ -186,7 +186,7 @@ public sealed class SchedulingPluginTests
     [Fact]
     public void PreemptedToBeReleased_IsReleasedOnceIdle_NotGivenToAnotherSession_AndItsRoomGoesToTheLargerExecutor()
     {
-        var big = new ResourceRequirement { Cpu = 2000 };
+        var big = new ResourceRequirement { Cpu = 2 };
         // A 3-core node: two one-core executors of "low" and one free core; "high" needs a two-core executor.
         var high = Session("high", 1, priority: 5, req: big);
         var low = Session("low", 0, running: 2);
@@ -210,13 +210,13 @@ public sealed class SchedulingPluginTests
         // Gone: its core and the free one make high's two-core executor.
         var freed = new ClusterView([high, low], [Bound("e9", "n1", "low")], [Node("n1", 3)]) { Now = Now };
         var create = Assert.IsType<CreateExecutorAction>(Assert.Single(Policy.Plan(freed)));
-        Assert.Equal(("n1", "high", 2000UL), (create.Node, create.SessionId, create.ResReq.Cpu));
+        Assert.Equal(("n1", "high", 2UL), (create.Node, create.SessionId, create.ResReq.Cpu));
     }
 
     [Fact]
     public void WhileAPreemptedExecutorIsReleasing_ItsRoomAndTheNodesFreePartStayTheTakers()
     {
-        var high = Session("high", 1, priority: 5, req: new ResourceRequirement { Cpu = 2000 });
+        var high = Session("high", 1, priority: 5, req: new ResourceRequirement { Cpu = 2 });
         var releasing = new ExecutorInfo { Id = "e0", Node = "n1", State = ExecutorState.Releasing };
         var view = new ClusterView([high, Session("low", 0, running: 1), Session("other", 3)],
             [releasing, Bound("e9", "n1", "low")], [Node("n1", 3)])

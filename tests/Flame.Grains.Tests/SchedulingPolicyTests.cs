@@ -12,7 +12,7 @@ public sealed class SchedulingPolicyTests
     {
         Name = name,
         State = state,
-        Allocatable = new ResourceRequirement { Cpu = (ulong)slots * 1000 },
+        Allocatable = new ResourceRequirement { Cpu = (ulong)slots },
     };
 
     private static SessionDemand Session(string id, int pending, uint priority = 0, uint min = 0, uint? max = null, bool open = true) => new()
@@ -66,8 +66,8 @@ public sealed class SchedulingPolicyTests
     {
         var view = new ClusterView(
             [Session("s1", pending: 1) with { Application = "render" }],
-            [Executor("e1", "n1", ExecutorState.Idle) with { Application = "render", ResReq = new ResourceRequirement { Cpu = 4000 } },
-             Executor("e2", "n1", ExecutorState.Idle) with { Application = "render", ResReq = new ResourceRequirement { Cpu = 1000 } }],
+            [Executor("e1", "n1", ExecutorState.Idle) with { Application = "render", ResReq = new ResourceRequirement { Cpu = 4 } },
+             Executor("e2", "n1", ExecutorState.Idle) with { Application = "render", ResReq = new ResourceRequirement { Cpu = 1 } }],
             [Node("n1", slots: 8)]);
         Assert.Equal("e2", Assert.IsType<BindAction>(Assert.Single(Policy.Plan(view))).ExecutorId);
     }
@@ -190,5 +190,5 @@ public sealed class SchedulingPolicyTests
         }
     }
 
-    private static int Slots(NodeInfo node) => (int)(Resources.Allocatable(node).Cpu / 1000);
+    private static int Slots(NodeInfo node) => (int)Resources.Allocatable(node).Cpu;
 }

@@ -15,7 +15,7 @@ public sealed class SchedulingPropertyTests
     private const long Start = 1_000_000;
     private static readonly SchedulingPolicy Policy = new();
     private static readonly ResourceRequirement?[] Shapes =
-        [null, new() { Cpu = 1000 }, new() { Cpu = 2000, Memory = 4UL << 30 }, new() { Cpu = 1000, Gpu = 1 }, new() { Cpu = 500, Memory = 1UL << 30 }];
+        [null, new() { Cpu = 1 }, new() { Cpu = 2, Memory = 4UL << 30 }, new() { Cpu = 1, Gpu = 1 }, new() { Cpu = 0, Memory = 1UL << 30 }];
 
     [Fact]
     public void OnePlan_NeverOverCommitsANode_NorBreaksALimit()
@@ -75,7 +75,7 @@ public sealed class SchedulingPropertyTests
         {
             var (model, _, _) = Converge(round, mixedShapes: false);
             // Closed sessions keep what they hold (to finish running tasks); the rest is shared.
-            var slots = model.Nodes.Values.Where(n => n.State == NodeState.Ready).Sum(n => (int)(Resources.Allocatable(n).Cpu / 1000))
+            var slots = model.Nodes.Values.Where(n => n.State == NodeState.Ready).Sum(n => (int)Resources.Allocatable(n).Cpu)
                 - model.Sessions.Values.Where(s => !s.Open).Sum(s => model.Held(s.SessionId));
             var ideal = Ideal(model.Sessions.Values, slots);
             foreach (var s in model.Sessions.Values.Where(s => s.Open))
@@ -166,7 +166,7 @@ public sealed class SchedulingPropertyTests
             State = random.Next(8) == 0 ? NodeState.NotReady : NodeState.Ready,
             Allocatable = new ResourceRequirement
             {
-                Cpu = (ulong)random.Next(1, 9) * 1000,
+                Cpu = (ulong)random.Next(1, 9),
                 Memory = mixedShapes && random.Next(2) == 0 ? (ulong)random.Next(4, 33) << 30 : 0,
                 Gpu = mixedShapes ? random.Next(0, 3) : 0,
             },

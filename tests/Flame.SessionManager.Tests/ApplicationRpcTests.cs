@@ -105,20 +105,20 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task RegisterApplication_Fails_WhenNameIsTaken()
+    public async Task RegisterApplication_IsRefusedWithResultMinusOne_WhenNameIsTaken()
     {
         var name = Names.Unique("app-dup");
         var first = FullSpec();
         await Frontend.RegisterApplicationAsync(new RegisterApplicationRequest { Name = name, Application = first });
         var count = (await Frontend.ListApplicationNamesAsync()).Count;
 
-        await AssertFailsAsync(StatusCode.AlreadyExists,
-            Unary(() => Frontend.RegisterApplicationAsync(new RegisterApplicationRequest
+        await AssertRefusedAsync(Flame.FlameErrorKind.AlreadyExists,
+            () => Frontend.RegisterApplicationAsync(new RegisterApplicationRequest
             {
                 Name = name,
                 Application = new ApplicationSpec { Command = "/bin/other" },
-            })),
-            name);
+            }),
+            name, "already");
 
         Assert.Equal(first, (await Frontend.GetApplicationAsync(new GetApplicationRequest { Name = name })).Spec);
         Assert.Equal(count, (await Frontend.ListApplicationNamesAsync()).Count);
@@ -129,32 +129,32 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
     [InlineData("has space", "' '")]
     [InlineData("a/b", "'/'")]
     [InlineData("ünïcode", "'ü'")]
-    public async Task RegisterApplication_Fails_WhenNameIsMalformed(string name, string mention)
+    public async Task RegisterApplication_IsRefusedWithResultMinusOne_WhenNameIsMalformed(string name, string mention)
     {
         var before = await Frontend.ListApplicationNamesAsync();
 
-        await AssertFailsAsync(StatusCode.InvalidArgument,
-            Unary(() => Frontend.RegisterApplicationAsync(new RegisterApplicationRequest
+        await AssertRefusedAsync(Flame.FlameErrorKind.InvalidArgument,
+            () => Frontend.RegisterApplicationAsync(new RegisterApplicationRequest
             {
                 Name = name,
                 Application = new ApplicationSpec { Command = "/bin/true" },
-            })),
+            }),
             "application name", mention);
 
         Assert.Equal(before, await Frontend.ListApplicationNamesAsync());
     }
 
     [Fact]
-    public async Task RegisterApplication_Fails_WhenNameIsLongerThan253Characters()
+    public async Task RegisterApplication_IsRefusedWithResultMinusOne_WhenNameIsLongerThan253Characters()
     {
         var before = await Frontend.ListApplicationNamesAsync();
 
-        await AssertFailsAsync(StatusCode.InvalidArgument,
-            Unary(() => Frontend.RegisterApplicationAsync(new RegisterApplicationRequest
+        await AssertRefusedAsync(Flame.FlameErrorKind.InvalidArgument,
+            () => Frontend.RegisterApplicationAsync(new RegisterApplicationRequest
             {
                 Name = new string('a', 254),
                 Application = new ApplicationSpec { Command = "/bin/true" },
-            })),
+            }),
             "application name", "254", "253");
 
         Assert.Equal(before, await Frontend.ListApplicationNamesAsync());
@@ -176,6 +176,30 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task RegisterApplication_AcceptsAnApplicationWithoutCommand_AsFlameDoes()
+    {
+        var name = Names.Unique("app-nocmd");
+
+        var result = await Frontend.RegisterApplicationAsync(new RegisterApplicationRequest
+        {
+            Name = name,
+            Application = new ApplicationSpec { Shim = Shim.Host },
+        });
+
+        Assert.Equal(0, result.ReturnCode);
+        var got = (await Frontend.GetApplicationAsync(new GetApplicationRequest { Name = name })).Spec;
+        Assert.False(got.HasCommand, "a command that was never given stays unset");
+        var session = await Frontend.CreateSessionAsync(new CreateSessionRequest
+        {
+            SessionId = Names.Unique("nocmd"),
+            Session = new SessionSpec { Application = name },
+        });
+        Assert.Equal(SessionState.Open, session.Status.State);
+        Assert.Equal(SessionState.Closed,
+            (await Frontend.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Metadata.Id })).Status.State);
+    }
+
+    [Fact]
     public async Task RegisterApplication_Fails_WhenApplicationIsMissing()
     {
         var name = Names.Unique("app-nospec");
@@ -190,7 +214,6 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
 
     public static TheoryData<string, string> InvalidSpecs => new()
     {
-        { "no-command", "command" },
         { "max-instances-0", "max_instances" },
         { "negative-delay-release", "delay_release" },
         { "empty-env-name", "environment variable" },
@@ -204,7 +227,6 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
         var name = Names.Unique("app-bad");
         var spec = problem switch
         {
-            "no-command" => new ApplicationSpec { Shim = Shim.Host },
             "max-instances-0" => new ApplicationSpec { Command = "/bin/true", MaxInstances = 0 },
             "negative-delay-release" => new ApplicationSpec { Command = "/bin/true", DelayRelease = -1 },
             "empty-env-name" => new ApplicationSpec { Command = "/bin/true", Environments = { new Flame.V1.Environment { Value = "x" } } },
@@ -242,16 +264,16 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task UpdateApplication_Fails_WhenApplicationIsUnknown()
+    public async Task UpdateApplication_IsRefusedWithResultMinusOne_WhenApplicationIsUnknown()
     {
         var name = Names.Unique("app-ghost");
 
-        await AssertFailsAsync(StatusCode.NotFound,
-            Unary(() => Frontend.UpdateApplicationAsync(new UpdateApplicationRequest
+        await AssertRefusedAsync(Flame.FlameErrorKind.NotFound,
+            () => Frontend.UpdateApplicationAsync(new UpdateApplicationRequest
             {
                 Name = name,
                 Application = new ApplicationSpec { Command = "/bin/true" },
-            })),
+            }),
             name);
 
         Assert.DoesNotContain(name, await Frontend.ListApplicationNamesAsync());
@@ -298,8 +320,8 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
         await AssertFailsAsync(StatusCode.NotFound,
             Unary(() => Frontend.GetApplicationAsync(new GetApplicationRequest { Name = name })), name);
         Assert.DoesNotContain(name, await Frontend.ListApplicationNamesAsync());
-        await AssertFailsAsync(StatusCode.NotFound,
-            Unary(() => Frontend.UnregisterApplicationAsync(new UnregisterApplicationRequest { Name = name })), name);
+        await AssertRefusedAsync(Flame.FlameErrorKind.NotFound,
+            () => Frontend.UnregisterApplicationAsync(new UnregisterApplicationRequest { Name = name }), name);
         await AssertFailsAsync(StatusCode.NotFound,
             Unary(() => Frontend.CreateSessionAsync(new CreateSessionRequest { Session = new SessionSpec { Application = name } })),
             name);
@@ -314,10 +336,29 @@ public sealed class ApplicationRpcTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task UnregisterApplication_Fails_WhenNameIsEmpty()
+    public async Task UpdateAndUnregister_AreRefusedWithResultMinusOne_WhileTheApplicationHasOpenSessions()
     {
-        await AssertFailsAsync(StatusCode.InvalidArgument,
-            Unary(() => Frontend.UnregisterApplicationAsync(new UnregisterApplicationRequest { Name = "" })),
+        var name = await Frontend.RegisterAppAsync("app-busy");
+        var before = await Frontend.GetApplicationAsync(new GetApplicationRequest { Name = name });
+        var session = await Frontend.CreateSessionAsync(new CreateSessionRequest { SessionId = Names.Unique("busy"), Session = new SessionSpec { Application = name } });
+
+        await AssertRefusedAsync(Flame.FlameErrorKind.FailedPrecondition,
+            () => Frontend.UpdateApplicationAsync(new UpdateApplicationRequest { Name = name, Application = new ApplicationSpec { Command = "/bin/other" } }),
+            $"Cannot update application '{name}': has open sessions");
+        await AssertRefusedAsync(Flame.FlameErrorKind.FailedPrecondition,
+            () => Frontend.UnregisterApplicationAsync(new UnregisterApplicationRequest { Name = name }),
+            $"Cannot unregister application '{name}': has open sessions");
+        Assert.Equal(before, await Frontend.GetApplicationAsync(new GetApplicationRequest { Name = name }));
+
+        await Frontend.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Metadata.Id });
+        Assert.Equal(0, (await Frontend.UnregisterApplicationAsync(new UnregisterApplicationRequest { Name = name })).ReturnCode);
+    }
+
+    [Fact]
+    public async Task UnregisterApplication_IsRefusedWithResultMinusOne_WhenNameIsEmpty()
+    {
+        await AssertRefusedAsync(Flame.FlameErrorKind.InvalidArgument,
+            () => Frontend.UnregisterApplicationAsync(new UnregisterApplicationRequest { Name = "" }),
             "application name");
     }
 

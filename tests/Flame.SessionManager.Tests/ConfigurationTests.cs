@@ -33,6 +33,11 @@ public sealed class ConfigurationTests
         { "Flame:Limits:MaxTasksPerCreateTasks", "0" },
         { "Flame:Limits:MaxWatchStreamsPerConnection", "10001" },
         { "Flame:Limits:MaxApplicationLabelBytes", "0" },
+        { "Flame:Execution:DefaultResReq", "cpu=500m" },
+        { "Flame:Execution:DefaultResReq", "cpu=1,disk=2g" },
+        { "Flame:Execution:DefaultResReq", "cpu=1," },
+        { "Flame:Execution:DefaultResReq", "" },
+        { "Flame:Execution:MaxBindingFailures", "0" },
     };
 
     [Theory]

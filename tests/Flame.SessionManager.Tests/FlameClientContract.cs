@@ -98,7 +98,7 @@ public abstract class FlameClientContract(GatewayFixture gateway) : IAsyncLifeti
             MaxInstances = 2,
             BatchSize = 4,
             Priority = 5,
-            ResReq = new ResourceRequirement { Cpu = 250, Memory = 1024, Gpu = 0 },
+            ResReq = new ResourceRequirement { Cpu = 2, Memory = 1024, Gpu = 0 },
         };
 
         var chosen = await Client.CreateSessionAsync(id, spec);
@@ -112,7 +112,7 @@ public abstract class FlameClientContract(GatewayFixture gateway) : IAsyncLifeti
         Assert.StartsWith(app + "-", picked.Id);
         Assert.Null(picked.Spec.CommonData);
         Assert.Null(picked.Spec.MaxInstances);
-        Assert.Null(picked.Spec.ResReq);
+        Assert.Equal(new ResourceRequirement { Cpu = 1, Memory = 1UL << 30 }, picked.Spec.ResReq); // the cluster's default
         var got = await Client.GetSessionAsync(picked.Id);
         Assert.Equal((picked.Id, picked.Status.CreationTime), (got.Id, got.Status.CreationTime));
     }
@@ -159,7 +159,7 @@ public abstract class FlameClientContract(GatewayFixture gateway) : IAsyncLifeti
         Assert.Equal(closed.Status.CompletionTime, again.Status.CompletionTime);
         Assert.Equal(closed.Status.Events.Count, again.Status.Events.Count);
         await AssertCountersAsync(id, cancelled: 3);
-        await AssertFailsAsync(FlameErrorKind.FailedPrecondition, () => Client.OpenSessionAsync(id), "closed");
+        await AssertFailsAsync(FlameErrorKind.InvalidArgument, () => Client.OpenSessionAsync(id), "not open");
 
         var deleted = await Client.DeleteSessionAsync(id);
 
@@ -469,7 +469,7 @@ public abstract class FlameClientContract(GatewayFixture gateway) : IAsyncLifeti
             case "invalid application spec":
             {
                 var name = Names.Unique("app");
-                return (invalid, () => Client.RegisterApplicationAsync(name, new ApplicationSpec()), [name, "command"],
+                return (invalid, () => Client.RegisterApplicationAsync(name, new ApplicationSpec { MaxInstances = 0 }), [name, "max_instances"],
                     () => AssertFailsAsync(notFound, () => Client.GetApplicationAsync(name)));
             }
             case "session for a missing application":
@@ -522,7 +522,7 @@ public abstract class FlameClientContract(GatewayFixture gateway) : IAsyncLifeti
             {
                 var id = await NewSessionAsync();
                 await Client.CloseSessionAsync(id);
-                return (FlameErrorKind.FailedPrecondition, () => Client.OpenSessionAsync(id), [id, "closed"], null);
+                return (invalid, () => Client.OpenSessionAsync(id), [$"Session {id} is not open"], null);
             }
             case "open a missing session without a spec":
             {

@@ -36,7 +36,7 @@ public sealed class SessionRpcTests(GatewayFixture gateway)
             MaxInstances = 4,
             BatchSize = 2,
             Priority = 7,
-            Resreq = new ResourceRequirement { Cpu = 500, Memory = 1UL << 30, Gpu = 1 },
+            Resreq = new ResourceRequirement { Cpu = 2, Memory = 1UL << 30, Gpu = 1 },
         };
         var before = NowMs();
 
@@ -57,18 +57,47 @@ public sealed class SessionRpcTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task CreateSession_LeavesOptionalSpecFieldsUnset_WhenNotGiven()
+    public async Task CreateSession_LeavesOptionalSpecFieldsUnset_WhenNotGiven_AndGivesFlamesDefaultResreq()
     {
         var app = await Frontend.RegisterAppAsync();
         var spec = new SessionSpec { Application = app };
 
         var session = await Frontend.CreateSessionAsync(new CreateSessionRequest { SessionId = Names.Unique("s"), Session = spec });
 
-        Assert.Equal(spec, session.Spec);
         Assert.False(session.Spec.HasCommonData);
         Assert.False(session.Spec.HasMaxInstances);
-        Assert.Null(session.Spec.Resreq);
-        Assert.Equal(spec, (await Get(session.Metadata.Id)).Spec);
+        // Resolved as Flame resolves it (cpu=1,mem=1g: one core, 1 GiB), stored and returned.
+        var resolved = spec.Clone();
+        resolved.Resreq = new ResourceRequirement { Cpu = 1, Memory = 1UL << 30, Gpu = 0 };
+        Assert.Equal(resolved, session.Spec);
+        Assert.Equal(resolved, (await Get(session.Metadata.Id)).Spec);
+    }
+
+    [Fact]
+    public async Task CreateSession_KeepsAnExplicitResreq_EvenAllZeros()
+    {
+        var app = await Frontend.RegisterAppAsync();
+        var spec = new SessionSpec { Application = app, Resreq = new ResourceRequirement() };
+
+        var session = await Frontend.CreateSessionAsync(new CreateSessionRequest { SessionId = Names.Unique("s"), Session = spec });
+
+        Assert.Equal(new ResourceRequirement(), session.Spec.Resreq);
+    }
+
+    [Fact]
+    public async Task CreateSession_GivesTheConfiguredDefaultResreq_WhenTheClusterSetsOne()
+    {
+        await using var gateway = await Flame.Testing.InProcessGateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Flame:Execution:DefaultResReq"] = "cpu=2, MEM=512m, gpu=1",
+        });
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(gateway.Endpoint);
+        var frontend = new Frontend.FrontendClient(channel);
+        var app = await frontend.RegisterAppAsync();
+
+        var session = await frontend.CreateSessionAsync(new CreateSessionRequest { SessionId = Names.Unique("s"), Session = new SessionSpec { Application = app } });
+
+        Assert.Equal(new ResourceRequirement { Cpu = 2, Memory = 512UL << 20, Gpu = 1 }, session.Spec.Resreq);
     }
 
     [Fact]
@@ -319,7 +348,9 @@ public sealed class SessionRpcTests(GatewayFixture gateway)
         var session = await Frontend.OpenSessionAsync(new OpenSessionRequest { SessionId = id, Session = spec });
 
         Assert.Equal(id, session.Metadata.Id);
-        Assert.Equal(spec, session.Spec);
+        var resolved = spec.Clone();
+        resolved.Resreq = new ResourceRequirement { Cpu = 1, Memory = 1UL << 30 }; // the cluster's default, as CreateSession
+        Assert.Equal(resolved, session.Spec);
         Assert.Equal(SessionState.Open, session.Status.State);
         Assert.Equal(session, await Get(id));
         Assert.Single(await Frontend.ListSessionIdsAsync(), x => x == id);
@@ -330,7 +361,7 @@ public sealed class SessionRpcTests(GatewayFixture gateway)
     {
         var app = await Frontend.RegisterAppAsync();
         var id = Names.Unique("open");
-        var spec = new SessionSpec { Application = app, CommonData = ByteString.CopyFromUtf8("cd"), MaxInstances = 2 };
+        var spec = new SessionSpec { Application = app, CommonData = ByteString.CopyFromUtf8("cd"), MaxInstances = 2, Resreq = new ResourceRequirement { Cpu = 2 } };
         var created = await Frontend.CreateSessionAsync(new CreateSessionRequest { SessionId = id, Session = spec });
         await Frontend.NewTaskAsync(id, "kept");
 
@@ -349,7 +380,8 @@ public sealed class SessionRpcTests(GatewayFixture gateway)
         Assert.Single(await Frontend.ListSessionIdsAsync(), x => x == id);
     }
 
-    public static TheoryData<string> ContradictingFields => new() { "application", "common_data", "min_instances", "max_instances", "batch_size", "priority", "resreq" };
+    // Flame's validate_spec: common_data and batch_size may differ (see OpenSession_ReturnsTheSession_WhenOnlyCommonDataOrBatchSizeDiffer).
+    public static TheoryData<string> ContradictingFields => new() { "application", "min_instances", "max_instances", "priority", "resreq" };
 
     [Theory]
     [MemberData(nameof(ContradictingFields))]
@@ -365,19 +397,46 @@ public sealed class SessionRpcTests(GatewayFixture gateway)
         switch (field)
         {
             case "application": other.Application = await Frontend.RegisterAppAsync(); break;
-            case "common_data": other.CommonData = ByteString.CopyFromUtf8("other"); break;
             case "min_instances": other.MinInstances = 2; break;
             case "max_instances": other.ClearMaxInstances(); break;
-            case "batch_size": other.BatchSize = 8; break;
             case "priority": other.Priority = 5; break;
             case "resreq": other.Resreq = new ResourceRequirement { Cpu = 1 }; break;
         }
 
         await AssertFailsAsync(StatusCode.InvalidArgument,
             Unary(() => Frontend.OpenSessionAsync(new OpenSessionRequest { SessionId = id, Session = other })),
-            id, field);
+            id, "spec mismatch", $"{field} differs");
 
         Assert.Equal(before, await Get(id));
+    }
+
+    [Fact]
+    public async Task OpenSession_ReturnsTheSession_WhenOnlyCommonDataOrBatchSizeDiffer_AsFlameDoes()
+    {
+        var app = await Frontend.RegisterAppAsync();
+        var id = Names.Unique("open");
+        var spec = new SessionSpec { Application = app, CommonData = ByteString.CopyFromUtf8("cd") };
+        var created = await Frontend.CreateSessionAsync(new CreateSessionRequest { SessionId = id, Session = spec });
+        var other = spec.Clone();
+        other.CommonData = ByteString.CopyFromUtf8("other");
+        other.BatchSize = 8;
+
+        var opened = await Frontend.OpenSessionAsync(new OpenSessionRequest { SessionId = id, Session = other });
+
+        Assert.Equal(created.Spec, opened.Spec);
+    }
+
+    [Fact]
+    public async Task OpenSession_TakesAnOmittedResreqForTheClusterDefault_WhenComparing()
+    {
+        var app = await Frontend.RegisterAppAsync();
+        var id = Names.Unique("open");
+        var explicitDefault = new SessionSpec { Application = app, Resreq = new ResourceRequirement { Cpu = 1, Memory = 1UL << 30 } };
+        await Frontend.CreateSessionAsync(new CreateSessionRequest { SessionId = id, Session = explicitDefault });
+
+        var opened = await Frontend.OpenSessionAsync(new OpenSessionRequest { SessionId = id, Session = new SessionSpec { Application = app } });
+
+        Assert.Equal(explicitDefault.Resreq, opened.Spec.Resreq);
     }
 
     [Fact]
@@ -407,18 +466,19 @@ public sealed class SessionRpcTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task OpenSession_Fails_WhenSessionIsClosed_WithOrWithoutASpec()
+    public async Task OpenSession_FailsWithInvalidArgument_WhenSessionIsClosed_WithOrWithoutASpec()
     {
         var session = await Frontend.NewSessionAsync();
         var id = session.Metadata.Id;
         var closed = await Close(id);
 
-        await AssertFailsAsync(StatusCode.FailedPrecondition,
+        // Flame's code and words: its SDKs read INVALID_ARGUMENT here.
+        await AssertFailsAsync(StatusCode.InvalidArgument,
             Unary(() => Frontend.OpenSessionAsync(new OpenSessionRequest { SessionId = id })),
-            id, "closed");
-        await AssertFailsAsync(StatusCode.FailedPrecondition,
+            $"Session {id} is not open");
+        await AssertFailsAsync(StatusCode.InvalidArgument,
             Unary(() => Frontend.OpenSessionAsync(new OpenSessionRequest { SessionId = id, Session = session.Spec })),
-            id, "closed");
+            $"Session {id} is not open");
 
         Assert.Equal(closed, await Get(id));
     }

@@ -116,7 +116,7 @@ public static class SchedulingSimulation
         var policy = new SchedulingPolicy(options);
         var model = new ClusterModel(Enumerable.Range(0, nodes).Select(i => new NodeInfo
         {
-            Name = $"n{i:D3}", State = NodeState.Ready, Allocatable = new ResourceRequirement { Cpu = (ulong)coresPerNode * 1000 },
+            Name = $"n{i:D3}", State = NodeState.Ready, Allocatable = new ResourceRequirement { Cpu = (ulong)coresPerNode },
         }), options);
         var cores = nodes * coresPerNode;
         var byId = sessions.ToDictionary(s => s.Id, StringComparer.Ordinal);

@@ -22,8 +22,11 @@ public interface IExecutorGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("Bind")] Task<PollResult<SessionBinding>> BindAsync();
     /// <summary>The scheduler gives the executor a session (Idle → Binding). False if the executor is not idle.</summary>
     [Alias("Assign")] Task<bool> AssignAsync(string sessionId);
-    /// <summary>The service entered the session (Binding → Bound), or failed to (Binding → Idle).</summary>
-    [Alias("BindCompleted")] Task BindCompletedAsync(bool succeeded, string? message);
+    /// <summary>
+    /// The service entered the session (<paramref name="returnCode"/> 0: Binding → Bound), or failed to (Binding → Idle;
+    /// Flame's codes: 10 installation, 11 shim creation, 12 OnSessionEnter), which the session records as event 1001.
+    /// </summary>
+    [Alias("BindCompleted")] Task BindCompletedAsync(int returnCode, string? message);
     /// <summary>The executor is leaving its session (Bound → Unbinding).</summary>
     [Alias("Unbind")] Task UnbindAsync();
     /// <summary>The service left the session (Unbinding → Idle).</summary>

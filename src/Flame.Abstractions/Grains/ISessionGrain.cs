@@ -92,8 +92,9 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Gives back a task that was launched but never reached the executor; no attempt is counted.</summary>
     [Alias("ReturnTask")] Task ReturnTaskAsync(string executorId, long taskId);
     /// <summary>
-    /// An executor could not enter the session (recorded as a session event). After too many failures in a
-    /// row the pending tasks are Failed with the error, so that nothing waits forever for a service that cannot start.
+    /// An executor could not enter the session: <paramref name="message"/> is recorded verbatim as event 1001. After
+    /// <c>MaxBindingFailures</c> in a row the session gets event 1002 and no more executors (as Flame), or its pending
+    /// tasks are Failed with the error (<c>FailPendingTasksAtBindingLimit</c>).
     /// </summary>
     [Alias("ReportBindingFailed")] Task ReportBindingFailedAsync(string executorId, string message);
 }

@@ -24,12 +24,8 @@ public static class Units
         return $"{text} {ByteUnits[unit]}";
     }
 
-    /// <summary>CPU millicores in cores: "4", "0.5", "250m".</summary>
-    public static string Cpu(ulong millicores) =>
-        millicores == 0 ? "0"
-        : millicores % 1000 == 0 ? (millicores / 1000).ToString(CultureInfo.InvariantCulture)
-        : millicores < 1000 ? millicores.ToString(CultureInfo.InvariantCulture) + "m"
-        : (millicores / 1000.0).ToString("0.###", CultureInfo.InvariantCulture);
+    /// <summary>CPU in whole cores (the wire's unit, as Flame's): "4".</summary>
+    public static string Cpu(ulong cores) => cores.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Unix epoch milliseconds as local time "yyyy-MM-dd HH:mm:ss"; "-" for 0.</summary>
     public static string LocalTime(long epochMs, TimeZoneInfo? zone = null)

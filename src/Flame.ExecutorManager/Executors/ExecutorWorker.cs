@@ -183,7 +183,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             ExecutorSpec = new V1.ExecutorSpec
             {
                 Node = _nodeName,
-                Resreq = new V1.ResourceRequirement { Cpu = 1000, Memory = 0 },
+                Resreq = new V1.ResourceRequirement { Cpu = 1, Memory = 0 }, // one slot: one core
                 Shim = V1.Shim.Host,
             },
         };
@@ -315,7 +315,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
     {
         if (bind.Application is null || bind.Session is null)
         {
-            return Failure($"service failed to start: the gateway's bind answer has no {(bind.Application is null ? "application" : "session")}");
+            return ShimFailure($"the gateway's bind answer has no {(bind.Application is null ? "application" : "session")}");
         }
         var application = bind.Application;
         var spec = application.Spec ?? new V1.ApplicationSpec();
@@ -363,13 +363,13 @@ internal sealed partial class ExecutorWorker : BackgroundService
         catch (ServiceStartException ex)
         {
             LogServiceStartFailed(ExecutorId, _sessionId, ex.Message);
-            return Failure($"service failed to start: {ex.Message}");
+            return ShimFailure(ex.Message);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The executor's directory or the service log cannot be written: the node's problem, reported with the session.
             LogServiceStartFailed(ExecutorId, _sessionId, ex.Message);
-            return Failure($"service failed to start: cannot prepare {directory.Root}: {ex.Message}");
+            return ShimFailure($"cannot prepare {directory.Root}: {ex.Message}");
         }
         return await EnterAsync(shim, bind, application, spec, cancellationToken).ConfigureAwait(false);
     }
@@ -418,14 +418,15 @@ internal sealed partial class ExecutorWorker : BackgroundService
 
         try
         {
-            return await shim.Client.OnSessionEnterAsync(context, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var entered = await shim.Client.OnSessionEnterAsync(context, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return entered.ReturnCode == 0 ? entered : EnterFailure(entered.HasMessage ? entered.Message : $"the service returned code {entered.ReturnCode}");
         }
         catch (RpcException ex)
         {
             var reason = await shim.WaitForExitAsync(ExitDetectionGrace).ConfigureAwait(false)
                 ? $"the service process exited with code {shim.ExitCode} during OnSessionEnter{await shim.LogTailAsync().ConfigureAwait(false)}"
                 : $"OnSessionEnter failed with {ex.StatusCode}: {ex.Status.Detail}";
-            return Failure(reason);
+            return EnterFailure(reason);
         }
     }
 
@@ -767,6 +768,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             return (new V1.TaskResult
             {
                 ReturnCode = -2,
+                SystemFailure = true,
                 Message = $"task {taskId} timed out after {timeout.TotalSeconds:0.###}s; the service was killed",
             }, true, false);
         }
@@ -778,6 +780,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 return (new V1.TaskResult
                 {
                     ReturnCode = -1,
+                    SystemFailure = true,
                     Message = $"service process exited with code {shim.ExitCode} while running task {taskId}",
                 }, true, false);
             }
@@ -789,6 +792,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 return (new V1.TaskResult
                 {
                     ReturnCode = -1,
+                    SystemFailure = true,
                     Message = $"lost the connection to the service process while running task {taskId} ({ex.Status.Detail}); the service was killed",
                 }, true, false);
             }
@@ -1075,4 +1079,10 @@ internal sealed partial class ExecutorWorker : BackgroundService
     internal const int InstallFailedCode = 10;
 
     private static V1.Result Failure(string message) => new() { ReturnCode = 1, Message = message };
+
+    /// <summary>Flame's bind code 11: the working directory, the process or its socket could not be set up.</summary>
+    private static V1.Result ShimFailure(string detail) => new() { ReturnCode = 11, Message = $"shim creation failed: {detail}" };
+
+    /// <summary>Flame's bind code 12: OnSessionEnter returned non-zero or failed; the detail is the service's message.</summary>
+    private static V1.Result EnterFailure(string detail) => new() { ReturnCode = 12, Message = $"on_session_enter failed: {detail}" };
 }

@@ -141,7 +141,7 @@ internal sealed partial class NodeAgent : BackgroundService, IHostedLifecycleSer
         {
             Metadata = new V1.Metadata { Id = id, Name = id },
             // One slot each, as RegisterExecutor says.
-            Spec = new V1.ExecutorSpec { Node = _node.Name, Resreq = new V1.ResourceRequirement { Cpu = 1000 } },
+            Spec = new V1.ExecutorSpec { Node = _node.Name, Resreq = new V1.ResourceRequirement { Cpu = 1 } },
         }));
         var result = await _backend.RegisterNodeAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.ReturnCode != 0)

@@ -18,7 +18,7 @@ internal sealed class NodeDescription
         Name = name;
         Hostname = hostname;
         Slots = slots;
-        CpuMillis = (ulong)cores * 1000;
+        Cores = (ulong)cores;
         MemoryBytes = memoryBytes;
         Arch = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
     }
@@ -32,8 +32,8 @@ internal sealed class NodeDescription
     /// <summary>How many executors run at once.</summary>
     public int Slots { get; }
 
-    /// <summary>Capacity in millicores: logical cores × 1000.</summary>
-    public ulong CpuMillis { get; }
+    /// <summary>Capacity in cores, as Flame: the number of logical CPUs.</summary>
+    public ulong Cores { get; }
 
     /// <summary>Total memory in bytes.</summary>
     public ulong MemoryBytes { get; }
@@ -56,8 +56,8 @@ internal sealed class NodeDescription
     public V1.NodeStatus CreateStatus(long nowMilliseconds) => new()
     {
         State = V1.NodeState.Ready,
-        Capacity = new V1.ResourceRequirement { Cpu = CpuMillis, Memory = MemoryBytes },
-        Allocatable = new V1.ResourceRequirement { Cpu = (ulong)Slots * 1000, Memory = MemoryBytes },
+        Capacity = new V1.ResourceRequirement { Cpu = Cores, Memory = MemoryBytes },
+        Allocatable = new V1.ResourceRequirement { Cpu = (ulong)Slots, Memory = MemoryBytes },
         Info = new V1.NodeInfo { Arch = Arch, Os = "linux" },
         Addresses = { new V1.NodeAddress { Type = "Hostname", Address = Hostname } },
         LastHeartbeatTime = nowMilliseconds,

@@ -44,7 +44,8 @@ internal static class ServiceLaunch
         if (spec.Shim != V1.Shim.Host)
             throw new ServiceStartException($"application '{name}' uses shim {spec.Shim}; this executor manager runs Host services only");
         if (!spec.HasCommand || string.IsNullOrWhiteSpace(spec.Command))
-            throw new ServiceStartException($"application '{name}' has no command");
+            // Flame's words for the same case: it tries to start an empty program.
+            throw new ServiceStartException($"failed to start service by command <>: application '{name}' has no command");
 
         // Flame does not expand working_directory: it is used as written.
         var workingDirectory = spec.HasWorkingDirectory && !string.IsNullOrWhiteSpace(spec.WorkingDirectory)

@@ -44,6 +44,7 @@ public sealed partial class ApplicationRegistryGrain(
     {
         ApplicationSpecs.Validate(name, spec, limits.Value);
         var updated = Existing(name) with { Spec = spec };
+        await RefuseWhileOpenAsync(name, "update");
         await SaveAsync(updated);
         return updated;
     }
@@ -51,9 +52,34 @@ public sealed partial class ApplicationRegistryGrain(
     public async Task UnregisterAsync(string name)
     {
         Existing(name);
+        await RefuseWhileOpenAsync(name, "unregister");
         await StoredForms.Durably(store.DeleteApplicationAsync(name));
         _applications.Remove(name);
         LogUnregistered(name);
+    }
+
+    /// <summary>
+    /// As Flame: an application with open sessions is neither changed nor removed (Flame's words). A rare administrative
+    /// call, so asking each open session is affordable; a session closed meanwhile no longer counts.
+    /// </summary>
+    private async Task RefuseWhileOpenAsync(string name, string verb)
+    {
+        var open = 0;
+        foreach (var id in await store.LoadSessionIdsAsync(openOnly: true))
+        {
+            try
+            {
+                var session = await GrainFactory.GetGrain<ISessionGrain>(id).GetAsync();
+                if (session.Spec.Application == name && session.Status.State == SessionState.Open)
+                    open++;
+            }
+            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+            {
+                // Deleted since the store listed it.
+            }
+        }
+        if (open > 0)
+            throw FlameException.FailedPrecondition($"Cannot {verb} application '{name}': has open sessions ({open})");
     }
 
     /// <summary>Durable first, then visible: a change the store refused is not made.</summary>
@@ -89,9 +115,8 @@ internal static class ApplicationSpecs
     /// <summary>Throws InvalidArgument naming the first thing wrong.</summary>
     public static void Validate(string name, ApplicationSpec spec, FlameLimitsOptions limits)
     {
+        // No command is accepted, as in Flame: its sessions open, and binding them fails with rc 11 (event 1001).
         FlameIds.ValidateApplicationName(name);
-        if (spec.Shim == Shim.Host && string.IsNullOrWhiteSpace(spec.Command))
-            throw FlameException.InvalidArgument($"application '{name}' has no command; a Host application needs the command that starts its service");
         if (spec.MaxInstances is 0)
             throw FlameException.InvalidArgument($"application '{name}' has max_instances 0; leave it unset for no limit, or give at least 1");
         if (spec.DelayRelease is < 0)

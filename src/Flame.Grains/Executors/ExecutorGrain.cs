@@ -130,11 +130,11 @@ public sealed partial class ExecutorGrain(
         return Task.FromResult(true);
     }
 
-    public async Task BindCompletedAsync(bool succeeded, string? message)
+    public async Task BindCompletedAsync(int returnCode, string? message)
     {
         var executor = Existing();
         var sessionId = executor.SessionId;
-        if (succeeded)
+        if (returnCode == 0)
         {
             ExecutorStateMachine.Move(Id, executor.State, ExecutorState.Bound, "BindExecutorCompleted");
             try
@@ -155,7 +155,9 @@ public sealed partial class ExecutorGrain(
             SetState(ExecutorState.Idle, sessionId: null);
             var reason = string.IsNullOrWhiteSpace(message) ? "OnSessionEnter failed" : message;
             LogBindFailed(Id, sessionId!, reason);
-            await GrainFactory.GetGrain<ISessionGrain>(sessionId!).ReportBindingFailedAsync(Id, reason);
+            // Flame's event 1001 text: its clients look for "failed to bind session" and the service's own words.
+            await GrainFactory.GetGrain<ISessionGrain>(sessionId!).ReportBindingFailedAsync(Id,
+                $"Executor <{Id}> on node <{executor.Node}> failed to bind session with return_code <{returnCode}>: {reason}");
         }
     }
 

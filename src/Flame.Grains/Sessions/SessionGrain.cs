@@ -46,6 +46,9 @@ public sealed partial class SessionGrain(
     private readonly Dictionary<string, ExecutorSlot> _executors = new(StringComparer.Ordinal);
     private readonly Queue<ExecutorSlot> _waiting = new();
     private int _bindingFailures;
+    // Flame's retry limit was reached: the session gets no more executors (in memory, as Flame's counter).
+    private bool _bindingPaused;
+    private ResourceRequirement? _defaultResReq;
     private SessionDemand? _lastReported;
     private IGrainTimer? _demandTimer;
     private IGrainTimer? _executorCheck;
@@ -136,11 +139,12 @@ public sealed partial class SessionGrain(
             await CreateCoreAsync(spec);
             return View();
         }
+        // INVALID_ARGUMENT, as Flame: its SDKs take this code (not FAILED_PRECONDITION) for a session that cannot be opened.
         if (_session.State == SessionState.Closed)
-            throw FlameException.FailedPrecondition($"session '{Id}' is closed");
-        if (spec is not null && SessionSpecs.FirstDifference(_session.Spec, spec) is { } field)
+            throw FlameException.InvalidArgument($"Session {Id} is not open");
+        if (spec is not null && SessionSpecs.FirstDifference(_session.Spec, Resolved(spec)) is var (field, expected, got))
             throw FlameException.InvalidArgument(
-                $"session '{Id}' exists with a different {field}; open it without a spec or with the same one");
+                $"session <{Id}> spec mismatch: {field} differs (expected {expected}, got {got}); open it without a spec or with the same one");
         return View();
     }
 
@@ -468,10 +472,17 @@ public sealed partial class SessionGrain(
             _tasks.Complete(taskId, TaskState.Succeed, result.Output, null, now);
             Notify(taskId);
         }
-        else
+        else if (result.SystemFailure || _execution.RetryApplicationErrors)
         {
             var message = string.IsNullOrEmpty(result.Message) ? $"the service returned code {result.ReturnCode}" : result.Message;
             FailAttempt(taskId, message, result.Output);
+        }
+        else
+        {
+            // The service's own error: Failed at once, its message verbatim (Flame's event 3; Python: str(exception)).
+            var message = string.IsNullOrEmpty(result.Message) ? "Task failed with state <Failed>" : result.Message;
+            _tasks.Complete(taskId, TaskState.Failed, result.Output, message, now);
+            Notify(taskId);
         }
     }
 
@@ -573,17 +584,31 @@ public sealed partial class SessionGrain(
             return Task.CompletedTask;
         var now = Now;
         _bindingFailures++;
-        AddEvent(SessionEventCodes.BindingFailed, $"executor '{executorId}' could not enter the session: {message}", now);
-        if (_bindingFailures >= _execution.MaxBindingFailures && _tasks.CountOf(TaskState.Pending) > 0)
+        AddEvent(SessionEventCodes.BindingFailed, message, now);
+        if (_bindingFailures < _execution.MaxBindingFailures)
+            return Task.CompletedTask;
+        var limit = _execution.MaxBindingFailures;
+        if (_execution.FailPendingTasksAtBindingLimit)
         {
+            if (_tasks.CountOf(TaskState.Pending) == 0)
+                return Task.CompletedTask;
             var ids = new List<long>();
             var failed = _tasks.FailPending(now,
                 $"the service could not enter the session {_bindingFailures} times in a row; last error: {message}", ids);
             Changed(ids);
-            AddEvent(SessionEventCodes.PendingTasksFailed, $"{failed} pending task(s) failed: the service could not start", now);
+            AddEvent(SessionEventCodes.RetryLimitReached,
+                $"Session retry limit reached after {_bindingFailures}/{limit} failed attempts; {failed} pending task(s) failed (Flame:Execution:FailPendingTasksAtBindingLimit).", now);
             NotifyTerminalWatchers();
             ReportDemand(force: true);
             _bindingFailures = 0;
+        }
+        else if (!_bindingPaused)
+        {
+            // Flame's words: clients and operators of Flame look for them.
+            _bindingPaused = true;
+            AddEvent(SessionEventCodes.RetryLimitReached,
+                $"Session retry limit reached after {_bindingFailures}/{limit} failed attempts; new executor assignment is paused for this session; existing executors are unchanged.", now);
+            ReportDemand(force: true);
         }
         return Task.CompletedTask;
     }
@@ -783,9 +808,10 @@ public sealed partial class SessionGrain(
         {
             SessionId = Id,
             Application = s.Spec.Application,
-            Pending = _tasks.CountOf(TaskState.Pending),
+            // Paused at the binding limit: no demand for new executors; those bound keep serving, as in Flame.
+            Pending = _bindingPaused ? 0 : _tasks.CountOf(TaskState.Pending),
             Running = _tasks.CountOf(TaskState.Running),
-            MinInstances = s.Spec.MinInstances,
+            MinInstances = _bindingPaused ? 0 : s.Spec.MinInstances,
             MaxInstances = max,
             Priority = s.Spec.Priority,
             Open = s.State == SessionState.Open,
@@ -1067,7 +1093,7 @@ public sealed partial class SessionGrain(
         {
             await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).AddAsync(Id);
             var now = Now;
-            _session = new SessionData(spec, application, now);
+            _session = new SessionData(Resolved(spec), application, now);
             AddEvent(SessionEventCodes.Created, "created", now);
             await Durable();
         }
@@ -1079,6 +1105,13 @@ public sealed partial class SessionGrain(
         ReportDemand(force: true);
         LogCreated(Id, spec.Application);
     }
+
+    /// <summary>
+    /// <paramref name="spec"/> with its resource requirement resolved as Flame does: one given (even all zeros) is kept,
+    /// none is the cluster's default (<c>Flame:Execution:DefaultResReq</c>).
+    /// </summary>
+    private SessionSpec Resolved(SessionSpec spec) =>
+        spec.ResReq is null ? spec with { ResReq = _defaultResReq ??= _execution.DefaultResourceRequirement } : spec;
 
     private SessionData Existing()
     {

@@ -18,19 +18,22 @@ internal static class SessionSpecs
             throw FlameException.InvalidArgument($"min_instances ({spec.MinInstances}) is greater than max_instances ({max})");
     }
 
-    /// <summary>The name of the first field in which the two specs differ, or null if they agree.</summary>
-    public static string? FirstDifference(SessionSpec existing, SessionSpec requested)
+    /// <summary>
+    /// The first field, with both values, in which <paramref name="requested"/> contradicts <paramref name="existing"/>;
+    /// null if they agree. As Flame's <c>validate_spec</c>: application, resreq (both resolved), min_instances,
+    /// max_instances and priority; common data and batch size may differ.
+    /// </summary>
+    public static (string Field, string Expected, string Got)? FirstDifference(SessionSpec existing, SessionSpec requested)
     {
-        if (existing.Application != requested.Application) return "application";
-        if (!BytesEqual(existing.CommonData, requested.CommonData)) return "common_data";
-        if (existing.MinInstances != requested.MinInstances) return "min_instances";
-        if (existing.MaxInstances != requested.MaxInstances) return "max_instances";
-        if (existing.BatchSize != requested.BatchSize) return "batch_size";
-        if (existing.Priority != requested.Priority) return "priority";
-        if (existing.ResReq != requested.ResReq) return "resreq";
+        if (existing.Application != requested.Application) return ("application", existing.Application, requested.Application);
+        if (existing.ResReq != requested.ResReq) return ("resreq", Show(existing.ResReq), Show(requested.ResReq));
+        if (existing.MinInstances != requested.MinInstances) return ("min_instances", $"{existing.MinInstances}", $"{requested.MinInstances}");
+        if (existing.MaxInstances != requested.MaxInstances) return ("max_instances", Show(existing.MaxInstances), Show(requested.MaxInstances));
+        if (existing.Priority != requested.Priority) return ("priority", $"{existing.Priority}", $"{requested.Priority}");
         return null;
     }
 
-    private static bool BytesEqual(byte[]? a, byte[]? b) =>
-        (a is null || a.Length == 0) ? (b is null || b.Length == 0) : b is not null && a.AsSpan().SequenceEqual(b);
+    private static string Show(ResourceRequirement? r) => r is null ? "none" : ResourceRequirements.Format(r);
+
+    private static string Show(uint? max) => max is { } m ? $"{m}" : "unlimited";
 }

@@ -160,8 +160,8 @@ internal sealed partial class BackendService(
         var id = FlameIds.ValidateExecutorId(request.ExecutorId);
         await authorizer.CheckExecutorAsync(Caller.Of(context), id, "BindExecutorCompleted");
         var result = request.Result;
-        var succeeded = result is null || result.ReturnCode == 0;
-        await grains.GetGrain<IExecutorGrain>(id).BindCompletedAsync(succeeded, result?.HasMessage == true ? result.Message : null);
+        // An omitted result is a success, as in Flame.
+        await grains.GetGrain<IExecutorGrain>(id).BindCompletedAsync(result?.ReturnCode ?? 0, result?.HasMessage == true ? result.Message : null);
         return Ok;
     }
 
@@ -330,6 +330,7 @@ internal sealed partial class BackendService(
         ReturnCode = result.ReturnCode,
         Output = result.GetOutputOrNull(),
         Message = result.HasMessage ? result.Message : null,
+        SystemFailure = result.SystemFailure,
     };
 
     /// <summary>The session grain the executor is bound to; cached, since resolving a grain reference costs microseconds per task.</summary>

@@ -21,22 +21,46 @@ internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory gr
 {
     private static readonly Result Ok = new() { ReturnCode = 0 };
 
-    public override async Task<Result> RegisterApplication(RegisterApplicationRequest request, ServerCallContext context)
+    public override Task<Result> RegisterApplication(RegisterApplicationRequest request, ServerCallContext context)
     {
-        await flame.RegisterApplicationAsync(request.Name, Required(request.Application, "application").ToDomain(), context.CancellationToken);
-        return Ok;
+        var spec = Required(request.Application, "application").ToDomain();
+        return AsResult(request.Name, () => flame.RegisterApplicationAsync(request.Name, spec, context.CancellationToken), context);
     }
 
-    public override async Task<Result> UnregisterApplication(UnregisterApplicationRequest request, ServerCallContext context)
+    public override Task<Result> UnregisterApplication(UnregisterApplicationRequest request, ServerCallContext context) =>
+        AsResult(request.Name, () => flame.UnregisterApplicationAsync(request.Name, context.CancellationToken), context);
+
+    public override Task<Result> UpdateApplication(UpdateApplicationRequest request, ServerCallContext context)
     {
-        await flame.UnregisterApplicationAsync(request.Name, context.CancellationToken);
-        return Ok;
+        var spec = Required(request.Application, "application").ToDomain();
+        return AsResult(request.Name, () => flame.UpdateApplicationAsync(request.Name, spec, context.CancellationToken), context);
     }
 
-    public override async Task<Result> UpdateApplication(UpdateApplicationRequest request, ServerCallContext context)
+    /// <summary>
+    /// Runs an application change and answers its logical errors (a bad name, a name taken, an unknown application, a
+    /// state conflict) as Flame does: <c>Result{return_code: -1, message}</c>, which Flame's SDKs and flmctl read. A
+    /// malformed spec and faults stay gRPC statuses. The error's kind also goes in the trailer
+    /// <see cref="FlameStatus.ErrorKindTrailer"/>, so that our client throws the same exception as over Orleans.
+    /// </summary>
+    private static async Task<Result> AsResult(string name, Func<Task> change, ServerCallContext context)
     {
-        await flame.UpdateApplicationAsync(request.Name, Required(request.Application, "application").ToDomain(), context.CancellationToken);
-        return Ok;
+        try
+        {
+            FlameIds.ValidateApplicationName(name);
+        }
+        catch (FlameException ex)
+        {
+            return FlameStatus.ToResult(ex, context.ResponseTrailers);
+        }
+        try
+        {
+            await change();
+            return Ok;
+        }
+        catch (FlameException ex) when (ex.Kind is FlameErrorKind.AlreadyExists or FlameErrorKind.NotFound or FlameErrorKind.FailedPrecondition)
+        {
+            return FlameStatus.ToResult(ex, context.ResponseTrailers);
+        }
     }
 
     public override async Task<Application> GetApplication(GetApplicationRequest request, ServerCallContext context) =>

@@ -65,7 +65,7 @@ public sealed class FakeBackend : V1.Backend.BackendBase
         Executor = new Executor
         {
             Metadata = new V1.Metadata { Id = executorId, Name = executorId },
-            Spec = new ExecutorSpec { Resreq = new ResourceRequirement { Cpu = 1000 } },
+            Spec = new ExecutorSpec { Resreq = new ResourceRequirement { Cpu = 1 } },
             Status = new ExecutorStatus { State = ExecutorState.ExecutorVoid, SessionId = sessionId },
         },
     });

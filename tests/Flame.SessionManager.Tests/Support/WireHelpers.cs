@@ -109,6 +109,21 @@ public static class WireHelpers
         return failure;
     }
 
+    /// <summary>
+    /// Asserts that an application change is refused as Flame refuses it: the call succeeds with
+    /// <c>Result{return_code: -1}</c> whose message mentions each of <paramref name="mentions"/>, and the trailer names
+    /// the error's kind (<paramref name="kind"/>) for our client.
+    /// </summary>
+    public static async Task AssertRefusedAsync(Flame.FlameErrorKind kind, Func<AsyncUnaryCall<Result>> start, params string[] mentions)
+    {
+        using var call = start();
+        var result = await Wait.For(call.ResponseAsync, "a Result");
+        Assert.True(result.ReturnCode == -1, $"expected Result -1, got {result.ReturnCode}: {result.Message}");
+        foreach (var mention in mentions)
+            Assert.Contains(mention, result.Message);
+        Assert.Equal(kind.ToString(), call.GetTrailers().GetValue(Flame.Client.FlameStatus.ErrorKindTrailer));
+    }
+
     /// <summary>Unary helper for <see cref="AssertFailsAsync"/>: <c>() =&gt; call.ResponseAsync</c>.</summary>
     public static Func<Task> Unary<T>(Func<AsyncUnaryCall<T>> start) => async () =>
     {

@@ -1,18 +1,18 @@
 namespace Flame.Grains.Scheduling.Plugins;
 
-/// <summary>An amount of CPU (millicores), memory (bytes) and GPUs: what an executor holds, or what a node has free.</summary>
+/// <summary>An amount of CPU (whole cores, as Flame), memory (bytes) and GPUs: what an executor holds, or what a node has free.</summary>
 public readonly record struct Resources(long Cpu, long Memory, long Gpu)
 {
     /// <summary>Memory of a node that does not report it: not a limit (there is nothing to account against).</summary>
     public const long Unlimited = long.MaxValue;
 
     /// <summary>One core: what an executor that asks for nothing holds (one slot, as before).</summary>
-    public static readonly Resources OneCore = new(1000, 0, 0);
+    public static readonly Resources OneCore = new(1, 0, 0);
 
     /// <summary>
-    /// What an executor of <paramref name="req"/> holds: its memory and GPUs, and its CPU rounded up to whole cores,
-    /// at least one. An executor manager runs one executor per slot of one core (its allocatable CPU is its slots),
-    /// so a fraction of a core cannot be given to another executor.
+    /// What an executor of <paramref name="req"/> holds: its memory and GPUs, and its cores, at least one. An executor
+    /// manager runs one executor per slot of one core (its allocatable CPU is its slots), so an executor that asks for
+    /// no CPU still takes a slot.
     /// </summary>
     public static Resources Of(ResourceRequirement? req) =>
         req is null ? OneCore : new(WholeCores(req.Cpu), Clamp(req.Memory), Math.Max(0, req.Gpu));
@@ -24,7 +24,7 @@ public readonly record struct Resources(long Cpu, long Memory, long Gpu)
     public static Resources Allocatable(NodeInfo node)
     {
         var a = node.Allocatable;
-        return new(Math.Max(1000, Clamp(a.Cpu)), a.Memory == 0 ? Unlimited : Clamp(a.Memory), Math.Max(0, a.Gpu));
+        return new(Math.Max(1, Clamp(a.Cpu)), a.Memory == 0 ? Unlimited : Clamp(a.Memory), Math.Max(0, a.Gpu));
     }
 
     /// <summary>Whether this much has room for <paramref name="other"/> in every resource.</summary>
@@ -36,10 +36,10 @@ public readonly record struct Resources(long Cpu, long Memory, long Gpu)
         new(a.Cpu - b.Cpu, a.Memory == Unlimited ? Unlimited : a.Memory - b.Memory, a.Gpu - b.Gpu);
 
     public override string ToString() =>
-        $"cpu {Cpu}m, memory {(Memory == Unlimited ? "unlimited" : Memory + " B")}, gpu {Gpu}";
+        $"cpu {Cpu}, memory {(Memory == Unlimited ? "unlimited" : Memory + " B")}, gpu {Gpu}";
 
-    private static long WholeCores(ulong millicores) =>
-        Math.Max(1, (long)Math.Min(millicores / 1000 + (millicores % 1000 == 0 ? 0UL : 1UL), long.MaxValue / 2000)) * 1000;
+    // Bounded so that sums of many executors cannot overflow.
+    private static long WholeCores(ulong cores) => Math.Max(1, (long)Math.Min(cores, long.MaxValue / 2));
 
     private static long Clamp(ulong value) => (long)Math.Min(value, long.MaxValue - 1);
 
