@@ -50,7 +50,7 @@ public sealed class NodeGuardNodeTests(ITestOutputHelper output) : IAsyncLifetim
 
         Assert.NotEqual(0, completed.Result.ReturnCode);
         Assert.Equal(
-            $"service failed to start: command /bin/sh is not allowed on node node-a: {Shims.RealPath.Of("/bin/sh")} is not in Flame:ExecutorManager:AllowedCommands",
+            $"shim creation failed: command /bin/sh is not allowed on node node-a: {Shims.RealPath.Of("/bin/sh")} is not in Flame:ExecutorManager:AllowedCommands",
             completed.Result.Message);
         Assert.False(File.Exists(Path.Combine(_work.FullName, "pwned")), "the refused command should not have run");
         Assert.False(File.Exists(Path.Combine(_work.FullName, "executors", "e1", "service.log")), "no process should have been started");
@@ -65,7 +65,7 @@ public sealed class NodeGuardNodeTests(ITestOutputHelper output) : IAsyncLifetim
         var completed = await BindOnceAsync(TestService());
 
         Assert.Equal(
-            $"service failed to start: command {TestServicePath} is not allowed on node node-a: {TestServicePath} is not in Flame:ExecutorManager:AllowedCommands",
+            $"shim creation failed: command {TestServicePath} is not allowed on node node-a: {TestServicePath} is not in Flame:ExecutorManager:AllowedCommands",
             completed.Result.Message);
     }
 
@@ -80,7 +80,7 @@ public sealed class NodeGuardNodeTests(ITestOutputHelper output) : IAsyncLifetim
 
         Assert.NotEqual(0, completed.Result.ReturnCode);
         Assert.Equal(
-            "service failed to start: working directory /etc is not allowed on node node-a: /etc is neither under the executor's directory nor in Flame:ExecutorManager:AllowedWorkingDirectories",
+            "shim creation failed: working directory /etc is not allowed on node node-a: /etc is neither under the executor's directory nor in Flame:ExecutorManager:AllowedWorkingDirectories",
             completed.Result.Message);
     }
 

@@ -72,8 +72,12 @@ public sealed class ConfigurationTests
     [InlineData("http://localhost:8080", "http://localhost:8081")]
     public async Task TheBackend_ListensOnTheFrontendsPortPlusOne_ByDefault(string endpoint, string backend)
     {
-        // Created, not started: nothing listens.
-        await using var app = SessionManagerApp.Create([], new Dictionary<string, string?> { ["Flame:SessionManager:Endpoint"] = endpoint });
+        // Created, not started: nothing listens. Beyond loopback without TLS only with the explicit opt-out.
+        await using var app = SessionManagerApp.Create([], new Dictionary<string, string?>
+        {
+            ["Flame:SessionManager:Endpoint"] = endpoint,
+            ["Flame:Security:AllowInsecure"] = "true",
+        });
 
         var port = app.Services.GetRequiredService<BackendPort>().Endpoint;
         Assert.Equal(backend, $"http://{(port.Localhost ? "localhost" : port.Address)}:{port.Port}");

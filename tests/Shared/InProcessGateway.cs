@@ -39,8 +39,6 @@ public sealed class InProcessGateway : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["Flame:SessionManager:Endpoint"] = endpoint,
-            // A free port of its own: the default, the frontend's port + 1, may be taken.
-            ["Flame:SessionManager:BackendEndpoint"] = $"http://127.0.0.1:{FreePorts.Next()}",
             ["Flame:SessionManager:SiloPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:OrleansGatewayPort"] = FreePorts.Next().ToString(),
             ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
@@ -52,6 +50,12 @@ public sealed class InProcessGateway : IAsyncDisposable
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;
+        // A free port of its own, served as the frontend is (http or https): the default, the frontend's port + 1, may be taken.
+        if (!settings.ContainsKey("Flame:SessionManager:BackendEndpoint"))
+        {
+            var scheme = settings["Flame:SessionManager:Endpoint"]!.StartsWith("https:", StringComparison.Ordinal) ? "https" : "http";
+            settings["Flame:SessionManager:BackendEndpoint"] = $"{scheme}://127.0.0.1:{FreePorts.Next()}";
+        }
         var app = SessionManagerApp.Create(args ?? [], settings);
         await app.PrepareAsync();
         await app.StartAsync();
