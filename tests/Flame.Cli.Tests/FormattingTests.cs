@@ -168,7 +168,9 @@ public sealed class YamlWriterTests
                 Events = [new FlameEvent { Code = 100, Message = "created: 1 #x", CreationTime = 1_764_439_618_123 }],
             },
         });
-        var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3",
+        // Debian's interpreter, where .ci/run installs python3-yaml; another python3 may come first on the PATH.
+        var interpreter = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(interpreter,
             ["-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
