@@ -35,7 +35,12 @@ public sealed class PingService : FlameService
             held.Add(piece);
         }
         if (request.Duration is { } duration and > 0)
-            await Task.Delay(TimeSpan.FromMilliseconds(duration), cancellationToken);
+        {
+            // A timer may fire a little early: sleep again until the whole duration has passed, as Flame's sleep does.
+            var wanted = TimeSpan.FromMilliseconds(duration);
+            for (var left = wanted; left > TimeSpan.Zero; left = wanted - Stopwatch.GetElapsedTime(started))
+                await Task.Delay(left + TimeSpan.FromMilliseconds(1), cancellationToken);
+        }
         var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var bytes = held.Sum(p => (long)p.Length);
         GC.KeepAlive(held);
