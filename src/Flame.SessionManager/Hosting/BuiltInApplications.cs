@@ -4,7 +4,8 @@ namespace Flame.SessionManager.Hosting;
 
 /// <summary>
 /// Registers the built-in <c>flmping</c> application once the silo runs: a no-op service shipped next to the
-/// session manager (<c>flmping-service.dll</c>), so that flmping works on a fresh cluster.
+/// session manager (<c>flmping-service.dll</c>), so that flmping works on a fresh cluster. It is labelled
+/// <c>reuse-services</c>: its services carry no state between sessions.
 /// </summary>
 internal sealed partial class BuiltInApplications(
     IGrainFactory grains,
@@ -21,6 +22,9 @@ internal sealed partial class BuiltInApplications(
         Command = Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet",
         Arguments = [Path.Combine(AppContext.BaseDirectory, "flmping-service.dll")],
         DelayRelease = 5,
+        // Stateless: its services are kept between sessions, so that flmping measures tasks rather than the start-up
+        // of a process per session (each flmping run is a session). Applications get a fresh process per session.
+        Labels = [ApplicationLabels.ReuseServices],
     };
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
