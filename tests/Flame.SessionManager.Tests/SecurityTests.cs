@@ -13,13 +13,16 @@ using Flame.V1;
 using Task = System.Threading.Tasks.Task;
 
 /// <summary>
-/// A gateway with Flame:Security:Anonymous=None and a bootstrap admin token: every rule of the authentication and
-/// authorization checked from outside, over real gRPC, with the tokens the admin issues through SecurityExt.
+/// A secured gateway as a cluster reachable from other machines runs it: <c>https://</c> with a certificate of a CA
+/// made by the test, Flame:Security:Anonymous=None and a bootstrap admin token. Every rule of the authentication and
+/// authorization is checked from outside, over real gRPC over real TLS, with the tokens the admin issues through
+/// SecurityExt.
 /// </summary>
 public sealed class SecuredGatewayFixture : IAsyncLifetime
 {
     private readonly string _adminTokenFile = Path.Combine(Path.GetTempPath(), $"flame-admin-{Guid.NewGuid():N}.token");
     private readonly List<GrpcChannel> _channels = [];
+    private readonly TestCertificates _certificates = TestCertificates.Create();
     private InProcessGateway? _gateway;
 
     /// <summary>The bootstrap admin token (Flame:Security:AdminTokenFile).</summary>
@@ -30,19 +33,26 @@ public sealed class SecuredGatewayFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await File.WriteAllTextAsync(_adminTokenFile, AdminToken + "\n");
+        _certificates.Issue();
         _gateway = await InProcessGateway.StartAsync(new Dictionary<string, string?>
         {
+            ["Flame:SessionManager:Endpoint"] = $"https://127.0.0.1:{FreePorts.Next()}",
+            ["Flame:Security:Tls:CertificateFile"] = _certificates.CertificateFile,
+            ["Flame:Security:Tls:KeyFile"] = _certificates.KeyFile,
+            ["Flame:Security:Tls:CaFile"] = _certificates.CaFile,
             ["Flame:Security:Anonymous"] = "None",
             ["Flame:Security:AdminTokenFile"] = _adminTokenFile,
         });
     }
 
-    /// <summary>A channel that sends <paramref name="token"/> (none when null) with every call, as any gRPC client would.</summary>
+    /// <summary>
+    /// A channel that trusts the test's CA and sends <paramref name="token"/> (none when null) with every call, as any
+    /// gRPC client would.
+    /// </summary>
     public GrpcChannel Channel(string? token)
     {
-        var options = Flame.Client.GrpcFlameClient.CreateChannelOptions();
-        options.HttpHandler = GatewayChannels.WithToken(token, options.HttpHandler!);
-        var channel = GrpcChannel.ForAddress(Gateway.Endpoint, options);
+        var channel = Flame.Client.GrpcFlameClient.CreateChannel(
+            new Flame.Client.Configuration.FlameConnection([new Uri(Gateway.Endpoint)], _certificates.CaFile, "test") { Token = token });
         lock (_channels)
             _channels.Add(channel);
         return channel;
@@ -63,6 +73,7 @@ public sealed class SecuredGatewayFixture : IAsyncLifetime
         if (_gateway is not null)
             await _gateway.DisposeAsync();
         File.Delete(_adminTokenFile);
+        _certificates.Dispose();
     }
 }
 
