@@ -20,6 +20,7 @@ public sealed class FlameCluster : IAsyncDisposable
     private ChildProcess? _sessionManager;
     private GrpcFlameClient? _client;
     private string? _token;
+    private string? _caFile;
 
     private FlameCluster(string root) => Root = root;
 
@@ -37,15 +38,17 @@ public sealed class FlameCluster : IAsyncDisposable
     /// <summary>
     /// Starts a session manager with <paramref name="settings"/> (configuration keys, passed as
     /// <c>--KEY=VALUE</c> switches) and <paramref name="environment"/> (variables of its process) on free ports, and
-    /// waits until its gateway answers. <see cref="Client"/> sends <paramref name="token"/>, if given.
+    /// waits until its gateway answers. <see cref="Client"/> sends <paramref name="token"/>, if given. With
+    /// <paramref name="caFile"/> the gateway is <c>https://</c> (the settings give its certificate) and the client
+    /// trusts that CA only.
     /// </summary>
     public static async Task<FlameCluster> StartAsync(
         string name, IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string?>? environment = null,
-        string? token = null)
+        string? token = null, string? caFile = null)
     {
         var root = Path.Combine(Path.GetTempPath(), $"fe2e-{name}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(root);
-        var cluster = new FlameCluster(root) { _token = token };
+        var cluster = new FlameCluster(root) { _token = token, _caFile = caFile };
         try
         {
             await cluster.StartSessionManagerAsync(settings ?? new Dictionary<string, string>(), environment);
@@ -209,11 +212,12 @@ public sealed class FlameCluster : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var gatewayPort = FreePorts.Next();
-            Endpoint = $"http://127.0.0.1:{gatewayPort}";
+            var scheme = _caFile is null ? "http" : "https";
+            Endpoint = $"{scheme}://127.0.0.1:{gatewayPort}";
             var arguments = new List<string>
             {
                 $"--Flame:SessionManager:Endpoint={Endpoint}",
-                $"--Flame:SessionManager:BackendEndpoint=http://127.0.0.1:{FreePorts.Next()}",
+                $"--Flame:SessionManager:BackendEndpoint={scheme}://127.0.0.1:{FreePorts.Next()}",
                 $"--Flame:SessionManager:SiloPort={FreePorts.Next()}",
                 $"--Flame:SessionManager:OrleansGatewayPort={FreePorts.Next()}",
                 // The durable default (SQLite), in this cluster's own folder.
@@ -223,7 +227,7 @@ public sealed class FlameCluster : IAsyncDisposable
             var process = ChildProcess.StartProgram(
                 "session-manager", Programs.SessionManager, arguments, environment, logPath: Path.Combine(Root, $"session-manager-{attempt}.log"));
             _sessionManager = process;
-            _client = new GrpcFlameClient(new Flame.Client.Configuration.FlameConnection([new Uri(Endpoint)], null, "test") { Token = _token });
+            _client = new GrpcFlameClient(new Flame.Client.Configuration.FlameConnection([new Uri(Endpoint)], _caFile, "test") { Token = _token });
             var exited = false;
             await Wait.UntilAsync(
                 async () =>
