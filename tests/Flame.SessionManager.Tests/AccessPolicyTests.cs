@@ -71,6 +71,16 @@ public sealed class AccessPolicyTests
         Assert.Equal(expected, resolved.Anonymous);
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:8081", AnonymousAccess.Admin)]
+    [InlineData("http://0.0.0.0:8081", AnonymousAccess.None)]
+    public void Anonymous_DefaultsToAdminOnlyWhenTheBackendPortIsOnLoopbackToo(string backend, AnonymousAccess expected)
+    {
+        var resolved = ResolvedSecurity.Resolve(new FlameSecurityOptions(), GatewayEndpoint.Parse("http://127.0.0.1:8080", "test"),
+            GatewayEndpoint.Parse(backend, "test"));
+        Assert.Equal(expected, resolved.Anonymous);
+    }
+
     [Fact]
     public void Anonymous_GivenExplicitly_WinsOverTheDefault()
     {
