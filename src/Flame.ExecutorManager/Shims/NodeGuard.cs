@@ -96,6 +96,21 @@ internal sealed class NodeGuard
             $"working directory {workingDirectory} is not allowed on node {NodeName}: {resolved} is neither under the executor's directory nor in {AllowedWorkingDirectoriesKey}");
     }
 
+    /// <summary>
+    /// Refuses an application package unpacked into <paramref name="packageDirectory"/> unless that directory is under
+    /// <see cref="FlameExecutorManagerOptions.AllowedCommands"/>: a package puts its <c>bin</c> first in the service's
+    /// PATH and its <c>libs</c> first in LD_LIBRARY_PATH, which would load its code into whatever allowed program runs.
+    /// </summary>
+    /// <exception cref="ServiceStartException">Not allowed; the message names the url, the directory and the key.</exception>
+    public void CheckPackage(string url, string packageDirectory)
+    {
+        var resolved = RealPath.Of(packageDirectory);
+        if (IsAllowedCommand(resolved))
+            return;
+        throw new ServiceStartException(
+            $"url {url} is not allowed on node {NodeName}: its package would be unpacked into {resolved}, which is not in {AllowedCommandsKey}");
+    }
+
     private bool IsAllowedCommand(string program) => _commands.Any(allowed => RealPath.IsUnder(program, allowed));
 
     private static bool Passes(string name, IReadOnlyList<string> passEnvironment)

@@ -91,6 +91,34 @@ internal static class ServiceLaunch
     }
 
     /// <summary>
+    /// What the node can refuse before it fetches anything for <paramref name="application"/>: the shim, the command's
+    /// presence, the working directory, a package (<paramref name="packageDirectory"/>, where it would be unpacked)
+    /// outside <c>AllowedCommands</c>, and the command itself when it does not depend on the package (no package, or
+    /// a path that does not name <c>FLAME_APP_DIR</c>; a bare name may be found in the package's <c>bin</c>).
+    /// </summary>
+    /// <exception cref="ServiceStartException">Refused, as <see cref="BuildStartInfo"/> would refuse it.</exception>
+    public static void CheckBeforeInstall(
+        V1.Application application, string sessionId, string executorId, ExecutorDirectory directory, string gatewayEndpoint,
+        NodeGuard guard, string? packageDirectory)
+    {
+        var spec = application.Spec ?? new V1.ApplicationSpec();
+        if (packageDirectory is not null)
+        {
+            var workingDirectory = spec.HasWorkingDirectory && !string.IsNullOrWhiteSpace(spec.WorkingDirectory)
+                ? Path.GetFullPath(spec.WorkingDirectory, directory.Root)
+                : directory.Root;
+            guard.CheckWorkingDirectory(workingDirectory, directory.Root);
+            guard.CheckPackage(spec.Url, packageDirectory);
+            var dependsOnPackage = !spec.Command.Contains('/', StringComparison.Ordinal)
+                || spec.Command.Contains(InstalledPackage.AppDirectoryVariable, StringComparison.Ordinal);
+            if (dependsOnPackage)
+                return;
+        }
+        // Without the package: its PATH, LD_LIBRARY_PATH and FLAME_APP_DIR are not needed to judge this command.
+        BuildStartInfo(application, sessionId, executorId, directory, gatewayEndpoint, guard);
+    }
+
+    /// <summary>
     /// A command with a slash is a path, relative to the service's working directory; a bare name is looked up in
     /// the PATH the service gets (the application may set its own). A name not found is left as it is, and the
     /// start fails with the system's message.
