@@ -86,7 +86,11 @@ internal static class ServiceLaunch
             info.ArgumentList.Add(VariableExpansion.Expand(argument, child, out _));
         var command = VariableExpansion.Expand(spec.Command, child, out _);
         info.FileName = ResolveCommand(command, workingDirectory, environment.TryGetValue("PATH", out var path) ? path : null);
-        guard.CheckCommand(command, info.FileName, info.ArgumentList, workingDirectory);
+        var (program, assembly) = guard.CheckCommand(command, info.FileName, info.ArgumentList, workingDirectory);
+        // The files the guard judged, not the paths that led to them.
+        info.FileName = program;
+        if (assembly is not null)
+            info.ArgumentList[0] = assembly;
         return info;
     }
 
