@@ -82,6 +82,16 @@ public sealed class AccessPolicyTests
     }
 
     [Fact]
+    public void ACallersName_InARefusal_HasItsBidiOverridesEscaped_AndIsCut()
+    {
+        var reversed = new Caller("evil\u202Etxt.exe", FlameRole.User, null, Anonymous: false);
+        var longName = new Caller(new string('a', 2000), FlameRole.User, null, Anonymous: false);
+
+        Assert.Equal("user 'evil\\u202Etxt.exe'", reversed.Describe());
+        Assert.Equal($"user '{new string('a', 1024)}… (976 more characters)'", longName.Describe());
+    }
+
+    [Fact]
     public void Anonymous_GivenExplicitly_WinsOverTheDefault()
     {
         var resolved = ResolvedSecurity.Resolve(new FlameSecurityOptions { Anonymous = AnonymousAccess.User }, GatewayEndpoint.Parse("http://0.0.0.0:8080", "test"));
