@@ -180,6 +180,25 @@ public sealed class UserAuthorizationTests(SecuredGatewayFixture fixture)
     }
 
     [Fact]
+    public async Task OpenSession_OfAnotherOwnersSession_WithADifferentSpec_IsDenied_WithoutTellingItsApplicationOrState()
+    {
+        var app = await RegisterAsAdminAsync();
+        var alice = new Frontend.FrontendClient(fixture.Channel(await fixture.CreateTokenAsync("user")));
+        var bobName = Names.Unique("bob");
+        var bob = new Frontend.FrontendClient(fixture.Channel(await fixture.CreateTokenAsync("user", name: bobName)));
+        var id = (await alice.NewSessionAsync(app)).Metadata.Id;
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await bob.OpenSessionAsync(new OpenSessionRequest
+        {
+            SessionId = id,
+            Session = new SessionSpec { Application = Names.Unique("other") },
+        }));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Equal($"user '{bobName}' may not OpenSession session '{id}' (it belongs to another owner)", error.Status.Detail);
+    }
+
+    [Fact]
     public async Task User_CannotRegisterOrUpdateApplications()
     {
         var tokenName = Names.Unique("alice");
