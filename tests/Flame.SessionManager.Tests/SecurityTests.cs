@@ -101,6 +101,20 @@ public sealed class AuthenticationTests(SecuredGatewayFixture fixture)
         Assert.Equal(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
     }
 
+    [Theory]
+    [InlineData("anonymous", "token name 'anonymous' is reserved for callers without a token")]
+    [InlineData("embedded-em-1", "token name 'embedded-em-1': names starting with 'embedded-' are reserved for the embedded executor manager's credential")]
+    public async Task TokenNames_OfTheAnonymousCallerAndTheEmbeddedNode_AreReserved(string name, string message)
+    {
+        var security = new SecurityExt.SecurityExtClient(fixture.Channel(fixture.AdminToken));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await security.CreateTokenAsync(new CreateTokenRequest { Name = name, Role = "user" }));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(message, error.Status.Detail);
+    }
+
     [Fact]
     public async Task RevokedToken_StopsWorkingAtOnce_OnTheGatewayThatRevokedIt()
     {

@@ -302,7 +302,7 @@ public static class SessionManagerHostingExtensions
     private static string MintEmbeddedNodeToken(IServiceCollection services, string nodeName)
     {
         var secret = TokenSecrets.NewSecret();
-        services.AddSingleton(new LocalToken(secret, new Caller($"embedded-{nodeName}", FlameRole.Node, nodeName, Anonymous: false)));
+        services.AddSingleton(new LocalToken(secret, new Caller($"{Grains.Security.TokenRegistryGrain.EmbeddedPrefix}{nodeName}", FlameRole.Node, nodeName, Anonymous: false)));
         return secret;
     }
 

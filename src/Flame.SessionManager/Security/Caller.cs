@@ -10,7 +10,7 @@ namespace Flame.SessionManager.Security;
 public sealed record Caller(string Name, FlameRole Role, string? Node, bool Anonymous)
 {
     /// <summary>The name of a caller without a token.</summary>
-    public const string AnonymousName = "anonymous";
+    public const string AnonymousName = Grains.Security.TokenRegistryGrain.AnonymousName;
 
     private const string Key = "flame.caller";
 
