@@ -149,7 +149,7 @@ public sealed class NodeGuardNodeTests(ITestOutputHelper output) : IAsyncLifetim
             using var entry = new StreamWriter(archive.CreateEntry("config/settings.txt").Open());
             entry.Write("from the zip");
         }
-        await StartNodeAsync();
+        await StartNodeAsync(allowed: [Path.GetDirectoryName(TestServicePath)!, "/bin/sh", Path.Combine(_work.FullName, "apps")]);
         var copy = Path.Combine(_work.FullName, "settings.copy");
         var app = Packaged("/bin/sh", new Uri(zip).AbsoluteUri);
         app.Spec.Arguments.Add(["-c", $"cp \"$1/config/settings.txt\" '{copy}'; exec '{TestServicePath}'", "sh", "${FLAME_APP_DIR}"]);
@@ -164,7 +164,7 @@ public sealed class NodeGuardNodeTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task APackageThatCannotBeFetched_IsAnInstallationFailure_AndIsTriedAgainAtTheNextBinding()
     {
         await using var server = await PackageServer.StartAsync(new Dictionary<string, byte[]>());
-        await StartNodeAsync();
+        await StartNodeAsync(allowed: [Path.GetDirectoryName(TestServicePath)!, Path.Combine(_work.FullName, "apps")]);
         var app = Packaged(TestServicePath, server.Url("/missing.tar.gz"));
 
         var first = await BindOnceAsync(app, "e1");
@@ -176,6 +176,57 @@ public sealed class NodeGuardNodeTests(ITestOutputHelper output) : IAsyncLifetim
             first.Result.Message);
         Assert.Equal(10, second.Result.ReturnCode);
         Assert.Equal(2, server.Requests);
+    }
+
+    [Fact]
+    public async Task ARefusedCommand_IsABindFailure_BeforeItsPackageIsFetched()
+    {
+        var package = TarGz(("data.txt", "payload", false));
+        await using var server = await PackageServer.StartAsync(new Dictionary<string, byte[]> { ["/pkgs/p.tar.gz"] = package });
+        await StartNodeAsync(allowed: [Path.GetDirectoryName(TestServicePath)!, Path.Combine(_work.FullName, "apps")]);
+
+        var completed = await BindOnceAsync(Packaged("/bin/sh", server.Url("/pkgs/p.tar.gz")));
+
+        Assert.Equal(
+            $"shim creation failed: command /bin/sh is not allowed on node node-a: {Shims.RealPath.Of("/bin/sh")} is not in Flame:ExecutorManager:AllowedCommands",
+            completed.Result.Message);
+        Assert.Equal(0, server.Requests);
+        Assert.False(Directory.Exists(Path.Combine(_work.FullName, "apps")), "nothing should have been unpacked");
+    }
+
+    [Fact]
+    public async Task APackageOutsideTheAllowedCommands_IsABindFailure_AndIsNeverFetched()
+    {
+        var package = TarGz(("libs/libc.so.6", "not a library", false));
+        await using var server = await PackageServer.StartAsync(new Dictionary<string, byte[]> { ["/pkgs/p.tar.gz"] = package });
+        // The command is allowed; the package would put its libs first in the allowed program's LD_LIBRARY_PATH.
+        await StartNodeAsync(allowed: [Path.GetDirectoryName(TestServicePath)!]);
+
+        var completed = await BindOnceAsync(Packaged(TestServicePath, server.Url("/pkgs/p.tar.gz")));
+
+        Assert.NotEqual(0, completed.Result.ReturnCode);
+        Assert.StartsWith($"shim creation failed: url {server.Url("/pkgs/p.tar.gz")} is not allowed on node node-a: its package would be unpacked into ", completed.Result.Message);
+        Assert.EndsWith(" which is not in Flame:ExecutorManager:AllowedCommands", completed.Result.Message);
+        Assert.Equal(0, server.Requests);
+    }
+
+    [Fact]
+    public async Task APackageLargerThanMaxPackageBytes_IsAnInstallationFailure()
+    {
+        var package = TarGz(("data.txt", new string('x', 4096), false));
+        await using var server = await PackageServer.StartAsync(new Dictionary<string, byte[]> { ["/pkgs/big.tar.gz"] = package });
+        _nodes.Add(await TestNodes.StartAsync(_gateway.Endpoint, _work.FullName, output, o =>
+        {
+            o.AllowedCommands = [Path.GetDirectoryName(TestServicePath)!, Path.Combine(_work.FullName, "apps")];
+            o.MaxPackageBytes = 1024;
+        }));
+
+        var completed = await BindOnceAsync(Packaged(TestServicePath, server.Url("/pkgs/big.tar.gz")));
+
+        Assert.Equal(10, completed.Result.ReturnCode);
+        Assert.Equal(
+            $"application installation failed: the package of url '{server.Url("/pkgs/big.tar.gz")}' unpacks to more than 1024 bytes (Flame:ExecutorManager:MaxPackageBytes)",
+            completed.Result.Message);
     }
 
     [Fact]

@@ -56,6 +56,19 @@ public sealed class NodeGuardTests : IDisposable
     }
 
     [Fact]
+    public void AnAllowedSymbolicLink_StartsTheFileItWasJudgedBy_NotTheLink()
+    {
+        // A link that is changed between the check and the start must not run another file.
+        var link = Path.Combine(Allowed, "service-link");
+        File.CreateSymbolicLink(link, Path.Combine(Allowed, "bin", "service"));
+        var dllLink = Path.Combine(Allowed, "app-link.dll");
+        File.CreateSymbolicLink(dllLink, Path.Combine(Allowed, "app.dll"));
+
+        Assert.Equal(Path.Combine(Allowed, "bin", "service"), Build(link).FileName);
+        Assert.Equal(Path.Combine(Allowed, "app.dll"), Build(FakeDotnetHost(), dllLink).ArgumentList[0]);
+    }
+
+    [Fact]
     public void DotDotOutOfAnAllowedDirectory_IsRefused()
     {
         var escape = Path.Combine(Allowed, "bin", "..", "..", "outside", "tool");

@@ -71,6 +71,26 @@ public sealed class AccessPolicyTests
         Assert.Equal(expected, resolved.Anonymous);
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:8081", AnonymousAccess.Admin)]
+    [InlineData("http://0.0.0.0:8081", AnonymousAccess.None)]
+    public void Anonymous_DefaultsToAdminOnlyWhenTheBackendPortIsOnLoopbackToo(string backend, AnonymousAccess expected)
+    {
+        var resolved = ResolvedSecurity.Resolve(new FlameSecurityOptions(), GatewayEndpoint.Parse("http://127.0.0.1:8080", "test"),
+            GatewayEndpoint.Parse(backend, "test"));
+        Assert.Equal(expected, resolved.Anonymous);
+    }
+
+    [Fact]
+    public void ACallersName_InARefusal_HasItsBidiOverridesEscaped_AndIsCut()
+    {
+        var reversed = new Caller("evil\u202Etxt.exe", FlameRole.User, null, Anonymous: false);
+        var longName = new Caller(new string('a', 2000), FlameRole.User, null, Anonymous: false);
+
+        Assert.Equal("user 'evil\\u202Etxt.exe'", reversed.Describe());
+        Assert.Equal($"user '{new string('a', 1024)}… (976 more characters)'", longName.Describe());
+    }
+
     [Fact]
     public void Anonymous_GivenExplicitly_WinsOverTheDefault()
     {

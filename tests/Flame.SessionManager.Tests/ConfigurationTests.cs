@@ -66,6 +66,21 @@ public sealed class ConfigurationTests
         Assert.Contains("serves the Backend already", error.Message);
     }
 
+    [Fact]
+    public void Create_Fails_WhenTheBackendPortListensBeyondLoopback_BehindALoopbackFrontend()
+    {
+        var error = Assert.Throws<FlameConfigurationException>(() => SessionManagerApp.Create([], new Dictionary<string, string?>
+        {
+            ["Flame:SessionManager:Endpoint"] = "http://127.0.0.1:8080",
+            ["Flame:SessionManager:BackendEndpoint"] = "http://0.0.0.0:8081",
+        }));
+
+        // The anonymous default is None once either port is beyond loopback, so only TLS is missing.
+        Assert.Equal("the Backend port listens on http://0.0.0.0:8081 beyond loopback (Flame:SessionManager:BackendEndpoint) without TLS "
+                     + "(an https:// endpoint with Flame:Security:Tls:CertificateFile and KeyFile); set them, or Flame:Security:AllowInsecure=true to run insecure anyway",
+            error.Message);
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:8080", "http://127.0.0.1:8081")]
     [InlineData("http://0.0.0.0:9000", "http://0.0.0.0:9001")]

@@ -449,7 +449,7 @@ public sealed class LimitRpcTests(LimitedGatewayFixture gateway) : IClassFixture
     }
 
     [Fact]
-    public async Task WatchSessionAndWatchNode_CountAgainstTheSameLimit_AsWatchTask()
+    public async Task WatchSessionWatchNodeAndHealthWatch_CountAgainstTheSameLimit_AsWatchTask()
     {
         using var full = await FullConnection.OpenAsync(gateway);
 
@@ -471,5 +471,15 @@ public sealed class LimitRpcTests(LimitedGatewayFixture gateway) : IClassFixture
             {
             }
         }, "WatchNode", Key + "MaxWatchStreamsPerConnection");
+
+        // Public (no token needed), so the most open of all to hold streams with.
+        var health = new global::Grpc.Health.V1.Health.HealthClient(full.Channel);
+        await AssertFailsAsync(StatusCode.ResourceExhausted, async () =>
+        {
+            using var call = health.Watch(new global::Grpc.Health.V1.HealthCheckRequest());
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        }, "grpc.health.v1.Health/Watch", Key + "MaxWatchStreamsPerConnection");
     }
 }

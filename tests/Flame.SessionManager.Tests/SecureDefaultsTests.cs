@@ -42,6 +42,20 @@ public sealed class SecureDefaultsTests
     }
 
     [Fact]
+    public void BackendPortBeyondLoopback_NeedsTlsAndAuthentication_EvenBehindALoopbackFrontend()
+    {
+        var refused = Assert.Throws<FlameConfigurationException>(() => SecureDefaults.Decide(
+            Endpoint("http://127.0.0.1:8080"), new FlameSecurityOptions(), AnonymousAccess.Admin, Localhost, null, Endpoint("http://0.0.0.0:8081")));
+        var secured = SecureDefaults.Decide(
+            Endpoint("https://127.0.0.1:8443"), WithCertificate(), AnonymousAccess.None, Localhost, null, Endpoint("https://0.0.0.0:8444"));
+
+        Assert.Equal("the Backend port listens on http://0.0.0.0:8081 beyond loopback (Flame:SessionManager:BackendEndpoint) without "
+                     + "TLS (an https:// endpoint with Flame:Security:Tls:CertificateFile and KeyFile), authentication (Flame:Security:Anonymous is Admin; set None); "
+                     + "set them, or Flame:Security:AllowInsecure=true to run insecure anyway", refused.Message);
+        Assert.False(secured.Insecure);
+    }
+
+    [Fact]
     public void PostgresSilo_BeyondLoopback_NeedsSiloTls_EvenBehindALoopbackGateway()
     {
         var refused = Assert.Throws<FlameConfigurationException>(() => SecureDefaults.Decide(

@@ -112,6 +112,20 @@ public sealed class AuthenticationTests(SecuredGatewayFixture fixture)
         Assert.Equal(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
     }
 
+    [Theory]
+    [InlineData("anonymous", "token name 'anonymous' is reserved for callers without a token")]
+    [InlineData("embedded-em-1", "token name 'embedded-em-1': names starting with 'embedded-' are reserved for the embedded executor manager's credential")]
+    public async Task TokenNames_OfTheAnonymousCallerAndTheEmbeddedNode_AreReserved(string name, string message)
+    {
+        var security = new SecurityExt.SecurityExtClient(fixture.Channel(fixture.AdminToken));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await security.CreateTokenAsync(new CreateTokenRequest { Name = name, Role = "user" }));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(message, error.Status.Detail);
+    }
+
     [Fact]
     public async Task RevokedToken_StopsWorkingAtOnce_OnTheGatewayThatRevokedIt()
     {
@@ -188,6 +202,25 @@ public sealed class UserAuthorizationTests(SecuredGatewayFixture fixture)
         await new Frontend.FrontendClient(fixture.Channel(fixture.AdminToken))
             .RegisterApplicationAsync(new RegisterApplicationRequest { Name = name, Application = App() });
         return name;
+    }
+
+    [Fact]
+    public async Task OpenSession_OfAnotherOwnersSession_WithADifferentSpec_IsDenied_WithoutTellingItsApplicationOrState()
+    {
+        var app = await RegisterAsAdminAsync();
+        var alice = new Frontend.FrontendClient(fixture.Channel(await fixture.CreateTokenAsync("user")));
+        var bobName = Names.Unique("bob");
+        var bob = new Frontend.FrontendClient(fixture.Channel(await fixture.CreateTokenAsync("user", name: bobName)));
+        var id = (await alice.NewSessionAsync(app)).Metadata.Id;
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await bob.OpenSessionAsync(new OpenSessionRequest
+        {
+            SessionId = id,
+            Session = new SessionSpec { Application = Names.Unique("other") },
+        }));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Equal($"user '{bobName}' may not OpenSession session '{id}' (it belongs to another owner)", error.Status.Detail);
     }
 
     [Fact]

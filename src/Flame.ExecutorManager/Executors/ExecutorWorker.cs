@@ -340,6 +340,17 @@ internal sealed partial class ExecutorWorker : BackgroundService
             await StopServiceAsync().ConfigureAwait(false);
         }
 
+        try
+        {
+            // Before anything is fetched: a refused application makes the node download and unpack nothing.
+            ServiceLaunch.CheckBeforeInstall(application, _sessionId, ExecutorId, directory, _gatewayEndpoint, _guard, _packages.DirectoryOf(application));
+        }
+        catch (ServiceStartException ex)
+        {
+            LogServiceStartFailed(ExecutorId, _sessionId, ex.Message);
+            return ShimFailure(ex.Message);
+        }
+
         InstalledPackage? package;
         try
         {

@@ -33,7 +33,7 @@ public static class ExecutorManagerServiceCollectionExtensions
         services.AddSingleton(sp => new GatewayConnection(options, credentials, sp.GetRequiredService<ILogger<GatewayConnection>>()));
         services.AddSingleton(_ => new NodeDescription(options));
         services.AddSingleton(_ => NodeGuard.From(options));
-        services.AddSingleton(_ => new ApplicationPackages(Path.Combine(options.WorkDirectory, "apps"), new HttpClient { Timeout = Timeout.InfiniteTimeSpan }));
+        services.AddSingleton(_ => new ApplicationPackages(Path.Combine(options.WorkDirectory, "apps"), new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, options.MaxPackageBytes));
         services.AddSingleton(sp => new ExecutorRegistry(
             options, sp.GetRequiredService<GatewayConnection>(), sp.GetRequiredService<NodeGuard>(), sp.GetRequiredService<ApplicationPackages>(),
             sp.GetRequiredService<ILoggerFactory>()));

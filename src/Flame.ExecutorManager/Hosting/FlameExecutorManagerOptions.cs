@@ -19,7 +19,7 @@ public sealed class FlameExecutorManagerOptions
         nameof(Endpoint), nameof(NodeName), nameof(Slots), nameof(WorkDirectory), nameof(HeartbeatInterval),
         nameof(ServiceStartTimeout), nameof(TaskTimeout), nameof(SessionLeaveTimeout), nameof(ShutdownGrace),
         nameof(KeepExecutorDirectories), nameof(TaskWindow), nameof(CaFile), nameof(TokenFile), nameof(AllowedCommands), nameof(AllowBuiltInApplications),
-        nameof(AllowedWorkingDirectories), nameof(PassEnvironment),
+        nameof(AllowedWorkingDirectories), nameof(PassEnvironment), nameof(MaxPackageBytes),
     ];
 
     /// <summary>The variables <see cref="PassEnvironment"/> passes when it is not configured.</summary>
@@ -94,6 +94,12 @@ public sealed class FlameExecutorManagerOptions
     /// for post-mortems; older ones are deleted as executors end. Default 100; 0 keeps none.
     /// </summary>
     public int KeepExecutorDirectories { get; set; } = 100;
+
+    /// <summary>
+    /// The most bytes an application's package (its <c>url</c>) may take, downloaded and again unpacked; a larger one
+    /// is an installation failure. Default 1 GiB (1073741824).
+    /// </summary>
+    public long MaxPackageBytes { get; set; } = 1L << 30;
 
     /// <summary>
     /// How many tasks of its session an executor may hold at once: the one its service runs and the next ones, handed
@@ -214,6 +220,8 @@ public sealed class FlameExecutorManagerOptions
             yield return Key(nameof(SessionLeaveTimeout), $"must be between 00:00:00 and 01:00:00, not {Show(SessionLeaveTimeout)}");
         if (!InRange(ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(10)))
             yield return Key(nameof(ShutdownGrace), $"must be between 00:00:00 and 00:10:00, not {Show(ShutdownGrace)}");
+        if (MaxPackageBytes < 1)
+            yield return Key(nameof(MaxPackageBytes), $"must be positive, not {MaxPackageBytes}");
         if (TaskWindow is < 1 or > 64)
             yield return Key(nameof(TaskWindow), $"must be between 1 and 64, not {TaskWindow}");
         foreach (var entry in AllowedCommands)

@@ -45,7 +45,7 @@ internal sealed record InstalledPackage(string Directory)
 /// process; a failure is tried again at the next binding. As in Flame, nothing is fetched without an
 /// <c>installer</c>.
 /// </summary>
-internal sealed class ApplicationPackages(string root, HttpClient http)
+internal sealed class ApplicationPackages(string root, HttpClient http, long maxBytes = 1L << 30)
 {
     /// <summary>Flame's download timeout.</summary>
     public static readonly TimeSpan DownloadTimeout = TimeSpan.FromSeconds(300);
@@ -78,9 +78,7 @@ internal sealed class ApplicationPackages(string root, HttpClient http)
         if (!spec.HasUrl || string.IsNullOrEmpty(spec.Url))
             return null;
 
-        var name = application.Metadata?.Name ?? "";
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\0{spec.Installer}\0{spec.Url}")));
-        var release = Path.Combine(Root, SafeName(name), "releases", key);
+        var (key, release) = ReleaseOf(application);
         var url = spec.Url;
         var lazy = _installed.GetOrAdd(key, _ => new Lazy<Task<InstalledPackage>>(() => FetchAndUnpackAsync(url, release)));
         try
@@ -93,6 +91,27 @@ internal sealed class ApplicationPackages(string root, HttpClient http)
             _installed.TryRemove(new KeyValuePair<string, Lazy<Task<InstalledPackage>>>(key, lazy));
             throw;
         }
+    }
+
+    /// <summary>
+    /// Where the package of <paramref name="application"/> would be unpacked, before anything is fetched; null when it
+    /// has no <c>url</c> or its installer is not <c>binary</c>.
+    /// </summary>
+    public string? DirectoryOf(V1.Application application)
+    {
+        var spec = application.Spec ?? new V1.ApplicationSpec();
+        // Other installers fail in InstallAsync without fetching anything.
+        if (!string.Equals(spec.Installer, "binary", StringComparison.OrdinalIgnoreCase) || !spec.HasUrl || string.IsNullOrEmpty(spec.Url))
+            return null;
+        return Path.Combine(ReleaseOf(application).Release, "src");
+    }
+
+    private (string Key, string Release) ReleaseOf(V1.Application application)
+    {
+        var spec = application.Spec ?? new V1.ApplicationSpec();
+        var name = application.Metadata?.Name ?? "";
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\0{spec.Installer}\0{spec.Url}")));
+        return (key, Path.Combine(Root, SafeName(name), "releases", key));
     }
 
     private async Task<InstalledPackage> FetchAndUnpackAsync(string url, string release)
@@ -113,6 +132,7 @@ internal sealed class ApplicationPackages(string root, HttpClient http)
             Directory.CreateDirectory(download);
             var package = Path.Combine(download, fileName);
             await FetchAsync(uri, package).ConfigureAwait(false);
+            await CheckUnpackedSizeAsync(package, format, url).ConfigureAwait(false);
 
             // Unpacked beside, then moved into place: a half-unpacked package is never used.
             var unpacking = Path.Combine(release, $"src.{Guid.NewGuid():N}");
@@ -153,7 +173,7 @@ internal sealed class ApplicationPackages(string root, HttpClient http)
             case "file":
                 await using (var from = File.OpenRead(uri.LocalPath))
                 await using (var to = File.Create(destination))
-                    await from.CopyToAsync(to).ConfigureAwait(false);
+                    await CopyCappedAsync(from, to, uri, CancellationToken.None).ConfigureAwait(false);
                 return;
             case "http" or "https":
                 using (var timeout = new CancellationTokenSource(DownloadTimeout))
@@ -163,12 +183,58 @@ internal sealed class ApplicationPackages(string root, HttpClient http)
                         throw new ApplicationInstallException($"cannot fetch url '{uri}': HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
                     await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                     await using var to = File.Create(destination);
-                    await body.CopyToAsync(to, timeout.Token).ConfigureAwait(false);
+                    await CopyCappedAsync(body, to, uri, timeout.Token).ConfigureAwait(false);
                 }
                 return;
             default:
                 throw new ApplicationInstallException($"url '{uri}' has scheme '{uri.Scheme}'; this executor manager fetches file://, http:// and https:// only");
         }
+    }
+
+    // A package larger than the cap is refused while it arrives, not once it has filled the disk.
+    private async Task CopyCappedAsync(Stream from, Stream to, Uri uri, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await from.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            total += read;
+            if (total > maxBytes)
+                throw new ApplicationInstallException($"the package of url '{uri}' is larger than {maxBytes} bytes (Flame:ExecutorManager:MaxPackageBytes)");
+            await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The sizes the archive declares, summed before anything is unpacked (a small archive may unpack to a huge tree).
+    private async Task CheckUnpackedSizeAsync(string package, string format, string url)
+    {
+        long total = 0;
+        if (format == "zip")
+        {
+            using var archive = ZipFile.OpenRead(package);
+            foreach (var entry in archive.Entries)
+            {
+                total += entry.Length;
+                if (total > maxBytes)
+                    break;
+            }
+        }
+        else
+        {
+            await using var file = File.OpenRead(package);
+            await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            await using var reader = new TarReader(gzip);
+            while (await reader.GetNextEntryAsync().ConfigureAwait(false) is { } entry)
+            {
+                total += entry.Length;
+                if (total > maxBytes)
+                    break;
+            }
+        }
+        if (total > maxBytes)
+            throw new ApplicationInstallException(
+                $"the package of url '{url}' unpacks to more than {maxBytes} bytes (Flame:ExecutorManager:MaxPackageBytes)");
     }
 
     private static void TryDelete(string directory)

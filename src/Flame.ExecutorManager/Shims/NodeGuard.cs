@@ -65,20 +65,24 @@ internal sealed class NodeGuard
     /// Refuses <paramref name="fileName"/> (absolute, as it will be started) unless it is allowed; the .NET host is
     /// judged by the .dll it runs (<paramref name="arguments"/>[0], relative to <paramref name="workingDirectory"/>).
     /// </summary>
+    /// <returns>
+    /// What was judged, to be started as it is: the program resolved, and for the .NET host judged by its .dll, that
+    /// .dll resolved (else null). Starting the paths as given would let a link changed after the check run another file.
+    /// </returns>
     /// <exception cref="ServiceStartException">Not allowed; the message says which file and which key.</exception>
-    public void CheckCommand(string command, string fileName, IReadOnlyList<string> arguments, string workingDirectory)
+    public (string Program, string? Assembly) CheckCommand(string command, string fileName, IReadOnlyList<string> arguments, string workingDirectory)
     {
         if (!Path.IsPathFullyQualified(fileName))
             throw new ServiceStartException($"command {command} is not allowed on node {NodeName}: it is not found in the service's PATH");
         var program = RealPath.Of(fileName);
         if (IsAllowedCommand(program))
-            return;
+            return (program, null);
         if (Path.GetFileName(program) == "dotnet" && arguments.Count > 0 && !arguments[0].StartsWith('-')
             && arguments[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
         {
             var assembly = RealPath.Of(Path.IsPathFullyQualified(arguments[0]) ? arguments[0] : Path.Join(workingDirectory, arguments[0]));
             if (IsAllowedCommand(assembly))
-                return;
+                return (program, assembly);
             throw new ServiceStartException(
                 $"command {command} {arguments[0]} is not allowed on node {NodeName}: {assembly} is not in {AllowedCommandsKey}");
         }
@@ -94,6 +98,21 @@ internal sealed class NodeGuard
             return;
         throw new ServiceStartException(
             $"working directory {workingDirectory} is not allowed on node {NodeName}: {resolved} is neither under the executor's directory nor in {AllowedWorkingDirectoriesKey}");
+    }
+
+    /// <summary>
+    /// Refuses an application package unpacked into <paramref name="packageDirectory"/> unless that directory is under
+    /// <see cref="FlameExecutorManagerOptions.AllowedCommands"/>: a package puts its <c>bin</c> first in the service's
+    /// PATH and its <c>libs</c> first in LD_LIBRARY_PATH, which would load its code into whatever allowed program runs.
+    /// </summary>
+    /// <exception cref="ServiceStartException">Not allowed; the message names the url, the directory and the key.</exception>
+    public void CheckPackage(string url, string packageDirectory)
+    {
+        var resolved = RealPath.Of(packageDirectory);
+        if (IsAllowedCommand(resolved))
+            return;
+        throw new ServiceStartException(
+            $"url {url} is not allowed on node {NodeName}: its package would be unpacked into {resolved}, which is not in {AllowedCommandsKey}");
     }
 
     private bool IsAllowedCommand(string program) => _commands.Any(allowed => RealPath.IsUnder(program, allowed));

@@ -86,8 +86,40 @@ internal static class ServiceLaunch
             info.ArgumentList.Add(VariableExpansion.Expand(argument, child, out _));
         var command = VariableExpansion.Expand(spec.Command, child, out _);
         info.FileName = ResolveCommand(command, workingDirectory, environment.TryGetValue("PATH", out var path) ? path : null);
-        guard.CheckCommand(command, info.FileName, info.ArgumentList, workingDirectory);
+        var (program, assembly) = guard.CheckCommand(command, info.FileName, info.ArgumentList, workingDirectory);
+        // The files the guard judged, not the paths that led to them.
+        info.FileName = program;
+        if (assembly is not null)
+            info.ArgumentList[0] = assembly;
         return info;
+    }
+
+    /// <summary>
+    /// What the node can refuse before it fetches anything for <paramref name="application"/>: the shim, the command's
+    /// presence, the working directory, a package (<paramref name="packageDirectory"/>, where it would be unpacked)
+    /// outside <c>AllowedCommands</c>, and the command itself when it does not depend on the package (no package, or
+    /// a path that does not name <c>FLAME_APP_DIR</c>; a bare name may be found in the package's <c>bin</c>).
+    /// </summary>
+    /// <exception cref="ServiceStartException">Refused, as <see cref="BuildStartInfo"/> would refuse it.</exception>
+    public static void CheckBeforeInstall(
+        V1.Application application, string sessionId, string executorId, ExecutorDirectory directory, string gatewayEndpoint,
+        NodeGuard guard, string? packageDirectory)
+    {
+        var spec = application.Spec ?? new V1.ApplicationSpec();
+        if (packageDirectory is not null)
+        {
+            var workingDirectory = spec.HasWorkingDirectory && !string.IsNullOrWhiteSpace(spec.WorkingDirectory)
+                ? Path.GetFullPath(spec.WorkingDirectory, directory.Root)
+                : directory.Root;
+            guard.CheckWorkingDirectory(workingDirectory, directory.Root);
+            guard.CheckPackage(spec.Url, packageDirectory);
+            var dependsOnPackage = !spec.Command.Contains('/', StringComparison.Ordinal)
+                || spec.Command.Contains(InstalledPackage.AppDirectoryVariable, StringComparison.Ordinal);
+            if (dependsOnPackage)
+                return;
+        }
+        // Without the package: its PATH, LD_LIBRARY_PATH and FLAME_APP_DIR are not needed to judge this command.
+        BuildStartInfo(application, sessionId, executorId, directory, gatewayEndpoint, guard);
     }
 
     /// <summary>

@@ -15,6 +15,12 @@ public sealed partial class TokenRegistryGrain(ITaskStore store, TimeProvider cl
     /// <summary>The name of the bootstrap token (<c>Flame:Security:AdminTokenFile</c>), which no issued token may take.</summary>
     public const string BootstrapAdmin = "admin";
 
+    /// <summary>The name of callers without a token, the owner of their sessions; no token may take it.</summary>
+    public const string AnonymousName = "anonymous";
+
+    /// <summary>How the embedded executor manager's credential is named (<c>embedded-&lt;node&gt;</c>); no token's name starts so.</summary>
+    public const string EmbeddedPrefix = "embedded-";
+
     private readonly SortedDictionary<string, TokenRecord> _tokens = new(StringComparer.Ordinal);
 
     // Starts from the clock, not 0: a registry activated again (its silo died) must not repeat a version a gateway
@@ -33,6 +39,11 @@ public sealed partial class TokenRegistryGrain(ITaskStore store, TimeProvider cl
         var name = FlameIds.ValidateTokenName(token.Name);
         if (name == BootstrapAdmin)
             throw FlameException.InvalidArgument($"token name '{BootstrapAdmin}' is reserved for the token of Flame:Security:AdminTokenFile");
+        // A token's name is the owner of its sessions: one named as the anonymous caller or an embedded node would share theirs.
+        if (name == AnonymousName)
+            throw FlameException.InvalidArgument($"token name '{AnonymousName}' is reserved for callers without a token");
+        if (name.StartsWith(EmbeddedPrefix, StringComparison.Ordinal))
+            throw FlameException.InvalidArgument($"token name '{name}': names starting with '{EmbeddedPrefix}' are reserved for the embedded executor manager's credential");
         if (!Enum.IsDefined(token.Role))
             throw FlameException.InvalidArgument($"role {(int)token.Role} is unknown; roles are admin, user and node");
         if (token.Role == FlameRole.Node)

@@ -86,12 +86,42 @@ internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory gr
         (await flame.CreateSessionAsync(
             request.SessionId, Authorizer.Owned(Required(request.Session, "session spec").ToDomain(), Caller.Of(context)), context.CancellationToken)).ToWire();
 
-    /// <summary>Opening an existing session changes nothing, so the owner is checked on the answer (no race with its creation).</summary>
+    /// <summary>
+    /// A user's ownership is checked before the session is opened: a refusal to open (a spec that does not match) would
+    /// tell another owner's application and state. It is checked again on the answer and on a refusal, since the
+    /// session may be created between the check and the opening.
+    /// </summary>
     public override async Task<Session> OpenSession(OpenSessionRequest request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
         var spec = request.Session?.ToDomain() is { } given ? Authorizer.Owned(given, caller) : null;
-        return Authorizer.CheckOwned(caller, await flame.OpenSessionAsync(request.SessionId, spec, context.CancellationToken), "OpenSession").ToWire();
+        if (caller.Role != FlameRole.Admin)
+            await CheckOwnedIfExistsAsync(caller, request.SessionId, context.CancellationToken);
+        SessionInfo opened;
+        try
+        {
+            opened = await flame.OpenSessionAsync(request.SessionId, spec, context.CancellationToken);
+        }
+        catch (FlameException) when (caller.Role != FlameRole.Admin)
+        {
+            await CheckOwnedIfExistsAsync(caller, request.SessionId, context.CancellationToken);
+            throw;
+        }
+        return Authorizer.CheckOwned(caller, opened, "OpenSession").ToWire();
+    }
+
+    private async Task CheckOwnedIfExistsAsync(Caller caller, string sessionId, CancellationToken cancellationToken)
+    {
+        SessionInfo existing;
+        try
+        {
+            existing = await flame.GetSessionAsync(sessionId, cancellationToken);
+        }
+        catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
+        {
+            return;
+        }
+        Authorizer.CheckOwned(caller, existing, "OpenSession");
     }
 
     public override async Task<Session> CloseSession(CloseSessionRequest request, ServerCallContext context)

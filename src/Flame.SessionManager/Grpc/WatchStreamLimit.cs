@@ -41,7 +41,7 @@ internal sealed class WatchStreamCounter(int limit)
 }
 
 /// <summary>
-/// Refuses a WatchTask, WatchSession or WatchNode stream beyond <see cref="FlameLimitsOptions.MaxWatchStreamsPerConnection"/>
+/// Refuses a WatchTask, WatchSession, WatchNode or grpc.health.v1.Health/Watch stream beyond <see cref="FlameLimitsOptions.MaxWatchStreamsPerConnection"/>
 /// on one HTTP/2 connection with RESOURCE_EXHAUSTED, before the call reaches a grain. A watch lives as long as what it
 /// watches, so without a cap one connection could hold every stream its HTTP/2 limit allows and the grain observers
 /// behind them. Other calls are not counted: they end.
@@ -54,6 +54,8 @@ internal sealed class WatchStreamLimitInterceptor(WatchStreamCounter counter) : 
         "/flame.v1.Frontend/WatchTask",
         "/flame.v1.FrontendExt/WatchSession",
         "/flame.v1.Backend/WatchNode",
+        // Public, so that anyone who reaches the port could otherwise hold every stream a connection allows.
+        "/grpc.health.v1.Health/Watch",
     };
 
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(

@@ -23,12 +23,16 @@ public sealed record SecureDefaults(AnonymousAccess Anonymous, bool GatewayTls, 
     /// <param name="anonymous">What a caller without a token may do, its default resolved for <paramref name="endpoint"/>.</param>
     /// <param name="cluster">Section <c>Flame:Cluster</c>.</param>
     /// <param name="advertised">The silo's advertised address (what it binds to in a PostgreSQL cluster), if set.</param>
+    /// <param name="backend">
+    /// Where the Backend's own port listens (<c>Flame:SessionManager:BackendEndpoint</c>), if it has one: the process is
+    /// exposed when either port listens beyond loopback.
+    /// </param>
     /// <exception cref="FlameConfigurationException">
     /// Keys that contradict each other (https without a certificate, a certificate on http), or a process reachable
     /// from other machines without TLS or authentication and without AllowInsecure; the one line names what is missing.
     /// </exception>
     public static SecureDefaults Decide(GatewayEndpoint endpoint, FlameSecurityOptions security, AnonymousAccess anonymous,
-        FlameClusterOptions cluster, IPAddress? advertised)
+        FlameClusterOptions cluster, IPAddress? advertised, GatewayEndpoint? backend = null)
     {
         var tls = security.Tls;
         var hasCertificate = !string.IsNullOrWhiteSpace(tls.CertificateFile);
@@ -43,7 +47,9 @@ public sealed record SecureDefaults(AnonymousAccess Anonymous, bool GatewayTls, 
             throw new FlameConfigurationException(
                 $"configuration key '{Section}:Tls:CertificateFile' is set but '{FlameSessionManagerOptions.Section}:Endpoint' is http://: use an https:// endpoint");
 
-        var gatewayExposed = !endpoint.IsLoopback;
+        // The Backend's port uses the frontend's scheme (BackendPort.Resolve), so the frontend's TLS covers it too.
+        var backendExposed = backend is { IsLoopback: false };
+        var gatewayExposed = !endpoint.IsLoopback || backendExposed;
         var postgres = cluster.Provider == ClusterProvider.Postgres;
         var siloExposed = postgres && (advertised is null || !IPAddress.IsLoopback(advertised));
         var siloTls = postgres && hasCertificate && !string.IsNullOrWhiteSpace(tls.CaFile);
@@ -56,10 +62,9 @@ public sealed record SecureDefaults(AnonymousAccess Anonymous, bool GatewayTls, 
         if (siloExposed && !siloTls)
             missing.Add($"silo TLS ({Section}:Tls:CertificateFile, KeyFile and CaFile)");
 
-        var where = endpoint.Localhost ? "localhost" : endpoint.Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"[{endpoint.Address}]" : endpoint.Address.ToString();
-        var listens = $"{(endpoint.Tls ? "https" : "http")}://{where}:{endpoint.Port}";
-        var exposure = gatewayExposed ? $"the gateway listens on {listens} beyond loopback"
+        var listens = Url(endpoint);
+        var exposure = !endpoint.IsLoopback ? $"the gateway listens on {listens} beyond loopback"
+            : backendExposed ? $"the Backend port listens on {Url(backend!)} beyond loopback ({FlameSessionManagerOptions.Section}:BackendEndpoint)"
             : $"the silo ports listen beyond loopback ({(advertised is null ? "no Flame:Cluster:AdvertisedAddress" : advertised.ToString())})";
         if (missing.Count > 0 && !security.AllowInsecure)
             throw new FlameConfigurationException(
@@ -73,5 +78,12 @@ public sealed record SecureDefaults(AnonymousAccess Anonymous, bool GatewayTls, 
             : $"security: gateway {listens}{(endpoint.Tls ? " (TLS)" : "")}, anonymous callers: {anonymous.ToString().ToLowerInvariant()}"
               + (postgres ? $", silo traffic {(siloTls ? "mutual TLS" : "plaintext on loopback")}" : "") + $" ({Section})";
         return new SecureDefaults(anonymous, endpoint.Tls, siloTls, summary, Insecure: false);
+    }
+
+    private static string Url(GatewayEndpoint endpoint)
+    {
+        var where = endpoint.Localhost ? "localhost" : endpoint.Address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"[{endpoint.Address}]" : endpoint.Address.ToString();
+        return $"{(endpoint.Tls ? "https" : "http")}://{where}:{endpoint.Port}";
     }
 }

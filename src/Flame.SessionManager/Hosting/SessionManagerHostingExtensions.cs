@@ -27,11 +27,11 @@ public static class SessionManagerHostingExtensions
         var cluster = builder.Configuration.BindValidated<FlameClusterOptions>(FlameClusterOptions.Section);
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
         var securityOptions = builder.Configuration.BindValidated<FlameSecurityOptions>(FlameSecurityOptions.Section);
-        var security = ResolvedSecurity.Resolve(securityOptions, endpoint);
         var backendPort = BackendPort.Resolve(options.BackendEndpoint, endpoint);
+        var security = ResolvedSecurity.Resolve(securityOptions, endpoint, backendPort?.Endpoint);
         RefuseUnknownSections(builder.Configuration);
         var advertised = ValidateCluster(cluster);
-        var posture = SecureDefaults.Decide(endpoint, securityOptions, security.Anonymous, cluster, advertised);
+        var posture = SecureDefaults.Decide(endpoint, securityOptions, security.Anonymous, cluster, advertised, backendPort?.Endpoint);
         // Read now: certificate files that cannot be used stop the start with their reason, before anything listens.
         var certificate = endpoint.Tls || posture.SiloTls
             ? GatewayCertificate.Load(securityOptions.Tls.CertificateFile!, securityOptions.Tls.KeyFile!)
@@ -302,7 +302,7 @@ public static class SessionManagerHostingExtensions
     private static string MintEmbeddedNodeToken(IServiceCollection services, string nodeName)
     {
         var secret = TokenSecrets.NewSecret();
-        services.AddSingleton(new LocalToken(secret, new Caller($"embedded-{nodeName}", FlameRole.Node, nodeName, Anonymous: false)));
+        services.AddSingleton(new LocalToken(secret, new Caller($"{Grains.Security.TokenRegistryGrain.EmbeddedPrefix}{nodeName}", FlameRole.Node, nodeName, Anonymous: false)));
         return secret;
     }
 

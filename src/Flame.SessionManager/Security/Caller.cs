@@ -10,7 +10,7 @@ namespace Flame.SessionManager.Security;
 public sealed record Caller(string Name, FlameRole Role, string? Node, bool Anonymous)
 {
     /// <summary>The name of a caller without a token.</summary>
-    public const string AnonymousName = "anonymous";
+    public const string AnonymousName = Grains.Security.TokenRegistryGrain.AnonymousName;
 
     private const string Key = "flame.caller";
 
@@ -40,30 +40,4 @@ public sealed record Caller(string Name, FlameRole Role, string? Node, bool Anon
             : throw new InvalidOperationException($"{context.Method} has no authenticated caller: the authentication interceptor did not run");
 
     internal void Attach(ServerCallContext context) => context.UserState[Key] = this;
-}
-
-/// <summary>Caller text made safe for one log line.</summary>
-public static class LogText
-{
-    /// <summary>Control characters (newlines included) written as <c>\n</c>, <c>\u001b</c>…, so that no caller can forge a log line.</summary>
-    public static string Escape(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-            return text ?? "";
-        if (!text.Any(char.IsControl))
-            return text;
-        var builder = new System.Text.StringBuilder(text.Length + 8);
-        foreach (var c in text)
-        {
-            builder.Append(c switch
-            {
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
-                _ => c.ToString(),
-            });
-        }
-        return builder.ToString();
-    }
 }

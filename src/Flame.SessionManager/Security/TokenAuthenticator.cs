@@ -183,13 +183,14 @@ public sealed record LocalToken(string Secret, Caller Caller);
 public sealed record ResolvedSecurity(AnonymousAccess Anonymous, byte[]? AdminTokenHash)
 {
     /// <summary>
-    /// Resolves <paramref name="options"/> for a gateway on <paramref name="endpoint"/>: the anonymous role defaults to
-    /// Admin on loopback only, else None; the admin token file is read now, so that a missing one stops the start.
+    /// Resolves <paramref name="options"/> for a gateway on <paramref name="endpoint"/> (and its Backend port on
+    /// <paramref name="backend"/>, if it has one): the anonymous role defaults to Admin only when both listen on loopback,
+    /// else None; the admin token file is read now, so that a missing one stops the start.
     /// </summary>
     /// <exception cref="FlameConfigurationException">The admin token file cannot be read or is empty.</exception>
-    public static ResolvedSecurity Resolve(FlameSecurityOptions options, GatewayEndpoint endpoint)
+    public static ResolvedSecurity Resolve(FlameSecurityOptions options, GatewayEndpoint endpoint, GatewayEndpoint? backend = null)
     {
-        var loopback = endpoint.Localhost || (endpoint.Address is { } address && System.Net.IPAddress.IsLoopback(address));
+        var loopback = endpoint.IsLoopback && backend is null or { IsLoopback: true };
         var anonymous = options.Anonymous ?? (loopback ? AnonymousAccess.Admin : AnonymousAccess.None);
         byte[]? hash = null;
         if (options.AdminTokenFile is { Length: > 0 } file)
