@@ -13,7 +13,7 @@ internal static class SchedulingBenchmark
         var random = new Random(42);
         var nodes = Enumerable.Range(0, (executors + 7) / 8).Select(i => new NodeInfo
         {
-            Name = $"n{i:D4}", State = NodeState.Ready, Allocatable = new ResourceRequirement { Cpu = 8000, Memory = 32UL << 30 },
+            Name = $"n{i:D4}", State = NodeState.Ready, Allocatable = new ResourceRequirement { Cpu = 8, Memory = 32UL << 30 },
         }).ToList();
         var demands = Enumerable.Range(0, sessions).Select(i => new SessionDemand
         {

@@ -48,13 +48,13 @@ class _Instance(pb.shim_pb2_grpc.InstanceServicer):
             self._service.on_session_enter(request)
             return pb.types_pb2.Result(return_code=0)
         except Exception as error:  # the service's failure is the session's answer, not a gRPC error
-            return pb.types_pb2.Result(return_code=1, message=str(error))
+            return pb.types_pb2.Result(return_code=-1, message=str(error))
 
     def OnTaskInvoke(self, request, context):
         try:
             output = self._service.on_task_invoke(request)
         except Exception as error:
-            return pb.types_pb2.TaskResult(return_code=1, message=str(error))
+            return pb.types_pb2.TaskResult(return_code=-1, message=str(error))
         result = pb.types_pb2.TaskResult(return_code=0)
         if output is not None:
             result.output = output
@@ -65,7 +65,7 @@ class _Instance(pb.shim_pb2_grpc.InstanceServicer):
             self._service.on_session_leave()
             return pb.types_pb2.Result(return_code=0)
         except Exception as error:
-            return pb.types_pb2.Result(return_code=1, message=str(error))
+            return pb.types_pb2.Result(return_code=-1, message=str(error))
 
 
 def run(service):

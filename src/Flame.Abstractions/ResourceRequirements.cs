@@ -87,8 +87,13 @@ public static class ResourceRequirements
         return string.Create(CultureInfo.InvariantCulture, $"{bytes}B");
     }
 
-    private static ulong? ParseSize(string raw)
+    /// <summary>
+    /// Parses a size as a resource requirement's memory takes it (<c>10MB</c>, <c>512k</c>, <c>1048576</c>; see the
+    /// remarks of <see cref="ResourceRequirements"/>) into bytes; null if it is not one or does not fit 64 bits.
+    /// </summary>
+    public static ulong? ParseSize(string raw)
     {
+        ArgumentNullException.ThrowIfNull(raw);
         var digits = 0;
         while (digits < raw.Length && char.IsAsciiDigit(raw[digits]))
             digits++;

@@ -57,15 +57,24 @@ public sealed class CredentialsTests : IDisposable
     }
 
     [Fact]
-    public void FlameCaFile_WinsOverTheContextsCaFile()
+    public void FlameCaFile_IsUsedOnlyWhereTheContextSetsNoCaFile_AsInFlamesSdks()
     {
-        var config = Config(Write("token", "t"), Write("context-ca.pem", "x"));
+        var contextCa = Write("context-ca.pem", "x");
+        var withCa = Config(Write("token", "t"), contextCa);
+        var withoutCa = Write("no-ca.yaml", """
+            current-context: plain
+            contexts:
+              - name: plain
+                cluster:
+                  endpoint: https://127.0.0.1:9443
+            """);
         var envCa = Write("env-ca.pem", "y");
 
-        var connection = FlameClientConfig.ResolveConnection(environment: Env(
-            (FlameClientConfig.FileVariable, config), (FlameClientConfig.CaFileVariable, envCa)));
+        string? CaFile(string config) => FlameClientConfig.ResolveConnection(environment: Env(
+            (FlameClientConfig.FileVariable, config), (FlameClientConfig.CaFileVariable, envCa))).CaFile;
 
-        Assert.Equal(envCa, connection.CaFile);
+        Assert.Equal(contextCa, CaFile(withCa));
+        Assert.Equal(envCa, CaFile(withoutCa));
     }
 
     [Fact]

@@ -335,6 +335,31 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(["enter s1 0", "invoke 7"], File.ReadAllLines(ServiceLog));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(60)]
+    public async Task Executor_FailsTheTaskAsASystemFailure_WhenAServiceWithoutTheTaskStreamCrashes(int taskTimeoutSeconds)
+    {
+        // OnTaskInvoke (every Flame service): the dying process resets the call, which the channel reports as a
+        // cancellation; it is a crash, neither a binding fault (no timeout) nor a timeout (one that has not passed).
+        await StartNodeAsync(o => o.TaskTimeout = TimeSpan.FromSeconds(taskTimeoutSeconds));
+        Backend.Bind("e1", TestService(["--Flame:Service:TaskStream=false"]), Session("s1"));
+        Backend.Launch("e1", "7", input: "crash");
+        Backend.NoBinding("e1");
+
+        Backend.CreateExecutor("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        Assert.Equal(
+            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask",
+             "UnbindExecutor", "UnbindExecutorCompleted", "BindExecutor", "UnregisterExecutor"],
+            Backend.CallsFor("e1"));
+        var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
+        Assert.Equal(-1, complete.TaskResult.ReturnCode);
+        Assert.True(complete.TaskResult.SystemFailure, "a crash is the system's failure: the task gets another attempt");
+        Assert.Equal("service process exited with code 42 while running task 7", complete.TaskResult.Message);
+    }
+
     [Fact]
     public async Task Executor_KillsAServiceThatRunsOverTheTaskTimeout()
     {

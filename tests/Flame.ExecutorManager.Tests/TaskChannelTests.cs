@@ -2,6 +2,7 @@ using Flame.ExecutorManager.Shims;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -42,6 +43,25 @@ public sealed class TaskChannelTests
         Assert.Equal("unary:b", await RunAsync(tasks, "b"));
         Assert.Equal(kind == StreamKind.None ? 0 : 1, service.StreamsOpened);
         Assert.Equal(0, service.StreamTasksReceived);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OnTaskInvoke_ReportsAResetCallAsALostService_NotAsACancellation(bool withDeadline)
+    {
+        // The channel reports a reset as a cancellation; without this the executor would take it for a timeout (with a
+        // deadline) or let it escape as a binding fault (without one) instead of restarting the service.
+        await using var service = await FakeService.StartAsync(StreamKind.None);
+        using var channel = HostShim.CreateChannel(service.SocketPath);
+        var tasks = await TaskChannel.ChooseAsync(channel, CancellationToken.None);
+        Assert.Equal("OnTaskInvoke", tasks.Name);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => tasks.InvokeAsync(
+            new V1.TaskContext { TaskId = "1", Input = Google.Protobuf.ByteString.CopyFromUtf8("reset") },
+            withDeadline ? DateTime.UtcNow.AddMinutes(5) : null, CancellationToken.None));
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal("lost the connection to the service process", error.Status.Detail);
     }
 
     /// <summary>One task through the chosen channel; its output.</summary>
@@ -114,8 +134,18 @@ public sealed class TaskChannelTests
 
     private sealed class EchoInstance : V1.Instance.InstanceBase
     {
-        public override Task<V1.TaskResult> OnTaskInvoke(V1.TaskContext request, ServerCallContext context) =>
-            Task.FromResult(new V1.TaskResult { ReturnCode = 0, Output = Google.Protobuf.ByteString.CopyFromUtf8("unary:" + request.Input.ToStringUtf8()) });
+        public override async Task<V1.TaskResult> OnTaskInvoke(V1.TaskContext request, ServerCallContext context)
+        {
+            if (request.Input.ToStringUtf8() == "reset")
+            {
+                // What the executor sees of a service process that goes away mid-task: its call reset (RST_STREAM CANCEL).
+                context.GetHttpContext().Features.Get<IHttpResetFeature>()!.Reset(Http2CancelCode);
+                await Task.Delay(Timeout.Infinite, context.CancellationToken);
+            }
+            return new V1.TaskResult { ReturnCode = 0, Output = Google.Protobuf.ByteString.CopyFromUtf8("unary:" + request.Input.ToStringUtf8()) };
+        }
+
+        private const int Http2CancelCode = 0x8;
     }
 
     private sealed class EchoInstanceExt(FakeService service) : V1.InstanceExt.InstanceExtBase

@@ -62,12 +62,13 @@ def ensure_application(frontend, name):
         command=sys.executable, arguments=[SERVICE])
     if "FLAME_PY_STUBS" in os.environ:
         spec.environments.add(name="FLAME_PY_STUBS", value=os.environ["FLAME_PY_STUBS"])
-    try:
-        frontend.RegisterApplication(pb.frontend_pb2.RegisterApplicationRequest(name=name, application=spec), timeout=30)
+    # As in Flame, a refused registration is a Result with return code -1, not a gRPC status; one that lost a race
+    # with another client's registration of the same name is fine.
+    result = frontend.RegisterApplication(pb.frontend_pb2.RegisterApplicationRequest(name=name, application=spec), timeout=30)
+    if result.return_code == 0:
         print("registered application '%s': %s %s" % (name, sys.executable, SERVICE))
-    except grpc.RpcError as error:
-        if error.code() != grpc.StatusCode.ALREADY_EXISTS:
-            raise
+    elif "already registered" not in result.message:
+        raise RunError("could not register application '%s': %s (return code %d)" % (name, result.message, result.return_code))
 
 
 def run(options):

@@ -159,14 +159,14 @@ public sealed class FlameClientConfig
     }
 
     /// <summary>
-    /// The CA (<c>FLAME_CA_FILE</c> over the context's) and the token, read now so that a missing or empty token file
+    /// The CA (the context's <c>tls.ca_file</c>, else <c>FLAME_CA_FILE</c>, as in Flame's SDKs, which fill it only where unset) and the token, read now so that a missing or empty token file
     /// is reported before any call. The CA applies to https gateways only: FLAME_CA_FILE set for every shell must not
     /// break a plaintext loopback gateway.
     /// </summary>
     private static FlameConnection WithCredentials(FlameConnection connection, string? contextTokenFile, string? tokenFile,
         Func<string, string?> environment)
     {
-        if (environment(CaFileVariable) is { Length: > 0 } caFile)
+        if (connection.CaFile is null && environment(CaFileVariable) is { Length: > 0 } caFile)
         {
             if (!File.Exists(caFile))
                 throw new FlameClientConfigurationException($"{CaFileVariable}: the file '{caFile}' does not exist");

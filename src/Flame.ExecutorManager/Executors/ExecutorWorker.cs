@@ -765,10 +765,10 @@ internal sealed partial class ExecutorWorker : BackgroundService
         try
         {
             if (!sent && behind is null)
-                return (await shim.InvokeAsync(Context(task), deadline, cancellationToken).ConfigureAwait(false), false, false);
+                return (FromService(await shim.InvokeAsync(Context(task), deadline, cancellationToken).ConfigureAwait(false)), false, false);
             var (result, behindSent) = await shim.InvokePipelinedAsync(
                 sent ? null : Context(task), behind is null ? null : Context(behind), deadline, cancellationToken).ConfigureAwait(false);
-            return (result, false, behindSent);
+            return (FromService(result), false, behindSent);
         }
         catch (Exception ex) when (deadline is not null && !cancellationToken.IsCancellationRequested
                                    && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.DeadlineExceeded })
@@ -815,6 +815,16 @@ internal sealed partial class ExecutorWorker : BackgroundService
                 Message = $"the service answered task {taskId} with gRPC status {ex.StatusCode}: {ex.Status.Detail}",
             }, false, false);
         }
+    }
+
+    /// <summary>
+    /// A result as the service returned it, without <c>system_failure</c>: only the executor manager says that a task
+    /// failed through no fault of its own (and gets another attempt); a service that set it could retry its own errors.
+    /// </summary>
+    internal static V1.TaskResult FromService(V1.TaskResult result)
+    {
+        result.SystemFailure = false;
+        return result;
     }
 
     private async Task CompleteAsync(string taskId, V1.TaskResult result, CancellationToken cancellationToken)

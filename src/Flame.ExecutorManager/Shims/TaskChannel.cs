@@ -218,7 +218,20 @@ internal abstract class TaskChannel
 
         public override bool IsOpen => false;
 
-        public override async Task<V1.TaskResult> InvokeAsync(V1.TaskContext context, DateTime? deadline, CancellationToken cancellationToken) =>
-            await instance.OnTaskInvokeAsync(context, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+        public override async Task<V1.TaskResult> InvokeAsync(V1.TaskContext context, DateTime? deadline, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await instance.OnTaskInvokeAsync(context, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !(deadline <= DateTime.UtcNow)
+                                       && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+            {
+                // Neither our cancellation nor the deadline: the service process reset the call or its connection broke
+                // (the channel reports that as a cancellation). As on the task stream, that is a lost service, for the
+                // executor's crash path (a system failure, the service restarted), not a timeout or a binding fault.
+                throw new RpcException(new Status(StatusCode.Unavailable, "lost the connection to the service process", ex));
+            }
+        }
     }
 }
