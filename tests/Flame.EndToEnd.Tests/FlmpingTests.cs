@@ -77,7 +77,7 @@ public sealed class FlmpingErrorTests
     }
 
     [Theory]
-    [InlineData("-r", "cpu=1,gpu", "flmping: --resreq: 'cpu=1,gpu' has an entry 'gpu' that is not key=value; give e.g. cpu=1,mem=1g,gpu=0")]
+    [InlineData("-r", "cpu=1,gpu", "flmping: --resreq: 'gpu' in 'cpu=1,gpu' is not key=value")]
     [InlineData("-m", "lots", "flmping: --memory: 'lots' is not a size like 10MB, 512k or 1048576")]
     [InlineData("-d", "1.5", "flmping: --duration: '1.5' is not a whole number of milliseconds")]
     public async Task Flmping_WithABadFlameFlag_ExitsWithUsageError(string flag, string value, string message)

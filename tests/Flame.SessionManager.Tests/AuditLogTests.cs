@@ -43,7 +43,7 @@ public sealed class AuditLogTests
 
         var (_, _, text) = Assert.Single(capture.Lines);
         Assert.DoesNotContain('\n', text);
-        Assert.Equal("Audit: mallory\\nAudit: admin (role admin, anonymous False) DeleteSession 's\\u001b[31m': ok", text);
+        Assert.Equal("Audit: mallory\\nAudit: admin (role admin, anonymous False) DeleteSession 's\\u001B[31m': ok", text);
     }
 
     [Fact]
