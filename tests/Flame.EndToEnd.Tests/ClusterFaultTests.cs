@@ -127,7 +127,22 @@ public sealed class ClusterFaultTests : IAsyncLifetime
         await Wait.UntilAsync(
             async () =>
             {
-                last = await client.GetSessionAsync(sessionId);
+                // Each poll is bounded: once (fresh clone, TLS, 2026-12-07) a GetSession through the surviving gateway
+                // after the kill never returned (a hang dump showed it inside Grpc.Net.Client's retry call); such a
+                // call is given up and polled again, and the session must still finish within FinishTimeout.
+                using var poll = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+                try
+                {
+                    last = await client.GetSessionAsync(sessionId, poll.Token);
+                }
+                catch (OperationCanceledException) when (poll.IsCancellationRequested)
+                {
+                    return false;
+                }
+                catch (FlameException) when (poll.IsCancellationRequested)
+                {
+                    return false;
+                }
                 return last.Status.Succeed + last.Status.Failed + last.Status.Cancelled == Tasks;
             },
             $"all {Tasks} tasks to be terminal after the fault", FinishTimeout,

@@ -26,11 +26,13 @@ public static class Wait
         {
             try
             {
-                if (await condition())
+                // A check that never returns must not outlive the deadline: it fails the wait like a false one.
+                var left = timeout - clock.Elapsed;
+                if (await condition().WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero))
                     return;
                 lastError = null;
             }
-            catch (Exception ex) when (ex is FlameException or HttpRequestException or IOException)
+            catch (Exception ex) when (ex is FlameException or HttpRequestException or IOException or TimeoutException)
             {
                 lastError = ex;
             }
