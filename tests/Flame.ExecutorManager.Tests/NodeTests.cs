@@ -313,11 +313,18 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("OnSessionEnter failed on purpose", completed.Result.Message);
     }
 
-    [Fact]
-    public async Task Executor_FailsTheTask_WhenTheServiceCrashes_AndUnbindsWithoutLeaving()
+    /// <summary>
+    /// A service that dies mid-task fails the task as a system failure (another attempt), on the task stream and on
+    /// OnTaskInvoke (every Flame service), with and without a task timeout: neither a binding fault nor a timeout.
+    /// </summary>
+    [Theory]
+    [InlineData(true, 0)]
+    [InlineData(false, 0)]
+    [InlineData(false, 60)]
+    public async Task Executor_FailsTheTaskAsASystemFailure_WhenTheServiceCrashes_AndUnbindsWithoutLeaving(bool taskStream, int taskTimeoutSeconds)
     {
-        await StartNodeAsync();
-        Backend.Bind("e1", TestService(), Session("s1"));
+        await StartNodeAsync(o => o.TaskTimeout = TimeSpan.FromSeconds(taskTimeoutSeconds));
+        Backend.Bind("e1", TestService(taskStream ? [] : ["--Flame:Service:TaskStream=false"]), Session("s1"));
         Backend.Launch("e1", "7", input: "crash");
         Backend.NoBinding("e1");
 
@@ -333,31 +340,6 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(complete.TaskResult.SystemFailure, "a crash is the system's failure: the task gets another attempt");
         Assert.Equal("service process exited with code 42 while running task 7", complete.TaskResult.Message);
         Assert.Equal(["enter s1 0", "invoke 7"], File.ReadAllLines(ServiceLog));
-    }
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(60)]
-    public async Task Executor_FailsTheTaskAsASystemFailure_WhenAServiceWithoutTheTaskStreamCrashes(int taskTimeoutSeconds)
-    {
-        // OnTaskInvoke (every Flame service): the dying process resets the call, which the channel reports as a
-        // cancellation; it is a crash, neither a binding fault (no timeout) nor a timeout (one that has not passed).
-        await StartNodeAsync(o => o.TaskTimeout = TimeSpan.FromSeconds(taskTimeoutSeconds));
-        Backend.Bind("e1", TestService(["--Flame:Service:TaskStream=false"]), Session("s1"));
-        Backend.Launch("e1", "7", input: "crash");
-        Backend.NoBinding("e1");
-
-        Backend.CreateExecutor("e1");
-        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
-
-        Assert.Equal(
-            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask",
-             "UnbindExecutor", "UnbindExecutorCompleted", "BindExecutor", "UnregisterExecutor"],
-            Backend.CallsFor("e1"));
-        var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
-        Assert.Equal(-1, complete.TaskResult.ReturnCode);
-        Assert.True(complete.TaskResult.SystemFailure, "a crash is the system's failure: the task gets another attempt");
-        Assert.Equal("service process exited with code 42 while running task 7", complete.TaskResult.Message);
     }
 
     [Fact]
