@@ -554,7 +554,7 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         Assert.Equal([id], (await node.ListExecutorsAsync()).Select(e => e.Id));
         Assert.Equal(ExecutorState.Bound, (await executor.GetAsync()).State);
         // The one the cluster does not know is forgotten; the one it knows holds the node's only slot.
-        await WaitUntilAsync(async () => !await node.HoldsAsync("not-in-the-cluster"), "the node to forget an executor the cluster does not know");
+        await Wait.UntilAsync(async () => !await node.HoldsAsync("not-in-the-cluster"), "the node to forget an executor the cluster does not know", Timeout);
         Assert.True(await node.HoldsAsync(id));
         Assert.False(await node.CreateExecutorAsync(new ExecutorInfo { Id = $"{name}-probe", Node = name, ResReq = new ResourceRequirement { Cpu = 1 } }),
             "the node should have no room left for another executor");
@@ -605,8 +605,8 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         var scheduler = _grains.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
         await LoseGrainAsync(scheduler);
 
-        await WaitUntilAsync(async () => (await scheduler.ListExecutorsAsync()).Any(e => e.Id == id && e.State == ExecutorState.Idle),
-            $"the new scheduler to hear of idle executor {id}");
+        await Wait.UntilAsync(async () => (await scheduler.ListExecutorsAsync()).Any(e => e.Id == id && e.State == ExecutorState.Idle),
+            $"the new scheduler to hear of idle executor {id}", Timeout);
     }
 
     [Fact]
@@ -659,17 +659,6 @@ public sealed class ExecutionFlowTests(ExecutionClusterFixture fixture) : IAsync
         Assert.Contains(task.Events, e => e.Message?.Contains("attempt 1 of 3 failed") == true && e.Message.Contains("no longer holds it"));
         Assert.Equal(FlameErrorKind.NotFound, (await Assert.ThrowsAsync<FlameException>(() => orphan.GetAsync())).Kind);
         _executors.Remove(orphan);
-    }
-
-    /// <summary>Asks until <paramref name="condition"/> holds, every 50 ms, for at most <see cref="Timeout"/>.</summary>
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(50);
-        }
     }
 
     /// <summary>What the scheduler sees and what the session recorded, for a failure's message.</summary>

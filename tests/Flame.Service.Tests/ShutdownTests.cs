@@ -15,8 +15,8 @@ public sealed class ShutdownTests
                 new Dictionary<string, string?> { ["FLAME_TEST_SERVICE_LOG"] = log });
             await service.WaitUntilReadyAsync();
             using var hang = service.CreateClient().OnTaskInvokeAsync(TestServiceTests.Command("s-6", "1", "hang"), ServiceProcess.Deadline());
-            await Poll.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("invoke 1"),
-                "the service to log 'invoke 1' for the hanging task");
+            await Wait.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("invoke 1"),
+                "the service to log 'invoke 1' for the hanging task", TimeSpan.FromSeconds(30));
 
             service.Terminate();
             Assert.Equal(0, await service.WaitForExitAsync(FlameServiceHost.ShutdownTimeout + TimeSpan.FromSeconds(10)));
@@ -38,8 +38,8 @@ public sealed class ShutdownTests
                 new Dictionary<string, string?> { ["FLAME_TEST_SERVICE_LOG"] = log });
             await service.WaitUntilReadyAsync();
             using var sleep = service.CreateClient().OnTaskInvokeAsync(TestServiceTests.Command("s-7", "1", "sleep:600000"), ServiceProcess.Deadline());
-            await Poll.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("invoke 1"),
-                "the service to log 'invoke 1' for the sleeping task");
+            await Wait.UntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("invoke 1"),
+                "the service to log 'invoke 1' for the sleeping task", TimeSpan.FromSeconds(30));
 
             service.Terminate();
             // The sleep honours its token: it ends at once with a failed result, which is still delivered.

@@ -582,7 +582,7 @@ public abstract class FlameClientContract(GatewayFixture gateway) : IAsyncLifeti
 
     /// <summary>Waits until the task that <paramref name="run"/> creates exists (or <paramref name="run"/> ended early).</summary>
     private Task WaitForTaskOfAsync(string sessionId, Task run) =>
-        Wait.Until(async () => run.IsCompleted || (await Client.GetSessionAsync(sessionId)).Status.Pending == 1,
+        Wait.UntilAsync(async () => run.IsCompleted || (await Client.GetSessionAsync(sessionId)).Status.Pending == 1,
             $"RunTaskAsync to create its task in session '{sessionId}'");
 
     /// <summary>Asserts the counters are exactly these, and equal the numbers of tasks in each state as listed.</summary>

@@ -106,10 +106,10 @@ public sealed class PostgresClusterTests(PostgresFixture fixture)
         using var channelB = GrpcChannel.ForAddress(second.Endpoint);
 
         var status = new ClusterExt.ClusterExtClient(channelA);
-        await Wait.Until(
+        await Wait.UntilAsync(
             async () => (await status.GetClusterStatusAsync(new GetClusterStatusRequest())).Silos.Count(s => s.Status == "Active") == 2,
             "both silos to be Active in the membership",
-            async () => (await status.GetClusterStatusAsync(new GetClusterStatusRequest())).ToString());
+            seen: async () => (await status.GetClusterStatusAsync(new GetClusterStatusRequest())).ToString());
         var seen = await status.GetClusterStatusAsync(new GetClusterStatusRequest());
         Assert.Equal("Postgres", seen.Membership);
         Assert.Equal(clusterId, seen.ClusterId);
@@ -140,10 +140,10 @@ public sealed class PostgresClusterTests(PostgresFixture fixture)
         }
 
         await second.DisposeAsync();
-        await Wait.Until(
+        await Wait.UntilAsync(
             async () => (await status.GetClusterStatusAsync(new GetClusterStatusRequest())).Silos.Select(s => s.Name).SequenceEqual(["sm-a"]),
             "sm-b to leave the cluster",
-            async () => (await status.GetClusterStatusAsync(new GetClusterStatusRequest())).ToString());
+            seen: async () => (await status.GetClusterStatusAsync(new GetClusterStatusRequest())).ToString());
     }
 }
 

@@ -156,7 +156,7 @@ public sealed class AuthenticationTests(SecuredGatewayFixture fixture)
         var revoked = DateTime.UtcNow;
 
         StatusCode? last = null;
-        await Wait.Until(async () =>
+        await Wait.UntilAsync(async () =>
         {
             try
             {
@@ -169,7 +169,7 @@ public sealed class AuthenticationTests(SecuredGatewayFixture fixture)
                 last = ex.StatusCode;
                 return ex.StatusCode == StatusCode.Unauthenticated;
             }
-        }, "the revoked token to be refused", () => Task.FromResult($"{last}"), timeout: TimeSpan.FromSeconds(10));
+        }, "the revoked token to be refused", seen: () => Task.FromResult($"{last}"), timeout: TimeSpan.FromSeconds(10));
         var took = DateTime.UtcNow - revoked;
         Assert.True(took < TimeSpan.FromSeconds(2.5), $"the revoked token still worked {took.TotalSeconds:0.0}s after its revocation");
     }
@@ -482,7 +482,7 @@ public sealed class OpenSessionsPerOwnerTests
 
         await frontend.CloseSessionAsync(new CloseSessionRequest { SessionId = first.Metadata.Id });
         // The close is counted one-way: the owner's count drops right after the close's answer.
-        await Wait.Until(async () =>
+        await Wait.UntilAsync(async () =>
         {
             try
             {

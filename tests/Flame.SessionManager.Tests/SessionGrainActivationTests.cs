@@ -58,14 +58,14 @@ public sealed class SessionGrainActivationTests(GatewayFixture gateway)
         List<GrainId> active = [];
 
         // Deactivation happens after the request, with no event to wait on: re-check for a while.
-        await Wait.Until(
+        await Wait.UntilAsync(
             async () =>
             {
                 active = await management.GetActiveGrains(sessionGrainType);
                 return !ids.Keys.Any(active.Contains);
             },
             "every session grain activated by a refused request to be deactivated",
-            () => Task.FromResult("still active after: " + string.Join("; ", ids.Where(p => active.Contains(p.Key)).Select(p => p.Value))),
+            seen: () => Task.FromResult("still active after: " + string.Join("; ", ids.Where(p => active.Contains(p.Key)).Select(p => p.Value))),
             timeout: TimeSpan.FromSeconds(5));
     }
 }

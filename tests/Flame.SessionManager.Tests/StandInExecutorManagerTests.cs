@@ -82,7 +82,7 @@ public sealed class StandInExecutorManagerTests
         var session = await frontend.NewSessionAsync(app);
         var task = await frontend.NewTaskAsync(session.Metadata.Id, "ping");
 
-        await Wait.Until(async () => (await EventsAsync(frontend, session, 108)).Count > 0,
+        await Wait.UntilAsync(async () => (await EventsAsync(frontend, session, 108)).Count > 0,
             "the session to say that no node runs shim Wasm");
         // Pass after pass, the session is told once and nothing is ordered of the Host node.
         var scheduler = gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<Flame.Grains.ISchedulerGrain>(Flame.Grains.ISchedulerGrain.Key);

@@ -68,8 +68,8 @@ public sealed class TlsTests
         var second = certificates.Issue();
 
         var presented = first;
-        await Wait.Until(async () => (presented = (await TestCertificates.HandshakeAsync("127.0.0.1", port)).Serial) == second,
-            $"the gateway to present the replaced certificate {second}", () => Task.FromResult(presented));
+        await Wait.UntilAsync(async () => (presented = (await TestCertificates.HandshakeAsync("127.0.0.1", port)).Serial) == second,
+            $"the gateway to present the replaced certificate {second}", seen: () => Task.FromResult(presented));
         await using var client = new GrpcFlameClient(Connection(endpoint, certificates.CaFile));
         Assert.Empty(await client.ListApplicationsAsync().ToListAsync());
     }
@@ -87,7 +87,7 @@ public sealed class TlsTests
         await using var gateway = await InProcessGateway.StartAsync(settings);
 
         await using var client = new GrpcFlameClient(Connection(endpoint, certificates.CaFile));
-        await Wait.Until(async () => (await client.ListApplicationsAsync().ToListAsync()).Any(a => a.Name == "flmping"),
+        await Wait.UntilAsync(async () => (await client.ListApplicationsAsync().ToListAsync()).Any(a => a.Name == "flmping"),
             "the built-in flmping application to be registered");
         var session = await client.CreateSessionAsync(null, new SessionSpec { Application = "flmping" });
         var task = await Wait.For(client.RunTaskAsync(session.Id, [1, 2, 3]), "a task run by the executor manager over TLS");

@@ -195,18 +195,18 @@ public sealed class WatchTaskTests(GatewayFixture gateway)
         }
 
         // The gateway's bookkeeping offers no event to wait on; it must return to where it was.
-        await Wait.Until(() => hub.WatchedTaskCount <= baseline,
+        await Wait.UntilAsync(() => hub.WatchedTaskCount <= baseline,
             $"the gateway to forget the cancelled watches (back to at most {baseline} watched tasks)",
-            () => $"{hub.WatchedTaskCount} watched tasks");
+            seen: () => $"{hub.WatchedTaskCount} watched tasks");
 
         using var again = Watch(id, "1");
         Assert.Equal(TaskState.Pending, (await again.ResponseStream.NextAsync("Pending for a new watch")).Status.State);
         await Close(id);
         Assert.Equal(TaskState.Cancelled, (await again.ResponseStream.NextAsync("Cancelled for the new watch")).Status.State);
         await again.ResponseStream.AssertEndsAsync("Cancelled");
-        await Wait.Until(() => hub.WatchedTaskCount <= baseline,
+        await Wait.UntilAsync(() => hub.WatchedTaskCount <= baseline,
             $"the gateway to forget the finished watch (back to at most {baseline} watched tasks)",
-            () => $"{hub.WatchedTaskCount} watched tasks");
+            seen: () => $"{hub.WatchedTaskCount} watched tasks");
     }
 
     [Fact]

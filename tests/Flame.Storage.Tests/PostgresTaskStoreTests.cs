@@ -85,7 +85,7 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
                     acknowledged.Add(id);
             }
         });
-        await WaitUntilAsync(() => { lock (acknowledged) return acknowledged.Count >= 20; }, "20 writes acknowledged before the crash");
+        await Wait.UntilAsync(() => { lock (acknowledged) return acknowledged.Count >= 20; }, "20 writes acknowledged before the crash", TimeSpan.FromSeconds(60));
 
         await fixture.Server.StopAsync("immediate");
         var duringOutage = Enumerable.Range(1, 50).Select(i => Store.WriteTasksAsync("outage", [NewTask(i, input: Bytes(i * 100))])).ToArray();
@@ -94,7 +94,7 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
 
         await Task.WhenAll(duringOutage).WaitAsync(TimeSpan.FromSeconds(90));
         var before = acknowledged.Count;
-        await WaitUntilAsync(() => { lock (acknowledged) return acknowledged.Count >= before + 20; }, "20 more writes after the restart");
+        await Wait.UntilAsync(() => { lock (acknowledged) return acknowledged.Count >= before + 20; }, "20 more writes after the restart", TimeSpan.FromSeconds(60));
         await stop.CancelAsync();
         await writer.WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -178,16 +178,5 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
 
         await Store.WriteTasksAsync("good", [NewTask(1)]);
         Assert.Single(await AllTasksAsync("good"));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out after 60 s waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 }
