@@ -101,12 +101,6 @@ public sealed partial class ApplicationRegistryGrain(
             ? info
             : throw FlameException.NotFound($"application '{name}' not found");
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Application {Application} registered")]
-    private partial void LogRegistered(string application);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Application {Application} unregistered")]
-    private partial void LogUnregistered(string application);
 }
 
 /// <summary>Validation of application specs.</summary>

@@ -303,22 +303,4 @@ public sealed partial class ExecutorGrain(
         DeactivateOnIdle();
         throw FlameException.NotFound($"executor '{Id}' not found; register it first");
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} registered on node {Node}")]
-    private partial void LogRegistered(string executorId, string node);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} is being released by the scheduler: {Reason}")]
-    private partial void LogReleasingByScheduler(string executorId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} bound to session {SessionId}")]
-    private partial void LogBound(string executorId, string sessionId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Executor {ExecutorId} could not enter session {SessionId}: {Reason}")]
-    private partial void LogBindFailed(string executorId, string sessionId, LogText reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} idle for {Seconds}s: releasing it")]
-    private partial void LogReleasing(string executorId, int seconds);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Executor {ExecutorId} released: {Reason}")]
-    private partial void LogReleased(string executorId, LogText reason);
 }

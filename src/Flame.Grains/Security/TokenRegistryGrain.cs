@@ -80,10 +80,4 @@ public sealed partial class TokenRegistryGrain(ITaskStore store, TimeProvider cl
 
     public Task<TokenSnapshot> SnapshotAsync() =>
         Task.FromResult(new TokenSnapshot { Version = _version, Tokens = [.. _tokens.Values] });
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Token {Token} ({Role}) stored")]
-    private partial void LogCreated(string token, FlameRole role);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Token {Token} removed")]
-    private partial void LogRevoked(string token);
 }

@@ -366,12 +366,6 @@ internal sealed partial class BackendService(
             return Task.CompletedTask;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} is watching for executor orders")]
-    private partial void LogWatching(string node);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node}: could not end its watch")]
-    private partial void LogUnwatchFailed(string node, Exception exception);
 }
 
 /// <summary>

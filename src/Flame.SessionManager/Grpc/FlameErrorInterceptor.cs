@@ -74,10 +74,4 @@ internal sealed partial class FlameErrorInterceptor(ILogger<FlameErrorIntercepto
                 return new RpcException(new Status(StatusCode.Internal, $"internal error in {context.Method}: {ex.GetType().Name}: {ex.Message}"));
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} failed: the cluster did not answer")]
-    private partial void LogUnavailable(string method, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} failed with a server fault")]
-    private partial void LogFault(string method, Exception exception);
 }

@@ -139,34 +139,6 @@ public sealed partial class TokenAuthenticator
     }
 
     private static string Key(byte[] hash) => Convert.ToBase64String(hash);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Token cache refreshed: version {Version}, {Count} tokens")]
-    private partial void LogRefreshed(long version, int count);
-}
-
-/// <summary>Reads the token registry every <see cref="TokenAuthenticator.PollInterval"/>, so that revocations reach this gateway.</summary>
-internal sealed partial class TokenRefresher(TokenAuthenticator authenticator, ILogger<TokenRefresher> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TokenAuthenticator.PollInterval);
-        do
-        {
-            try
-            {
-                await authenticator.RefreshAsync(force: true, stoppingToken);
-            }
-            catch (FlameException ex)
-            {
-                // The silo is starting or the registry's silo just died: the next tick tries again.
-                LogRefreshFailed(ex.Message);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Token cache not refreshed: {Reason}")]
-    private partial void LogRefreshFailed(string reason);
 }
 
 /// <summary>
