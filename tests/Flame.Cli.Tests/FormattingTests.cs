@@ -171,7 +171,8 @@ public sealed class YamlWriterTests
         // Debian's interpreter, where .ci/run installs python3-yaml; another python3 may come first on the PATH.
         var interpreter = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(interpreter,
-            ["-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
+            // A value PyYAML reads as another type than JSON's (a datetime for an ISO time) comes back as <its type>.
+            ["-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin), default=lambda v: '<' + type(v).__name__ + '>'))"])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
         })!;
@@ -181,7 +182,12 @@ public sealed class YamlWriterTests
         var error = python.StandardError.ReadToEnd();
         Assert.True(python.WaitForExit(30_000), "python3 did not finish reading the YAML");
         Assert.True(python.ExitCode == 0, $"PyYAML could not read flmctl's YAML: {error}");
-        Assert.True(JsonNode.DeepEquals(tree, JsonNode.Parse(json)), $"PyYAML read back {json}, not {tree.ToJsonString()}");
+        var read = JsonNode.Parse(json)!;
+        // The times, one by one: ISO strings that PyYAML would read as datetimes unless quoted.
+        Assert.Equal("2025-11-29T18:06:58.123Z", read["creationTime"]!.GetValue<string>());
+        Assert.Equal("2025-11-29T18:06:59.000Z", read["completionTime"]!.GetValue<string>());
+        Assert.Equal("2025-11-29T18:06:58.123Z", read["events"]![0]!["time"]!.GetValue<string>());
+        Assert.True(JsonNode.DeepEquals(tree, read), $"PyYAML read back {json}, not {tree.ToJsonString()}");
     }
 
     [Fact]
