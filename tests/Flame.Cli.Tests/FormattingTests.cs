@@ -105,15 +105,15 @@ public sealed class YamlWriterTests
     [Fact]
     public void Yaml_WritesNestedMappingsAndSequences_InBlockStyle()
     {
-        var tree = new JsonObject
+        var tree = new Dictionary<string, object?>
         {
             ["id"] = 3,
             ["name"] = "pi",
-            ["empty"] = new JsonArray(),
+            ["empty"] = Array.Empty<string>(),
             ["missing"] = null,
-            ["tasks"] = new JsonObject { ["pending"] = 1 },
-            ["events"] = new JsonArray(new JsonObject { ["code"] = 0, ["message"] = "a: b" }, new JsonObject { ["code"] = 2, ["message"] = null }),
-            ["labels"] = new JsonArray("x", "true"),
+            ["tasks"] = new Dictionary<string, object?> { ["pending"] = 1 },
+            ["events"] = new[] { new Dictionary<string, object?> { ["code"] = 0, ["message"] = "a: b" }, new Dictionary<string, object?> { ["code"] = 2, ["message"] = null } },
+            ["labels"] = new[] { "x", "true" },
         };
         Assert.Equal("""
             id: 3
@@ -151,14 +151,14 @@ public sealed class YamlWriterTests
     public void Yaml_QuotesStrings_ThatAReaderWouldTakeForAnotherType(string value, bool quoted)
     {
         Assert.Equal(quoted, YamlWriter.LooksTyped(value));
-        var yaml = YamlWriter.Write(new JsonObject { ["v"] = value });
+        var yaml = YamlWriter.Write(new Dictionary<string, string> { ["v"] = value });
         Assert.Equal(quoted, yaml.StartsWith("v: \"", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Yaml_OfASession_ReadsBackInPyYaml_AsTheJsonTree_TimesAsStrings()
     {
-        var tree = Views.Tree(new SessionInfo
+        var document = Views.Document(new SessionInfo
         {
             Id = "s-1",
             Spec = new SessionSpec { Application = "yes", CommonData = [1] },
@@ -176,7 +176,7 @@ public sealed class YamlWriterTests
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
         })!;
-        python.StandardInput.Write(YamlWriter.Write(tree));
+        python.StandardInput.Write(YamlWriter.Write(document));
         python.StandardInput.Close();
         var json = python.StandardOutput.ReadToEnd();
         var error = python.StandardError.ReadToEnd();
@@ -187,19 +187,20 @@ public sealed class YamlWriterTests
         Assert.Equal("2025-11-29T18:06:58.123Z", read["creationTime"]!.GetValue<string>());
         Assert.Equal("2025-11-29T18:06:59.000Z", read["completionTime"]!.GetValue<string>());
         Assert.Equal("2025-11-29T18:06:58.123Z", read["events"]![0]!["time"]!.GetValue<string>());
-        Assert.True(JsonNode.DeepEquals(tree, read), $"PyYAML read back {json}, not {tree.ToJsonString()}");
+        var expected = JsonNode.Parse(Flmctl.Json(document));
+        Assert.True(JsonNode.DeepEquals(expected, read), $"PyYAML read back {json}, not {expected!.ToJsonString()}");
     }
 
     [Fact]
     public void Yaml_ReadsBackAsTheSameTree()
     {
-        var tree = Views.Tree(new TaskInfo
+        var document = Views.Document(new TaskInfo
         {
             Id = 2, SessionId = "s:1", State = TaskState.Succeed, Input = [1, 2], Output = "ok"u8.ToArray(), CreationTime = 1000, CompletionTime = 2000,
             Events = [new FlameEvent { Code = 0, CreationTime = 1000 }, new FlameEvent { Code = 2, Message = "done: 'x' #1", CreationTime = 2000 }],
         });
         var yaml = new YamlDotNet.RepresentationModel.YamlStream();
-        yaml.Load(new StringReader(YamlWriter.Write(tree)));
+        yaml.Load(new StringReader(YamlWriter.Write(document)));
         var root = (YamlDotNet.RepresentationModel.YamlMappingNode)yaml.Documents[0].RootNode;
         Assert.Equal("s:1", root["sessionId"].ToString());
         Assert.Equal("ok", root["outputText"].ToString());
@@ -212,9 +213,27 @@ public sealed class YamlWriterTests
 public sealed class JsonViewTests
 {
     [Fact]
+    public void ApplicationDocument_KeepsEnvironmentNames_AsGiven_InJsonAndYaml()
+    {
+        var document = Views.Document(new ApplicationInfo
+        {
+            Name = "a",
+            Spec = new ApplicationSpec { Environments = [new EnvironmentVariable { Name = "RUST_LOG", Value = "info" }, new EnvironmentVariable { Name = "Mixed_Case", Value = "1" }] },
+        });
+        var json = JsonNode.Parse(Flmctl.Json(document))!;
+        Assert.Equal("info", json["environments"]!["RUST_LOG"]!.GetValue<string>());
+        Assert.Equal("1", json["environments"]!["Mixed_Case"]!.GetValue<string>());
+        Assert.True(json.AsObject().ContainsKey("workingDirectory"), "a property without a value is printed as null");
+        var yaml = YamlWriter.Write(document);
+        Assert.Contains("\n  RUST_LOG: info\n", yaml);
+        Assert.Contains("\n  Mixed_Case: \"1\"\n", yaml);
+        Assert.Contains("\nworkingDirectory: null\n", yaml);
+    }
+
+    [Fact]
     public void TaskTree_GivesSizesBase64AndPrintableOutput()
     {
-        var tree = Views.Tree(new TaskInfo { Id = 1, SessionId = "s", State = TaskState.Succeed, Input = [0xff], Output = "42"u8.ToArray(), CreationTime = 1 });
+        var tree = JsonNode.Parse(Flmctl.Json(Views.Document(new TaskInfo { Id = 1, SessionId = "s", State = TaskState.Succeed, Input = [0xff], Output = "42"u8.ToArray(), CreationTime = 1 })))!;
         Assert.Equal(1, tree["inputSize"]!.GetValue<int>());
         Assert.Equal("/w==", tree["input"]!.GetValue<string>());
         Assert.Equal(2, tree["outputSize"]!.GetValue<int>());

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Flame.Client;
 using Flame.Client.Configuration;
 
@@ -21,7 +20,8 @@ public static class Flmctl
 {
     private const string Tool = "flmctl";
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    // Keys are the documents' properties in camelCase; dictionary keys (environment variable names) stay as given.
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>Runs flmctl with <paramref name="args"/>; colours only when writing to a terminal's stdout and NO_COLOR is unset.</summary>
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr) =>
@@ -181,23 +181,23 @@ public static class Flmctl
             if (a is not null)
             {
                 var info = await client.GetApplicationAsync(a, ct);
-                Print(stdout, format, Views.Tree(info), w => Views.DescribeApplication(w, info, color));
+                Print(stdout, format, Views.Document(info), w => Views.DescribeApplication(w, info, color));
             }
             else if (t is not null)
             {
                 var (sessionId, taskId) = ParseTask(s, t);
                 var info = await client.GetTaskAsync(sessionId, taskId, ct);
-                Print(stdout, format, Views.Tree(info), w => Views.DescribeTask(w, info, color));
+                Print(stdout, format, Views.Document(info), w => Views.DescribeTask(w, info, color));
             }
             else if (s is not null)
             {
                 var info = await client.GetSessionAsync(s, ct);
-                Print(stdout, format, Views.Tree(info), w => Views.DescribeSession(w, info, color));
+                Print(stdout, format, Views.Document(info), w => Views.DescribeSession(w, info, color));
             }
             else
             {
                 var info = await client.GetNodeAsync(n!, ct);
-                Print(stdout, format, Views.Tree(info), w => Views.DescribeNode(w, info, color, DateTimeOffset.UtcNow));
+                Print(stdout, format, Views.Document(info), w => Views.DescribeNode(w, info, color, DateTimeOffset.UtcNow));
             }
             return 0;
         });
@@ -227,15 +227,18 @@ public static class Flmctl
         return (sessionPart, taskId);
     }
 
-    internal static void Print(TextWriter stdout, string format, JsonObject tree, Action<TextWriter> table)
+    /// <summary>A document as <c>-o json</c> prints it (without the final newline).</summary>
+    internal static string Json<T>(T document) where T : class => JsonSerializer.Serialize(document, JsonOptions);
+
+    internal static void Print<T>(TextWriter stdout, string format, T document, Action<TextWriter> table) where T : class
     {
         switch (format)
         {
             case "json":
-                stdout.WriteLine(tree.ToJsonString(JsonOptions));
+                stdout.WriteLine(Json(document));
                 break;
             case "yaml":
-                stdout.Write(YamlWriter.Write(tree));
+                stdout.Write(YamlWriter.Write(document));
                 break;
             default:
                 table(stdout);

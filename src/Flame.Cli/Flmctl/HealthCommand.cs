@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Flame.Client;
 using Flame.Client.Configuration;
 using Grpc.Core;
@@ -53,7 +52,7 @@ internal static class HealthCommand
             }
 
             var healthy = gateways.All(g => g.Serving) && status.Silos.Count > 0 && status.Silos.All(s => s.Status == "Active");
-            Flmctl.Print(stdout, parse.GetValue(output)!, Tree(gateways, status, healthy), w => Write(w, gateways, status, color));
+            Flmctl.Print(stdout, parse.GetValue(output)!, Document(gateways, status, healthy), w => Write(w, gateways, status, color));
             return healthy ? 0 : CliErrors.Failed;
         });
     }
@@ -109,30 +108,9 @@ internal static class HealthCommand
         silos.WriteTo(w);
     }
 
-    private static JsonObject Tree(IReadOnlyList<GatewayHealth> gateways, V1.ClusterStatus status, bool healthy) => new()
-    {
-        ["healthy"] = healthy,
-        ["gateways"] = new JsonArray([.. gateways.Select(g => (JsonNode)new JsonObject
-        {
-            ["endpoint"] = g.Endpoint,
-            ["health"] = g.Health,
-            ["error"] = g.Detail,
-        })]),
-        ["clusterId"] = status.ClusterId,
-        ["serviceId"] = status.ServiceId,
-        ["membership"] = status.Membership,
-        ["silos"] = new JsonArray([.. status.Silos.Select(s => (JsonNode)new JsonObject
-        {
-            ["name"] = s.Name,
-            ["address"] = s.Address,
-            ["status"] = s.Status,
-            ["startTime"] = s.StartTime > 0 ? Units.IsoTime(s.StartTime) : null,
-            ["isLocal"] = s.IsLocal,
-        })]),
-        ["nodesReady"] = status.NodesReady,
-        ["nodesNotReady"] = status.NodesNotReady,
-        ["executors"] = status.Executors,
-        ["executorsBound"] = status.ExecutorsBound,
-        ["sessionsOpen"] = status.SessionsOpen,
-    };
+    private static HealthDocument Document(IReadOnlyList<GatewayHealth> gateways, V1.ClusterStatus status, bool healthy) => new(
+        healthy, [.. gateways.Select(g => new GatewayDocument(g.Endpoint, g.Health, g.Detail))],
+        status.ClusterId, status.ServiceId, status.Membership,
+        [.. status.Silos.Select(s => new SiloDocument(s.Name, s.Address, s.Status, s.StartTime > 0 ? Units.IsoTime(s.StartTime) : null, s.IsLocal))],
+        status.NodesReady, status.NodesNotReady, status.Executors, status.ExecutorsBound, status.SessionsOpen);
 }

@@ -1,10 +1,8 @@
-using System.Text.Json.Nodes;
-
 namespace Flame.Cli.Control;
 
 /// <summary>
 /// What flmctl prints: the list tables, the "table" view of one object (labelled lines and an events table),
-/// and the object trees printed by <c>-o json</c> and <c>-o yaml</c>.
+/// and the documents (<see cref="SessionDocument"/> and its kin) printed by <c>-o json</c> and <c>-o yaml</c>.
 /// </summary>
 /// <remarks>
 /// In json and yaml, keys are camelCase, times are ISO 8601 UTC strings, enums are their names, and byte
@@ -192,93 +190,36 @@ public static class Views
 
     private static string Empty(string s) => s.Length == 0 ? "-" : s;
 
-    // ------------------------------------------------------------------ one object, as a json/yaml tree
+    // ------------------------------------------------------------------ one object, as a json/yaml document
 
-    public static JsonObject Tree(SessionInfo s) => new()
-    {
-        ["id"] = s.Id,
-        ["state"] = s.Status.State.ToString(),
-        ["application"] = s.Spec.Application,
-        ["priority"] = s.Spec.Priority,
-        ["resreq"] = s.Spec.ResReq is { } r ? Resources(r) : null,
-        ["minInstances"] = s.Spec.MinInstances,
-        ["maxInstances"] = s.Spec.MaxInstances,
-        ["batchSize"] = s.Spec.BatchSize,
-        ["commonDataSize"] = s.Spec.CommonData?.Length ?? 0,
-        ["commonData"] = Base64(s.Spec.CommonData),
-        ["creationTime"] = Units.IsoTime(s.Status.CreationTime),
-        ["completionTime"] = s.Status.CompletionTime is { } c ? Units.IsoTime(c) : null,
-        ["tasks"] = new JsonObject
-        {
-            ["pending"] = s.Status.Pending,
-            ["running"] = s.Status.Running,
-            ["succeed"] = s.Status.Succeed,
-            ["failed"] = s.Status.Failed,
-            ["cancelled"] = s.Status.Cancelled,
-        },
-        ["events"] = EventsTree(s.Status.Events, SessionEventName),
-    };
+    public static SessionDocument Document(SessionInfo s) => new(
+        s.Id, s.Status.State.ToString(), s.Spec.Application, s.Spec.Priority, s.Spec.ResReq is { } r ? Resources(r) : null,
+        s.Spec.MinInstances, s.Spec.MaxInstances, s.Spec.BatchSize, s.Spec.CommonData?.Length ?? 0, Base64(s.Spec.CommonData),
+        Units.IsoTime(s.Status.CreationTime), s.Status.CompletionTime is { } c ? Units.IsoTime(c) : null,
+        new TaskCountsDocument(s.Status.Pending, s.Status.Running, s.Status.Succeed, s.Status.Failed, s.Status.Cancelled),
+        EventDocuments(s.Status.Events, SessionEventName));
 
-    public static JsonObject Tree(ApplicationInfo a) => new()
-    {
-        ["name"] = a.Name,
-        ["state"] = a.State.ToString(),
-        ["shim"] = a.Spec.Shim.ToString(),
-        ["image"] = a.Spec.Image,
-        ["url"] = a.Spec.Url,
-        ["installer"] = a.Spec.Installer,
-        ["description"] = a.Spec.Description,
-        ["labels"] = new JsonArray([.. a.Spec.Labels.Select(l => (JsonNode?)l)]),
-        ["command"] = a.Spec.Command,
-        ["arguments"] = new JsonArray([.. a.Spec.Arguments.Select(l => (JsonNode?)l)]),
-        ["environments"] = new JsonObject(a.Spec.Environments.Select(e => KeyValuePair.Create(e.Name, (JsonNode?)e.Value))),
-        ["workingDirectory"] = a.Spec.WorkingDirectory,
-        ["maxInstances"] = a.Spec.MaxInstances,
-        ["delayRelease"] = a.Spec.DelayRelease,
-        ["schema"] = a.Spec.Schema is { } schema
-            ? new JsonObject { ["input"] = schema.Input, ["output"] = schema.Output, ["commonData"] = schema.CommonData }
-            : null,
-        ["creationTime"] = Units.IsoTime(a.CreationTime),
-    };
+    public static ApplicationDocument Document(ApplicationInfo a) => new(
+        a.Name, a.State.ToString(), a.Spec.Shim.ToString(), a.Spec.Image, a.Spec.Url, a.Spec.Installer, a.Spec.Description,
+        a.Spec.Labels, a.Spec.Command, a.Spec.Arguments, a.Spec.Environments.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal),
+        a.Spec.WorkingDirectory, a.Spec.MaxInstances, a.Spec.DelayRelease,
+        a.Spec.Schema is { } schema ? new SchemaDocument(schema.Input, schema.Output, schema.CommonData) : null,
+        Units.IsoTime(a.CreationTime));
 
-    public static JsonObject Tree(TaskInfo t) => new()
-    {
-        ["id"] = t.Id,
-        ["sessionId"] = t.SessionId,
-        ["state"] = t.State.ToString(),
-        ["creationTime"] = Units.IsoTime(t.CreationTime),
-        ["completionTime"] = t.CompletionTime is { } c ? Units.IsoTime(c) : null,
-        ["inputSize"] = t.Input?.Length ?? 0,
-        ["input"] = Base64(t.Input),
-        ["outputSize"] = t.Output?.Length ?? 0,
-        ["output"] = Base64(t.Output),
-        ["outputText"] = Units.PrintableText(t.Output),
-        ["events"] = EventsTree(t.Events, code => ((TaskState)code).ToString()),
-    };
+    public static TaskDocument Document(TaskInfo t) => new(
+        t.Id, t.SessionId, t.State.ToString(), Units.IsoTime(t.CreationTime), t.CompletionTime is { } c ? Units.IsoTime(c) : null,
+        t.Input?.Length ?? 0, Base64(t.Input), t.Output?.Length ?? 0, Base64(t.Output), Units.PrintableText(t.Output),
+        EventDocuments(t.Events, code => ((TaskState)code).ToString()));
 
-    public static JsonObject Tree(NodeInfo n) => new()
-    {
-        ["name"] = n.Name,
-        ["hostname"] = n.Hostname,
-        ["state"] = n.State.ToString(),
-        ["arch"] = n.Arch,
-        ["os"] = n.Os,
-        ["capacity"] = Resources(n.Capacity),
-        ["allocatable"] = Resources(n.Allocatable),
-        ["addresses"] = new JsonArray([.. n.Addresses.Select(a => (JsonNode?)new JsonObject { ["type"] = a.Type, ["address"] = a.Address })]),
-        ["lastHeartbeatTime"] = n.LastHeartbeatTime > 0 ? Units.IsoTime(n.LastHeartbeatTime) : null,
-    };
+    public static NodeDocument Document(NodeInfo n) => new(
+        n.Name, n.Hostname, n.State.ToString(), n.Arch, n.Os, Resources(n.Capacity), Resources(n.Allocatable),
+        [.. n.Addresses.Select(a => new AddressDocument(a.Type, a.Address))],
+        n.LastHeartbeatTime > 0 ? Units.IsoTime(n.LastHeartbeatTime) : null);
 
-    private static JsonObject Resources(ResourceRequirement r) => new() { ["cpu"] = r.Cpu, ["memory"] = r.Memory, ["gpu"] = r.Gpu };
+    private static ResourcesDocument Resources(ResourceRequirement r) => new(r.Cpu, r.Memory, r.Gpu);
 
-    private static JsonArray EventsTree(IReadOnlyList<FlameEvent> events, Func<int, string> nameOf) =>
-        new([.. events.Select(e => (JsonNode?)new JsonObject
-        {
-            ["code"] = e.Code,
-            ["name"] = nameOf(e.Code),
-            ["time"] = Units.IsoTime(e.CreationTime),
-            ["message"] = e.Message,
-        })]);
+    private static EventDocument[] EventDocuments(IReadOnlyList<FlameEvent> events, Func<int, string> nameOf) =>
+        [.. events.Select(e => new EventDocument(e.Code, nameOf(e.Code), Units.IsoTime(e.CreationTime), e.Message))];
 
     private static string? Base64(byte[]? bytes) => bytes is null ? null : Convert.ToBase64String(bytes);
 }

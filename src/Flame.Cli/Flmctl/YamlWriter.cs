@@ -1,46 +1,28 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.EventEmitters;
+using YamlDotNet.Serialization.NamingConventions;
 
 namespace Flame.Cli.Control;
 
 /// <summary>
-/// Writes the object trees flmctl prints (the same <see cref="JsonNode"/> trees that <c>-o json</c> prints) as YAML
+/// Writes the documents flmctl prints (the same typed classes that <c>-o json</c> prints, keys in camelCase) as YAML
 /// with YamlDotNet. A string that a YAML reader would take for something else (a number, a boolean, null, or a
 /// date or time, as PyYAML reads ISO times) is double-quoted, so that every reader reads back the same string.
 /// </summary>
 public static partial class YamlWriter
 {
     private static readonly ISerializer Serializer = new SerializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance) // property names only: dictionary keys stay as given
+        .DisableAliases() // a value printed twice is written twice, never as an anchor and an alias
         .WithIndentedSequences()
         .WithEventEmitter(next => new QuotingEmitter(next), where => where.OnBottom())
         .Build();
 
-    /// <summary>The tree as a YAML document (no leading "---"), ending in a newline.</summary>
-    public static string Write(JsonNode? node) => Serializer.Serialize(Plain(node));
-
-    /// <summary>The tree as dictionaries, lists and scalars, in order, for the serializer.</summary>
-    private static object? Plain(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonObject obj => obj.ToDictionary(kv => kv.Key, kv => Plain(kv.Value)),
-        JsonArray arr => arr.Select(Plain).ToList(),
-        JsonValue v => v.GetValueKind() switch
-        {
-            JsonValueKind.String => v.GetValue<string>(),
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.Number when long.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
-            JsonValueKind.Number when ulong.TryParse(v.ToJsonString(), NumberStyles.None, CultureInfo.InvariantCulture, out var u) => u,
-            JsonValueKind.Number => double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture),
-            _ => null,
-        },
-        _ => null,
-    };
+    /// <summary>The document as YAML (no leading "---"), ending in a newline.</summary>
+    public static string Write<T>(T document) where T : class => Serializer.Serialize(document, typeof(T));
 
     /// <summary>True when a plain YAML scalar <paramref name="s"/> would be read back as something other than this string.</summary>
     public static bool LooksTyped(string s) =>
