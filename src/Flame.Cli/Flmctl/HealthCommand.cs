@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Flame.Client;
 using Flame.Client.Configuration;
+using Flame.Wire;
 using Grpc.Core;
 using Grpc.Health.V1;
 
