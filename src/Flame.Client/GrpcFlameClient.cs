@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Flame.Channels;
 using Flame.Client.Configuration;
-using Flame.Client.Wire;
+using Flame.Wire;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Configuration;

@@ -3,7 +3,7 @@ namespace Flame.Client;
 /// <summary>
 /// A client of a Flame cluster: applications, sessions, tasks, and read-only views of executors and
 /// nodes. Two transports implement it: <see cref="GrpcFlameClient"/> speaks the <c>flame.v1</c>
-/// Frontend protocol to a gateway, and <see cref="OrleansFlameClient"/> calls the grains directly
+/// Frontend protocol to a gateway, and <c>OrleansFlameClient</c> (package Flame.Client.Orleans) calls the grains directly
 /// (inside a silo or through an Orleans cluster client).
 /// </summary>
 /// <remarks>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Flame.Client;
 using Flame.Client.Configuration;
+using Flame.Wire;
 
 namespace Flame.Cli.Control;
 

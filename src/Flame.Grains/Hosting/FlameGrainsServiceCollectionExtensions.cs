@@ -15,6 +15,7 @@ public static class FlameGrainsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         // Nothing durable unless the host registers a real store (SQLite, PostgreSQL) first.
         services.TryAddSingleton<Flame.Storage.ITaskStore, Flame.Storage.Memory.MemoryTaskStore>();
+        services.TryAddSingleton<Sessions.SessionTaskReader>();
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(execution ?? new FlameExecutionOptions()));
         return services;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Flame.Client.Wire;
+using Flame.Wire;
 using Flame.Grains;
 using Flame.SessionManager.Security;
 using Flame.V1;

@@ -1,4 +1,4 @@
-using Flame.Client;
+using Flame.Wire;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.AspNetCore.Connections;

@@ -1,4 +1,4 @@
-using Flame.Client.Wire;
+using Flame.Wire;
 using Flame.Client;
 using Flame.SessionManager.Security;
 using Flame.V1;

@@ -1,5 +1,5 @@
 using Flame.Client;
-using Flame.Client.Wire;
+using Flame.Wire;
 using Flame.V1;
 using Flame.SessionManager.Security;
 using Grpc.Core;
@@ -16,7 +16,7 @@ namespace Flame.SessionManager.Grpc;
 /// The method table (<see cref="AccessPolicy"/>) has already let the caller in; what a user may touch is checked here:
 /// only the sessions it owns, and applications without their environment values.
 /// </remarks>
-internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory grains, Flame.Storage.ITaskStore store, Authorizer authorizer)
+internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory grains, Flame.Grains.Sessions.SessionTaskReader tasks, Authorizer authorizer)
     : Frontend.FrontendBase
 {
     private static readonly Result Ok = new() { ReturnCode = 0 };
@@ -177,8 +177,8 @@ internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory gr
     {
         var sessionId = FlameIds.ValidateSessionId(request.SessionId);
         Authorizer.CheckOwned(Caller.Of(context), await grains.GetGrain<Flame.Grains.ISessionGrain>(sessionId).GetAsync(), "ListTask");
-        await foreach (var task in store.LoadTasksAsync(sessionId, 0, context.CancellationToken))
-            await responseStream.WriteAsync(Flame.Grains.Sessions.StoredTasks.ToInfo(task, sessionId).ToWire(), context.CancellationToken);
+        await foreach (var task in tasks.ReadAsync(sessionId, context.CancellationToken))
+            await responseStream.WriteAsync(task.ToWire(), context.CancellationToken);
     }
 
     private static T Required<T>(T? value, string what) where T : class =>

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Flame.Client;
+using Flame.Wire;
 using Flame.Grains.Hosting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;

@@ -1,4 +1,4 @@
-using Flame.Client;
+using Flame.Wire;
 using Flame.V1;
 using Grpc.Core;
 using Grpc.Core.Interceptors;

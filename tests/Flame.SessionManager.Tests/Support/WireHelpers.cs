@@ -121,7 +121,7 @@ public static class WireHelpers
         Assert.True(result.ReturnCode == -1, $"expected Result -1, got {result.ReturnCode}: {result.Message}");
         foreach (var mention in mentions)
             Assert.Contains(mention, result.Message);
-        Assert.Equal(kind.ToString(), call.GetTrailers().GetValue(Flame.Client.FlameStatus.ErrorKindTrailer));
+        Assert.Equal(kind.ToString(), call.GetTrailers().GetValue(Flame.Wire.FlameStatus.ErrorKindTrailer));
     }
 
     /// <summary>Unary helper for <see cref="AssertFailsAsync"/>: <c>() =&gt; call.ResponseAsync</c>.</summary>

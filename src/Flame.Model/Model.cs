@@ -60,15 +60,14 @@ public static class TaskStates
 }
 
 /// <summary>Something that happened to a task or a session. For tasks, <see cref="Code"/> is the new <see cref="TaskState"/>.</summary>
-[GenerateSerializer, Immutable, Alias("flame.Event")]
 public sealed record FlameEvent
 {
     /// <summary>For a task, the number of the state it entered; for a session, a code from <see cref="SessionEventCodes"/>.</summary>
-    [Id(0)] public required int Code { get; init; }
+    public required int Code { get; init; }
     /// <summary>What happened, for people.</summary>
-    [Id(1)] public string? Message { get; init; }
+    public string? Message { get; init; }
     /// <summary>Unix epoch milliseconds.</summary>
-    [Id(2)] public required long CreationTime { get; init; }
+    public required long CreationTime { get; init; }
 }
 
 /// <summary>Codes of session events (task events use the <see cref="TaskState"/> numbers).</summary>
@@ -101,181 +100,171 @@ public static class SessionEventCodes
 }
 
 /// <summary>Resources a session's service instance needs, or a node offers (as Flame: whole cores, bytes, devices).</summary>
-[GenerateSerializer, Immutable, Alias("flame.ResourceRequirement")]
 public sealed record ResourceRequirement
 {
     /// <summary>CPU in whole cores (a node's capacity is its number of logical CPUs).</summary>
-    [Id(0)] public ulong Cpu { get; init; }
+    public ulong Cpu { get; init; }
     /// <summary>Memory in bytes.</summary>
-    [Id(1)] public ulong Memory { get; init; }
+    public ulong Memory { get; init; }
     /// <summary>Number of GPUs.</summary>
-    [Id(2)] public int Gpu { get; init; }
+    public int Gpu { get; init; }
 }
 
 /// <summary>One environment variable given to a service process.</summary>
-[GenerateSerializer, Immutable, Alias("flame.EnvironmentVariable")]
 public sealed record EnvironmentVariable
 {
     /// <summary>The variable's name.</summary>
-    [Id(0)] public required string Name { get; init; }
+    public required string Name { get; init; }
     /// <summary>Its value.</summary>
-    [Id(1)] public string Value { get; init; } = "";
+    public string Value { get; init; } = "";
 }
 
 /// <summary>Optional descriptions of an application's input, output and common data.</summary>
-[GenerateSerializer, Immutable, Alias("flame.ApplicationSchema")]
 public sealed record ApplicationSchema
 {
     /// <summary>The task input's schema.</summary>
-    [Id(0)] public string? Input { get; init; }
+    public string? Input { get; init; }
     /// <summary>The task output's schema.</summary>
-    [Id(1)] public string? Output { get; init; }
+    public string? Output { get; init; }
     /// <summary>The common data's schema.</summary>
-    [Id(2)] public string? CommonData { get; init; }
+    public string? CommonData { get; init; }
 }
 
 /// <summary>How to run an application's service, and its limits.</summary>
-[GenerateSerializer, Immutable, Alias("flame.ApplicationSpec")]
 public sealed record ApplicationSpec
 {
     /// <summary>How the service runs.</summary>
-    [Id(0)] public Shim Shim { get; init; }
+    public Shim Shim { get; init; }
     /// <summary>Free text.</summary>
-    [Id(1)] public string? Description { get; init; }
+    public string? Description { get; init; }
     /// <summary>Free labels.</summary>
-    [Id(2)] public IReadOnlyList<string> Labels { get; init; } = [];
+    public IReadOnlyList<string> Labels { get; init; } = [];
     /// <summary>A container image, for shims that use one.</summary>
-    [Id(3)] public string? Image { get; init; }
+    public string? Image { get; init; }
     /// <summary>The executable the executor manager starts.</summary>
-    [Id(4)] public string? Command { get; init; }
+    public string? Command { get; init; }
     /// <summary>Its arguments.</summary>
-    [Id(5)] public IReadOnlyList<string> Arguments { get; init; } = [];
+    public IReadOnlyList<string> Arguments { get; init; } = [];
     /// <summary>Extra environment variables.</summary>
-    [Id(6)] public IReadOnlyList<EnvironmentVariable> Environments { get; init; } = [];
+    public IReadOnlyList<EnvironmentVariable> Environments { get; init; } = [];
     /// <summary>The working directory of the service process.</summary>
-    [Id(7)] public string? WorkingDirectory { get; init; }
+    public string? WorkingDirectory { get; init; }
     /// <summary>Most executors one session of this application may hold; null = unlimited.</summary>
-    [Id(8)] public uint? MaxInstances { get; init; }
+    public uint? MaxInstances { get; init; }
     /// <summary>Seconds a bound executor waits for more tasks before it unbinds; null = the cluster default.</summary>
-    [Id(9)] public long? DelayRelease { get; init; }
+    public long? DelayRelease { get; init; }
     /// <summary>Schemas of the data.</summary>
-    [Id(10)] public ApplicationSchema? Schema { get; init; }
+    public ApplicationSchema? Schema { get; init; }
     /// <summary>Where the application's package lives, for installers.</summary>
-    [Id(11)] public string? Url { get; init; }
+    public string? Url { get; init; }
     /// <summary>The installer to use.</summary>
-    [Id(12)] public string? Installer { get; init; }
+    public string? Installer { get; init; }
 }
 
 /// <summary>A registered application.</summary>
-[GenerateSerializer, Immutable, Alias("flame.ApplicationInfo")]
 public sealed record ApplicationInfo
 {
     /// <summary>The unique name.</summary>
-    [Id(0)] public required string Name { get; init; }
+    public required string Name { get; init; }
     /// <summary>How to run it.</summary>
-    [Id(1)] public required ApplicationSpec Spec { get; init; }
+    public required ApplicationSpec Spec { get; init; }
     /// <summary>Whether new sessions are accepted.</summary>
-    [Id(2)] public ApplicationState State { get; init; }
+    public ApplicationState State { get; init; }
     /// <summary>Unix epoch milliseconds of registration.</summary>
-    [Id(3)] public long CreationTime { get; init; }
+    public long CreationTime { get; init; }
 }
 
 /// <summary>What a session runs and how it is scheduled.</summary>
-[GenerateSerializer, Immutable, Alias("flame.SessionSpec")]
 public sealed record SessionSpec
 {
     /// <summary>The application's name.</summary>
-    [Id(0)] public required string Application { get; init; }
+    public required string Application { get; init; }
     /// <summary>Bytes every service instance receives once when it enters the session.</summary>
-    [Id(1)] public byte[]? CommonData { get; init; }
+    public byte[]? CommonData { get; init; }
     /// <summary>Executors the scheduler keeps for the session while it is open.</summary>
-    [Id(2)] public uint MinInstances { get; init; }
+    public uint MinInstances { get; init; }
     /// <summary>Most executors for the session; null = unlimited.</summary>
-    [Id(3)] public uint? MaxInstances { get; init; }
+    public uint? MaxInstances { get; init; }
     /// <summary>Tasks handed to an executor at once (0 = 1).</summary>
-    [Id(4)] public uint BatchSize { get; init; }
+    public uint BatchSize { get; init; }
     /// <summary>Higher is served first.</summary>
-    [Id(5)] public uint Priority { get; init; }
+    public uint Priority { get; init; }
     /// <summary>What one service instance needs; a session created without one gets the cluster's default (Flame's <c>cpu=1,mem=1g</c>).</summary>
-    [Id(6)] public ResourceRequirement? ResReq { get; init; }
+    public ResourceRequirement? ResReq { get; init; }
     /// <summary>
     /// Who created the session: the name of the gateway caller's token (<c>anonymous</c> without one), set by the
     /// gateway, never by the client; null for sessions created in-process. A <c>user</c> sees and changes only the
     /// sessions it owns. Not compared when a session is opened again.
     /// </summary>
-    [Id(20)] public string? Owner { get; init; }
+    public string? Owner { get; init; }
 }
 
 /// <summary>A session's state and exact task counters.</summary>
-[GenerateSerializer, Immutable, Alias("flame.SessionStatus")]
 public sealed record SessionStatus
 {
     /// <summary>Open or closed.</summary>
-    [Id(0)] public SessionState State { get; init; }
+    public SessionState State { get; init; }
     /// <summary>Unix epoch milliseconds.</summary>
-    [Id(1)] public long CreationTime { get; init; }
+    public long CreationTime { get; init; }
     /// <summary>Unix epoch milliseconds of the close, if closed.</summary>
-    [Id(2)] public long? CompletionTime { get; init; }
+    public long? CompletionTime { get; init; }
     /// <summary>Tasks in state Pending.</summary>
-    [Id(3)] public int Pending { get; init; }
+    public int Pending { get; init; }
     /// <summary>Tasks in state Running.</summary>
-    [Id(4)] public int Running { get; init; }
+    public int Running { get; init; }
     /// <summary>Tasks in state Succeed.</summary>
-    [Id(5)] public int Succeed { get; init; }
+    public int Succeed { get; init; }
     /// <summary>Tasks in state Failed.</summary>
-    [Id(6)] public int Failed { get; init; }
+    public int Failed { get; init; }
     /// <summary>Tasks in state Cancelled.</summary>
-    [Id(7)] public int Cancelled { get; init; }
+    public int Cancelled { get; init; }
     /// <summary>Session events, oldest first.</summary>
-    [Id(8)] public IReadOnlyList<FlameEvent> Events { get; init; } = [];
+    public IReadOnlyList<FlameEvent> Events { get; init; } = [];
 }
 
 /// <summary>A session: its id, spec and status.</summary>
-[GenerateSerializer, Immutable, Alias("flame.SessionInfo")]
 public sealed record SessionInfo
 {
     /// <summary>The session id.</summary>
-    [Id(0)] public required string Id { get; init; }
+    public required string Id { get; init; }
     /// <summary>What it runs.</summary>
-    [Id(1)] public required SessionSpec Spec { get; init; }
+    public required SessionSpec Spec { get; init; }
     /// <summary>Where it is.</summary>
-    [Id(2)] public required SessionStatus Status { get; init; }
+    public required SessionStatus Status { get; init; }
 }
 
 /// <summary>A task as clients see it.</summary>
-[GenerateSerializer, Immutable, Alias("flame.TaskInfo")]
 public sealed record TaskInfo
 {
     /// <summary>The task id, unique in its session: 1, 2, … in creation order.</summary>
-    [Id(0)] public required long Id { get; init; }
+    public required long Id { get; init; }
     /// <summary>The session it belongs to.</summary>
-    [Id(1)] public required string SessionId { get; init; }
+    public required string SessionId { get; init; }
     /// <summary>Its state.</summary>
-    [Id(2)] public TaskState State { get; init; }
+    public TaskState State { get; init; }
     /// <summary>The input given at creation.</summary>
-    [Id(3)] public byte[]? Input { get; init; }
+    public byte[]? Input { get; init; }
     /// <summary>The service's output, once it finished.</summary>
-    [Id(4)] public byte[]? Output { get; init; }
+    public byte[]? Output { get; init; }
     /// <summary>Unix epoch milliseconds.</summary>
-    [Id(5)] public long CreationTime { get; init; }
+    public long CreationTime { get; init; }
     /// <summary>Unix epoch milliseconds of the terminal state.</summary>
-    [Id(6)] public long? CompletionTime { get; init; }
+    public long? CompletionTime { get; init; }
     /// <summary>One event per state change, oldest first.</summary>
-    [Id(7)] public IReadOnlyList<FlameEvent> Events { get; init; } = [];
+    public IReadOnlyList<FlameEvent> Events { get; init; } = [];
     /// <summary>
     /// When the task is handed to an executor: the number of that hand-over among the executor's (0 otherwise). Sent
     /// back with the result, it tells a completion retried after a lost answer from one for a later launch of the
     /// same task (a failed attempt requeues it, and the same executor may get it again).
     /// </summary>
-    [Id(8)] public long Launch { get; init; }
+    public long Launch { get; init; }
 }
 
 /// <summary>A piece of a session's task list, in id order.</summary>
-[GenerateSerializer, Immutable, Alias("flame.TaskPage")]
 public sealed record TaskPage
 {
     /// <summary>The tasks.</summary>
-    [Id(0)] public required IReadOnlyList<TaskInfo> Tasks { get; init; }
+    public required IReadOnlyList<TaskInfo> Tasks { get; init; }
     /// <summary>Pass as <c>afterId</c> to get the next page; null when there is none.</summary>
-    [Id(1)] public long? NextAfterId { get; init; }
+    public long? NextAfterId { get; init; }
 }

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 
-namespace Flame.Client.Wire;
+namespace Flame.Wire;
 
 /// <summary>
 /// The one mapping between the domain records (<c>Flame.*</c>) and the <c>flame.v1</c> wire messages

@@ -12,7 +12,7 @@ namespace Flame;
 /// </summary>
 /// <remarks>
 /// This file is also compiled into the executor manager (which speaks only the protocol and references no
-/// Flame.Abstractions), where the type is internal: one helper, for both sides of the wire.
+/// Flame.Model), where the type is internal: one helper, for both sides of the wire.
 /// </remarks>
 #if FLAME_LOGTEXT_INTERNAL
 internal

@@ -1,10 +1,10 @@
 using Grpc.Core;
 
-namespace Flame.Client;
+namespace Flame.Wire;
 
 /// <summary>
 /// The one mapping between <see cref="FlameException"/> and gRPC status codes: the gateway turns
-/// exceptions into statuses with it, and <see cref="GrpcFlameClient"/> turns statuses back into exceptions.
+/// exceptions into statuses with it, and <c>Flame.Client.GrpcFlameClient</c> turns statuses back into exceptions.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -26,7 +26,7 @@ public static class FlameStatus
     /// <summary>
     /// The response trailer in which the gateway names the <see cref="FlameErrorKind"/> of an error it answers inside a
     /// <c>flame.v1.Result</c> (return code -1, as Flame answers an application's logical errors). Flame's own clients
-    /// ignore it; <see cref="GrpcFlameClient"/> reads it back.
+    /// ignore it; <c>Flame.Client.GrpcFlameClient</c> reads it back.
     /// </summary>
     public const string ErrorKindTrailer = "flame-error-kind";
 

@@ -27,14 +27,13 @@ public enum FlameErrorKind
 /// The one exception family of Flame: thrown by grains, mapped to a gRPC status by the gateway,
 /// and mapped back by the client SDK, so callers of either transport see the same errors.
 /// </summary>
-[GenerateSerializer, Alias("flame.FlameException")]
 public sealed class FlameException : Exception
 {
     /// <summary>Creates an error of the given kind with a message for people.</summary>
     public FlameException(FlameErrorKind kind, string message) : base(message) => Kind = kind;
 
     /// <summary>What kind of failure this is.</summary>
-    [Id(0)] public FlameErrorKind Kind { get; }
+    public FlameErrorKind Kind { get; }
 
     /// <summary>A malformed request.</summary>
     public static FlameException InvalidArgument(string message) => new(FlameErrorKind.InvalidArgument, message);

@@ -33,69 +33,66 @@ public enum NodeState
 }
 
 /// <summary>One executor: a slot of an executor manager.</summary>
-[GenerateSerializer, Immutable, Alias("flame.ExecutorInfo")]
 public sealed record ExecutorInfo
 {
     /// <summary>The executor id.</summary>
-    [Id(0)] public required string Id { get; init; }
+    public required string Id { get; init; }
     /// <summary>The node it runs on.</summary>
-    [Id(1)] public required string Node { get; init; }
+    public required string Node { get; init; }
     /// <summary>Resources it holds.</summary>
-    [Id(2)] public ResourceRequirement ResReq { get; init; } = new();
+    public ResourceRequirement ResReq { get; init; } = new();
     /// <summary>How it runs services.</summary>
-    [Id(3)] public Shim Shim { get; init; }
+    public Shim Shim { get; init; }
     /// <summary>Where it is in its lifecycle.</summary>
-    [Id(4)] public ExecutorState State { get; init; }
+    public ExecutorState State { get; init; }
     /// <summary>The session it is bound to, if any.</summary>
-    [Id(5)] public string? SessionId { get; init; }
+    public string? SessionId { get; init; }
     /// <summary>Unix epoch milliseconds when it was given its current session; null when it has none (or it is not known).</summary>
-    [Id(6)] public long? BoundAt { get; init; }
+    public long? BoundAt { get; init; }
     /// <summary>
     /// The application of the session it serves or last served, while its service may still run: set only for an
-    /// application whose services are reused (<see cref="SessionBinding.ReuseService"/>), null after a failed binding
+    /// application whose services are reused (<c>SessionBinding.ReuseService</c>), null after a failed binding
     /// or a new registration. An idle executor goes first to a session of that application, whose executor manager
     /// then reuses the running service instead of starting one.
     /// </summary>
-    [Id(7)] public string? Application { get; init; }
+    public string? Application { get; init; }
 }
 
 /// <summary>A node address, as the node reports it.</summary>
-[GenerateSerializer, Immutable, Alias("flame.NodeAddress")]
 public sealed record NodeAddress
 {
     /// <summary>e.g. InternalIP, Hostname.</summary>
-    [Id(0)] public required string Type { get; init; }
+    public required string Type { get; init; }
     /// <summary>The address.</summary>
-    [Id(1)] public required string Address { get; init; }
+    public required string Address { get; init; }
 }
 
 /// <summary>A node running an executor manager.</summary>
-[GenerateSerializer, Immutable, Alias("flame.NodeInfo")]
 public sealed record NodeInfo
 {
     /// <summary>The node's name.</summary>
-    [Id(0)] public required string Name { get; init; }
+    public required string Name { get; init; }
     /// <summary>Its host name.</summary>
-    [Id(1)] public string Hostname { get; init; } = "";
+    public string Hostname { get; init; } = "";
     /// <summary>Health.</summary>
-    [Id(2)] public NodeState State { get; init; }
+    public NodeState State { get; init; }
     /// <summary>What the machine has.</summary>
-    [Id(3)] public ResourceRequirement Capacity { get; init; } = new();
+    public ResourceRequirement Capacity { get; init; } = new();
     /// <summary>What executors may use.</summary>
-    [Id(4)] public ResourceRequirement Allocatable { get; init; } = new();
+    public ResourceRequirement Allocatable { get; init; } = new();
     /// <summary>CPU architecture.</summary>
-    [Id(5)] public string Arch { get; init; } = "";
+    public string Arch { get; init; } = "";
     /// <summary>Operating system.</summary>
-    [Id(6)] public string Os { get; init; } = "";
+    public string Os { get; init; } = "";
     /// <summary>Addresses.</summary>
-    [Id(7)] public IReadOnlyList<NodeAddress> Addresses { get; init; } = [];
+    public IReadOnlyList<NodeAddress> Addresses { get; init; } = [];
     /// <summary>Unix epoch milliseconds of the last heartbeat.</summary>
-    [Id(8)] public long LastHeartbeatTime { get; init; }
+    public long LastHeartbeatTime { get; init; }
     /// <summary>
     /// The shims its executor manager runs; empty = <see cref="Shim.Host"/> only (a Flame executor manager names
     /// none). An application's executors are placed only on nodes that run its shim.
     /// </summary>
-    [Id(9)] public IReadOnlyList<Shim> Shims { get; init; } = [];
+    public IReadOnlyList<Shim> Shims { get; init; } = [];
 
     /// <summary>Whether the node runs services of <paramref name="shim"/>.</summary>
     public bool Runs(Shim shim) => Shims.Count == 0 ? shim == Shim.Host : Shims.Contains(shim);
