@@ -41,24 +41,8 @@ public sealed class ServerCommandLine
     public ServerArguments Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var (root, config, options) = Build();
-        var parse = root.Parse(args, Parser);
-        if (parse.Errors.Count > 0)
-            throw new FlameConfigurationException(OneLine(parse.Errors[0].Message));
-        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (option, switchSpec) in options)
-        {
-            if (parse.GetResult(option) is null)
-                continue;
-            var (key, value) = switchSpec.Resolve(parse.GetValue(option));
-            overrides[key] = value;
-        }
-        foreach (var (key, value) in ConfigurationKeys(parse.UnmatchedTokens))
-            overrides[key] = value;
-        var file = parse.GetResult(config) is null ? null : parse.GetValue(config);
-        if (file is not null && string.IsNullOrWhiteSpace(file))
-            throw new FlameConfigurationException("switch '--config' needs a file");
-        return new ServerArguments(file is null ? null : Path.GetFullPath(file), overrides);
+        var command = Build();
+        return Arguments(command, command.Root.Parse(args, Parser));
     }
 
     /// <summary>
@@ -71,13 +55,14 @@ public sealed class ServerCommandLine
         ArgumentNullException.ThrowIfNull(run);
         stdout ??= Console.Out;
         stderr ??= Console.Error;
-        var (root, _, _) = Build();
-        var parse = root.Parse(args, Parser);
+        var command = Build();
+        var parse = command.Root.Parse(args, Parser);
+        // Only --help and --version have actions.
         if (parse.Errors.Count == 0 && parse.Action is not null)
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
         try
         {
-            await run(Parse(args));
+            await run(Arguments(command, parse));
             return 0;
         }
         catch (FlameConfigurationException ex)
@@ -104,7 +89,30 @@ public sealed class ServerCommandLine
     // '@file' stays a value: response files would turn a configuration value that starts with '@' into a file's words.
     private static readonly ParserConfiguration Parser = new() { ResponseFileTokenReplacer = null };
 
-    private (RootCommand Root, Option<string> Config, List<(Option<string> Option, ServerSwitch Switch)> Options) Build()
+    private ServerArguments Arguments(Grammar command, ParseResult parse)
+    {
+        if (parse.Errors.Count > 0)
+            throw new FlameConfigurationException(OneLine(parse.Errors[0].Message));
+        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (option, switchSpec) in command.Options)
+        {
+            if (parse.GetResult(option) is null)
+                continue;
+            var (key, value) = switchSpec.Resolve(parse.GetValue(option));
+            overrides[key] = value;
+        }
+        foreach (var (key, value) in ConfigurationKeys(parse.UnmatchedTokens))
+            overrides[key] = value;
+        var file = parse.GetResult(command.Config) is null ? null : parse.GetValue(command.Config);
+        if (file is not null && string.IsNullOrWhiteSpace(file))
+            throw new FlameConfigurationException("switch '--config' needs a file");
+        return new ServerArguments(file is null ? null : Path.GetFullPath(file), overrides);
+    }
+
+    /// <summary>The parser of one run: the root command, <c>--config</c>, and each switch's option.</summary>
+    private sealed record Grammar(RootCommand Root, Option<string> Config, IReadOnlyList<(Option<string> Option, ServerSwitch Switch)> Options);
+
+    private Grammar Build()
     {
         var config = new Option<string>("--config")
         {
@@ -129,7 +137,7 @@ public sealed class ServerCommandLine
             options.Add((option, switchSpec));
         }
         root.Options.Add(config);
-        return (root, config, options);
+        return new Grammar(root, config, options);
     }
 
     /// <summary>The configuration keys among the tokens no switch took: <c>--Section:Key=VALUE</c> or <c>--Section:Key VALUE</c>.</summary>

@@ -1,6 +1,7 @@
 using Flame.SessionManager.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Flame.SessionManager.Tests;
 
@@ -142,6 +143,23 @@ public sealed class ConfigurationTests
 
         Assert.Contains("Flame:Limits", error.Message);
         Assert.Contains("MaxTaskInputByte", error.Message);
+    }
+
+    [Fact]
+    public async Task TheOptions_AreBoundFromConfiguration_AndTheStoreOptionsAreTheStoreInUse()
+    {
+        // Created, not started: nothing listens and the store is not opened.
+        await using var app = SessionManagerApp.Create(["--Flame:Limits:MaxTaskInputBytes=1000"], new Dictionary<string, string?>
+        {
+            ["Flame:SessionManager:Endpoint"] = "http://127.0.0.1:0",
+            ["Flame:Cluster:ProbeTimeoutSeconds"] = "7",
+        });
+
+        Assert.Equal(1000, app.Services.GetRequiredService<IOptionsMonitor<Grains.Hosting.FlameLimitsOptions>>().CurrentValue.MaxTaskInputBytes);
+        Assert.Equal(7, app.Services.GetRequiredService<IOptions<Options.FlameClusterOptions>>().Value.ProbeTimeoutSeconds);
+        var store = app.Services.GetRequiredService<IOptions<Options.FlameStorageOptions>>().Value;
+        Assert.Equal(Options.StorageProvider.Sqlite, store.Provider);
+        Assert.Equal(Path.GetFullPath(Options.FlameStorageOptions.DefaultDataDirectory), store.DataDirectory);
     }
 
     [Fact]
