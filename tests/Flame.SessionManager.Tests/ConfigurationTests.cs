@@ -184,6 +184,9 @@ public sealed class ConfigurationTests
         { "Flame:Scheduling:Preempt", "sometimes", "Flame:Scheduling" },
         { "Flame:Storage:Provider", "Postgres", "Flame:Storage:Provider" },
         { "Flame:Storage:Provider", "Cassandra", "Flame:Storage" },
+        { "Flame:Security:Tls:CertFile", "x.pem", "configuration key 'Flame:Security:Tls:CertFile' is unknown; the keys of 'Flame:Security:Tls' are CertificateFile, KeyFile, CaFile" },
+        { "Flame:ExecutorManager:Slot", "3", "configuration key 'Flame:ExecutorManager:Slot' is unknown; the keys of 'Flame:ExecutorManager' are Endpoint, NodeName, Slots," },
+        { "Flame:ExecutorManager:Token", "secret", "configuration key 'Flame:ExecutorManager:Token' is unknown" },
     };
 
     [Theory]
