@@ -1,4 +1,5 @@
 using Flame.ExecutorManager.Hosting;
+using Flame.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace Flame.ExecutorManager.Tests;
@@ -79,7 +80,7 @@ public sealed class OptionsTests
     [InlineData("PassEnvironment:0", "A*B", "configuration key 'Flame:ExecutorManager:PassEnvironment': 'A*B' is not a variable name (a '*' may end it)")]
     public void FromConfiguration_RejectsABadValue_NamingItsKey(string key, string value, string message)
     {
-        var error = Assert.Throws<ExecutorManagerConfigurationException>(() => Bind(new() { [$"Flame:ExecutorManager:{key}"] = value }));
+        var error = Assert.Throws<FlameConfigurationException>(() => Bind(new() { [$"Flame:ExecutorManager:{key}"] = value }));
 
         Assert.Equal(message, error.Message);
     }
@@ -87,7 +88,7 @@ public sealed class OptionsTests
     [Fact]
     public void FromConfiguration_RejectsAnUnknownKey_NamingIt()
     {
-        var error = Assert.Throws<ExecutorManagerConfigurationException>(() => Bind(new() { ["Flame:ExecutorManager:Slot"] = "3" }));
+        var error = Assert.Throws<FlameConfigurationException>(() => Bind(new() { ["Flame:ExecutorManager:Slot"] = "3" }));
 
         Assert.StartsWith("configuration key 'Flame:ExecutorManager:Slot' is unknown; the keys of 'Flame:ExecutorManager' are Endpoint, NodeName, Slots,", error.Message);
     }
@@ -95,7 +96,7 @@ public sealed class OptionsTests
     [Fact]
     public void FromConfiguration_RejectsAValueOfTheWrongType_NamingItsKey()
     {
-        var error = Assert.Throws<ExecutorManagerConfigurationException>(() => Bind(new() { ["Flame:ExecutorManager:Slots"] = "many" }));
+        var error = Assert.Throws<FlameConfigurationException>(() => Bind(new() { ["Flame:ExecutorManager:Slots"] = "many" }));
 
         Assert.Contains("'Flame:ExecutorManager:Slots'", error.Message);
         Assert.Contains("'many'", error.Message);

@@ -1,6 +1,7 @@
 using Flame.SessionManager.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Flame.SessionManager.Tests;
 
@@ -145,6 +146,23 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task TheOptions_AreBoundFromConfiguration_AndTheStoreOptionsAreTheStoreInUse()
+    {
+        // Created, not started: nothing listens and the store is not opened.
+        await using var app = SessionManagerApp.Create(["--Flame:Limits:MaxTaskInputBytes=1000"], new Dictionary<string, string?>
+        {
+            ["Flame:SessionManager:Endpoint"] = "http://127.0.0.1:0",
+            ["Flame:Cluster:ProbeTimeoutSeconds"] = "7",
+        });
+
+        Assert.Equal(1000, app.Services.GetRequiredService<IOptionsMonitor<Grains.Hosting.FlameLimitsOptions>>().CurrentValue.MaxTaskInputBytes);
+        Assert.Equal(7, app.Services.GetRequiredService<IOptions<Options.FlameClusterOptions>>().Value.ProbeTimeoutSeconds);
+        var store = app.Services.GetRequiredService<IOptions<Options.FlameStorageOptions>>().Value;
+        Assert.Equal(Options.StorageProvider.Sqlite, store.Provider);
+        Assert.Equal(Path.GetFullPath(Options.FlameStorageOptions.DefaultDataDirectory), store.DataDirectory);
+    }
+
+    [Fact]
     public void Create_Fails_FromTheCommandLineToo()
     {
         var error = Assert.Throws<FlameConfigurationException>(() =>
@@ -166,6 +184,9 @@ public sealed class ConfigurationTests
         { "Flame:Scheduling:Preempt", "sometimes", "Flame:Scheduling" },
         { "Flame:Storage:Provider", "Postgres", "Flame:Storage:Provider" },
         { "Flame:Storage:Provider", "Cassandra", "Flame:Storage" },
+        { "Flame:Security:Tls:CertFile", "x.pem", "configuration key 'Flame:Security:Tls:CertFile' is unknown; the keys of 'Flame:Security:Tls' are CertificateFile, KeyFile, CaFile" },
+        { "Flame:ExecutorManager:Slot", "3", "configuration key 'Flame:ExecutorManager:Slot' is unknown; the keys of 'Flame:ExecutorManager' are Endpoint, NodeName, Slots," },
+        { "Flame:ExecutorManager:Token", "secret", "configuration key 'Flame:ExecutorManager:Token' is unknown" },
     };
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Net.Http;
 using Flame.Channels;
 using Flame.ExecutorManager.Hosting;
+using Flame.Hosting;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 
@@ -27,7 +28,7 @@ internal sealed partial class GatewayConnection : IDisposable
     public sealed record Credentials(string? Token, string? TokenWarning, System.Net.Security.RemoteCertificateValidationCallback? CertificateCheck);
 
     /// <summary>Reads the CA and the token files named by <paramref name="options"/>.</summary>
-    /// <exception cref="ExecutorManagerConfigurationException">A file cannot be read, holds no certificate, or no token.</exception>
+    /// <exception cref="FlameConfigurationException">A file cannot be read, holds no certificate, or no token.</exception>
     public static Credentials ReadCredentials(FlameExecutorManagerOptions options)
     {
         try
@@ -42,7 +43,7 @@ internal sealed partial class GatewayConnection : IDisposable
         }
         catch (GatewayCredentialsException ex)
         {
-            throw new ExecutorManagerConfigurationException(ex.Message);
+            throw new FlameConfigurationException(ex.Message);
         }
     }
 

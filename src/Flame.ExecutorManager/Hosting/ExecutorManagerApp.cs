@@ -10,36 +10,34 @@ namespace Flame.ExecutorManager.Hosting;
 public static class ExecutorManagerApp
 {
     /// <summary>
-    /// Configuration, lowest first: defaults; environment variables (<c>Flame__ExecutorManager__Slots</c>); the
-    /// <c>--config</c> file; the command-line switches.
+    /// Runs <c>flame-executor-manager</c> with <paramref name="args"/> until it is stopped: Program.cs is this call.
+    /// Returns 0, or 2 after one line on stderr when the command line or the configuration cannot be used.
     /// </summary>
-    /// <exception cref="ExecutorManagerConfigurationException">The configuration cannot be used.</exception>
-    public static IHost Create(ExecutorManagerCommandLine commandLine, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static Task<int> RunAsync(string[] args) =>
+        ExecutorManagerCommandLine.Definition.RunAsync(args, arguments => Create(arguments).RunAsync());
+
+    /// <summary>Creates the host from command-line arguments plus optional configuration overrides.</summary>
+    /// <exception cref="FlameConfigurationException">The command line or the configuration cannot be used.</exception>
+    public static IHost Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null) =>
+        Create(ExecutorManagerCommandLine.Parse(args), overrides);
+
+    /// <summary>
+    /// Configuration, lowest first: defaults; environment variables (<c>Flame__ExecutorManager__Slots</c>); the
+    /// <c>--config</c> file; environment variables again (they win over the file); the command line;
+    /// <paramref name="overrides"/>.
+    /// </summary>
+    /// <exception cref="FlameConfigurationException">The configuration cannot be used.</exception>
+    public static IHost Create(ServerArguments arguments, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        ArgumentNullException.ThrowIfNull(commandLine);
+        ArgumentNullException.ThrowIfNull(arguments);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ApplicationName = "flame-executor-manager",
             ContentRootPath = AppContext.BaseDirectory,
         });
-        if (commandLine.ConfigFile is { } file)
-        {
-            try
-            {
-                builder.Configuration.AddClusterConfigurationFile(file);
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new ExecutorManagerConfigurationException(ex.Message);
-            }
-            // The environment wins over the file, as it does over appsettings.json.
-            builder.Configuration.AddEnvironmentVariables();
-        }
-        builder.Configuration.AddInMemoryCollection(commandLine.Overrides);
-        if (overrides is not null)
-            builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Configuration.AddServerArguments(arguments, overrides);
 
-        var options = FlameExecutorManagerOptions.FromConfiguration(builder.Configuration);
+        var options = builder.Services.AddFlameOptions<FlameExecutorManagerOptions>(builder.Configuration, FlameExecutorManagerOptions.Section);
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Flame.Hosting;
 
 namespace Flame.ExecutorManager.Hosting;
 
@@ -19,7 +20,7 @@ public static class ExecutorManagerServiceCollectionExtensions
     /// Adds the node agent (a hosted service) that registers this node, keeps its heartbeat, and runs the executors the
     /// gateway asks for; on shutdown it stops them, kills every service process and releases the node.
     /// </summary>
-    /// <exception cref="ExecutorManagerConfigurationException">The options are invalid, or the work directory cannot be created.</exception>
+    /// <exception cref="FlameConfigurationException">The options are invalid, or the work directory cannot be created.</exception>
     public static IServiceCollection AddFlameExecutorManager(this IServiceCollection services, FlameExecutorManagerOptions options)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -48,7 +49,7 @@ public static class ExecutorManagerServiceCollectionExtensions
     }
 
     /// <summary>Binds section <c>Flame:ExecutorManager</c> of <paramref name="configuration"/>, then as above.</summary>
-    /// <exception cref="ExecutorManagerConfigurationException">A key is unknown or invalid, or the work directory cannot be created.</exception>
+    /// <exception cref="FlameConfigurationException">A key is unknown or invalid, or the work directory cannot be created.</exception>
     public static IServiceCollection AddFlameExecutorManager(this IServiceCollection services, IConfiguration configuration) =>
         services.AddFlameExecutorManager(FlameExecutorManagerOptions.FromConfiguration(configuration));
 
@@ -60,7 +61,7 @@ public static class ExecutorManagerServiceCollectionExtensions
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ExecutorManagerConfigurationException(
+            throw new FlameConfigurationException(
                 $"configuration key '{FlameExecutorManagerOptions.Section}:{nameof(FlameExecutorManagerOptions.WorkDirectory)}': cannot create '{workDirectory}': {ex.Message}");
         }
     }

@@ -1,5 +1,7 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Flame.Channels;
+using Flame.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace Flame.ExecutorManager.Hosting;
@@ -7,20 +9,13 @@ namespace Flame.ExecutorManager.Hosting;
 /// <summary>
 /// How a node agent reaches its gateway and runs its executors. Bound from configuration section
 /// <c>Flame:ExecutorManager</c> (environment variables <c>Flame__ExecutorManager__Slots</c>, …); durations
-/// are written <c>hh:mm:ss</c> (<c>00:00:02</c>, or <c>00:00:00.500</c> for half a second).
+/// are written <c>hh:mm:ss</c> (<c>00:00:02</c>, or <c>00:00:00.500</c> for half a second). Its keys are its settable
+/// properties, in this order; any other key of the section is refused (<see cref="FlameOptionsValidator{T}"/>).
 /// </summary>
-public sealed class FlameExecutorManagerOptions
+public sealed class FlameExecutorManagerOptions : IValidatableObject
 {
     /// <summary>The configuration section.</summary>
     public const string Section = "Flame:ExecutorManager";
-
-    private static readonly string[] KnownKeys =
-    [
-        nameof(Endpoint), nameof(NodeName), nameof(Slots), nameof(WorkDirectory), nameof(HeartbeatInterval),
-        nameof(ServiceStartTimeout), nameof(TaskTimeout), nameof(SessionLeaveTimeout), nameof(ShutdownGrace),
-        nameof(KeepExecutorDirectories), nameof(TaskWindow), nameof(CaFile), nameof(TokenFile), nameof(AllowedCommands), nameof(AllowBuiltInApplications),
-        nameof(AllowedWorkingDirectories), nameof(PassEnvironment), nameof(MaxPackageBytes),
-    ];
 
     /// <summary>The variables <see cref="PassEnvironment"/> passes when it is not configured.</summary>
     public static readonly IReadOnlyList<string> DefaultPassEnvironment =
@@ -41,26 +36,7 @@ public sealed class FlameExecutorManagerOptions
     public IReadOnlyList<Uri> Endpoints =>
         GatewayChannels.TryParseList(Endpoint, assumeHttp: false, out var endpoints, out var error)
             ? endpoints
-            : throw new ExecutorManagerConfigurationException(Key(nameof(Endpoint), error));
-
-    /// <summary>
-    /// A PEM file of the CA that signed the gateways' certificates: https gateways are verified against it only (not
-    /// the system's roots). Default: none (the system's roots).
-    /// </summary>
-    public string? CaFile { get; set; }
-
-    /// <summary>
-    /// A file holding this node's token (<c>flmctl token create --role node --node NAME</c>), sent as
-    /// <c>authorization: Bearer TOKEN</c> on every call to the gateway. Read at start. Default: none (no credential).
-    /// </summary>
-    public string? TokenFile { get; set; }
-
-    /// <summary>
-    /// The bearer token sent with every call (<c>authorization: Bearer</c>), or null to send none. Set in code only (not
-    /// a configuration key): the session manager gives its embedded executor manager an in-memory node token here.
-    /// Default: none.
-    /// </summary>
-    public string? Token { get; set; }
+            : throw new FlameConfigurationException($"configuration key '{Section}:{nameof(Endpoint)}': {error}");
 
     /// <summary>The node's name, unique in the cluster: its id and name on the wire. Default: the host name.</summary>
     public string? NodeName { get; set; }
@@ -96,12 +72,6 @@ public sealed class FlameExecutorManagerOptions
     public int KeepExecutorDirectories { get; set; } = 100;
 
     /// <summary>
-    /// The most bytes an application's package (its <c>url</c>) may take, downloaded and again unpacked; a larger one
-    /// is an installation failure. Default 1 GiB (1073741824).
-    /// </summary>
-    public long MaxPackageBytes { get; set; } = 1L << 30;
-
-    /// <summary>
     /// How many tasks of its session an executor may hold at once: the one its service runs and the next ones, handed
     /// ahead so that results and new tasks travel together in one message instead of one each way per task (a
     /// prefetch, like Celery's). An executor takes at most its share of the pending tasks, so a short queue is still
@@ -109,6 +79,26 @@ public sealed class FlameExecutorManagerOptions
     /// (Flame.Orleans's CompleteAndLaunchTasks stream). Default 8; 1 hands one task at a time.
     /// </summary>
     public int TaskWindow { get; set; } = 8;
+
+    /// <summary>
+    /// A PEM file of the CA that signed the gateways' certificates: https gateways are verified against it only (not
+    /// the system's roots). Default: none (the system's roots).
+    /// </summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>
+    /// A file holding this node's token (<c>flmctl token create --role node --node NAME</c>), sent as
+    /// <c>authorization: Bearer TOKEN</c> on every call to the gateway. Read at start. Default: none (no credential).
+    /// </summary>
+    public string? TokenFile { get; set; }
+
+    /// <summary>
+    /// The bearer token sent with every call (<c>authorization: Bearer</c>), or null to send none. Set in code only (not
+    /// a configuration key): the session manager gives its embedded executor manager an in-memory node token here.
+    /// Default: none.
+    /// </summary>
+    [NotAConfigurationKey]
+    public string? Token { get; set; }
 
     /// <summary>
     /// The programs this node runs: absolute paths of executables, or of directories whose files (at any depth) it
@@ -143,6 +133,12 @@ public sealed class FlameExecutorManagerOptions
     /// </summary>
     public string[]? PassEnvironment { get; set; }
 
+    /// <summary>
+    /// The most bytes an application's package (its <c>url</c>) may take, downloaded and again unpacked; a larger one
+    /// is an installation failure. Default 1 GiB (1073741824).
+    /// </summary>
+    public long MaxPackageBytes { get; set; } = 1L << 30;
+
     /// <summary>The pass-through list in effect: <see cref="PassEnvironment"/>, or <see cref="DefaultPassEnvironment"/>.</summary>
     public IReadOnlyList<string> EffectivePassEnvironment => PassEnvironment ?? DefaultPassEnvironment;
 
@@ -152,98 +148,80 @@ public sealed class FlameExecutorManagerOptions
     /// <summary>The slot count in effect: <see cref="Slots"/>, or the number of logical cores.</summary>
     public int EffectiveSlots => Slots ?? Environment.ProcessorCount;
 
-    /// <summary>Binds section <see cref="Section"/> of <paramref name="configuration"/> and validates it.</summary>
-    /// <exception cref="ExecutorManagerConfigurationException">A key is unknown, cannot be converted or is out of range.</exception>
-    public static FlameExecutorManagerOptions FromConfiguration(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var options = new FlameExecutorManagerOptions();
-        var section = configuration.GetSection(Section);
-        foreach (var child in section.GetChildren())
-        {
-            if (!KnownKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-                throw new ExecutorManagerConfigurationException(
-                    $"configuration key '{child.Path}' is unknown; the keys of '{Section}' are {string.Join(", ", KnownKeys)}");
-        }
-        try
-        {
-            section.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The binder's message names the key and the value it could not convert.
-            throw new ExecutorManagerConfigurationException($"configuration section '{Section}': {ex.Message}");
-        }
-        options.Validate();
-        return options;
-    }
+    /// <summary>Binds section <see cref="Section"/> of <paramref name="configuration"/> and validates it, the way both hosts bind options.</summary>
+    /// <exception cref="FlameConfigurationException">A key is unknown, cannot be converted or is out of range.</exception>
+    public static FlameExecutorManagerOptions FromConfiguration(IConfiguration configuration) =>
+        configuration.BindFlameOptions<FlameExecutorManagerOptions>(Section);
 
     /// <summary>Checks every value; the first bad one is reported with its configuration key.</summary>
-    /// <exception cref="ExecutorManagerConfigurationException">A value is out of range.</exception>
+    /// <exception cref="FlameConfigurationException">A value is out of range.</exception>
     public void Validate()
     {
         if (ValidationErrors().FirstOrDefault() is { } error)
-            throw new ExecutorManagerConfigurationException(error);
+            throw new FlameConfigurationException(error);
     }
 
     /// <summary>Every problem with these options, one readable line each, naming the key.</summary>
-    public IEnumerable<string> ValidationErrors()
+    public IEnumerable<string> ValidationErrors() => FlameOptionsValidator<FlameExecutorManagerOptions>.InvalidValues(Section, this);
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        Problems().Select(p => new ValidationResult(p.Problem, [p.Member]));
+
+    private IEnumerable<(string Member, string Problem)> Problems()
     {
         if (string.IsNullOrWhiteSpace(Endpoint))
-            yield return Key(nameof(Endpoint), "is empty; give the gateway's address, e.g. http://127.0.0.1:8080");
+            yield return (nameof(Endpoint), "is empty; give the gateway's address, e.g. http://127.0.0.1:8080");
         else if (!GatewayChannels.TryParseList(Endpoint, assumeHttp: false, out _, out var endpointError))
-            yield return Key(nameof(Endpoint), endpointError);
+            yield return (nameof(Endpoint), endpointError);
 
         if (CaFile is not null && !File.Exists(CaFile))
-            yield return Key(nameof(CaFile), $"the file '{CaFile}' does not exist");
+            yield return (nameof(CaFile), $"the file '{CaFile}' does not exist");
         if (TokenFile is not null && !File.Exists(TokenFile))
-            yield return Key(nameof(TokenFile), $"the file '{TokenFile}' does not exist");
+            yield return (nameof(TokenFile), $"the file '{TokenFile}' does not exist");
 
         if (NodeName is not null && (NodeName.Length > 253 || !IsName(NodeName)))
-            yield return Key(nameof(NodeName), $"'{NodeName}' is not a node name: use letters, digits, '.', '_' and '-', at most 253 characters");
+            yield return (nameof(NodeName), $"'{NodeName}' is not a node name: use letters, digits, '.', '_' and '-', at most 253 characters");
 
         if (Slots is < 1 or > 1024)
-            yield return Key(nameof(Slots), $"must be between 1 and 1024, not {Slots}");
+            yield return (nameof(Slots), $"must be between 1 and 1024, not {Slots}");
 
         if (string.IsNullOrWhiteSpace(WorkDirectory))
-            yield return Key(nameof(WorkDirectory), "is empty; give a directory such as /tmp/flame");
+            yield return (nameof(WorkDirectory), "is empty; give a directory such as /tmp/flame");
         else if (!Path.IsPathFullyQualified(WorkDirectory))
-            yield return Key(nameof(WorkDirectory), $"'{WorkDirectory}' is not an absolute path");
+            yield return (nameof(WorkDirectory), $"'{WorkDirectory}' is not an absolute path");
 
         if (!InRange(HeartbeatInterval, TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(5)))
-            yield return Key(nameof(HeartbeatInterval), $"must be between 00:00:00.050 and 00:05:00, not {Show(HeartbeatInterval)}");
+            yield return (nameof(HeartbeatInterval), $"must be between 00:00:00.050 and 00:05:00, not {Show(HeartbeatInterval)}");
         if (!InRange(ServiceStartTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)))
-            yield return Key(nameof(ServiceStartTimeout), $"must be between 00:00:00.100 and 01:00:00, not {Show(ServiceStartTimeout)}");
+            yield return (nameof(ServiceStartTimeout), $"must be between 00:00:00.100 and 01:00:00, not {Show(ServiceStartTimeout)}");
         if (TaskTimeout < TimeSpan.Zero)
-            yield return Key(nameof(TaskTimeout), $"must be 00:00:00 (no limit) or positive, not {Show(TaskTimeout)}");
+            yield return (nameof(TaskTimeout), $"must be 00:00:00 (no limit) or positive, not {Show(TaskTimeout)}");
         if (!InRange(SessionLeaveTimeout, TimeSpan.Zero, TimeSpan.FromHours(1)))
-            yield return Key(nameof(SessionLeaveTimeout), $"must be between 00:00:00 and 01:00:00, not {Show(SessionLeaveTimeout)}");
+            yield return (nameof(SessionLeaveTimeout), $"must be between 00:00:00 and 01:00:00, not {Show(SessionLeaveTimeout)}");
         if (!InRange(ShutdownGrace, TimeSpan.Zero, TimeSpan.FromMinutes(10)))
-            yield return Key(nameof(ShutdownGrace), $"must be between 00:00:00 and 00:10:00, not {Show(ShutdownGrace)}");
+            yield return (nameof(ShutdownGrace), $"must be between 00:00:00 and 00:10:00, not {Show(ShutdownGrace)}");
         if (MaxPackageBytes < 1)
-            yield return Key(nameof(MaxPackageBytes), $"must be positive, not {MaxPackageBytes}");
+            yield return (nameof(MaxPackageBytes), $"must be positive, not {MaxPackageBytes}");
         if (TaskWindow is < 1 or > 64)
-            yield return Key(nameof(TaskWindow), $"must be between 1 and 64, not {TaskWindow}");
+            yield return (nameof(TaskWindow), $"must be between 1 and 64, not {TaskWindow}");
         foreach (var entry in AllowedCommands)
         {
             if (string.IsNullOrWhiteSpace(entry) || !Path.IsPathFullyQualified(entry))
-                yield return Key(nameof(AllowedCommands), $"'{entry}' is not an absolute path");
+                yield return (nameof(AllowedCommands), $"'{entry}' is not an absolute path");
         }
         foreach (var entry in AllowedWorkingDirectories)
         {
             if (string.IsNullOrWhiteSpace(entry) || !Path.IsPathFullyQualified(entry))
-                yield return Key(nameof(AllowedWorkingDirectories), $"'{entry}' is not an absolute path");
+                yield return (nameof(AllowedWorkingDirectories), $"'{entry}' is not an absolute path");
         }
         foreach (var name in PassEnvironment ?? [])
         {
             if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || name.IndexOf('*', StringComparison.Ordinal) is >= 0 and var star && star != name.Length - 1)
-                yield return Key(nameof(PassEnvironment), $"'{name}' is not a variable name (a '*' may end it)");
+                yield return (nameof(PassEnvironment), $"'{name}' is not a variable name (a '*' may end it)");
         }
         if (KeepExecutorDirectories is < 0 or > 1_000_000)
-            yield return Key(nameof(KeepExecutorDirectories), $"must be between 0 and 1000000, not {KeepExecutorDirectories}");
+            yield return (nameof(KeepExecutorDirectories), $"must be between 0 and 1000000, not {KeepExecutorDirectories}");
     }
-
-    private static string Key(string member, string problem) => $"configuration key '{Section}:{member}': {problem}";
 
     // hh:mm:ss as configured, with no trailing zeros in the fraction: 00:00:00.01, 2.00:00:00.
     private static string Show(TimeSpan value)

@@ -1,4 +1,3 @@
-using Flame.Hosting;
 using Flame.SessionManager.Options;
 using Flame.SessionManager.Storage;
 using Microsoft.Extensions.Options;
@@ -10,36 +9,47 @@ namespace Flame.SessionManager.Hosting;
 public static partial class SessionManagerApp
 {
     /// <summary>
-    /// Creates the application from command-line arguments plus optional configuration overrides. Configuration,
-    /// lowest first: appsettings.json; the <c>--config</c> cluster file; environment variables; the command line;
-    /// <paramref name="overrides"/>.
+    /// Runs <c>flame-session-manager</c> with <paramref name="args"/> until it is stopped: Program.cs is this call.
+    /// Returns 0; 2 after one line on stderr when the command line or the configuration cannot be used; 1 after one
+    /// line when something it needs is not there (its database, a port).
+    /// </summary>
+    public static Task<int> RunAsync(string[] args) =>
+        SessionManagerCommandLine.Definition.RunAsync(args, async arguments =>
+        {
+            var app = Create(arguments);
+            await app.PrepareAsync();
+            try
+            {
+                await app.RunAsync();
+            }
+            catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // The Backend's own port (the frontend's + 1 by default) is the one most likely taken by something else.
+                throw new FlameStartupException(
+                    $"{ex.Message} Give Flame:SessionManager:Endpoint or Flame:SessionManager:BackendEndpoint another port ('none' turns the Backend's own port off).");
+            }
+        });
+
+    /// <summary>Creates the application from command-line arguments plus optional configuration overrides.</summary>
+    /// <exception cref="FlameConfigurationException">The command line or the configuration cannot be used.</exception>
+    public static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null) =>
+        Create(SessionManagerCommandLine.Parse(args), overrides);
+
+    /// <summary>
+    /// Creates the application from a parsed command line plus optional configuration overrides. Configuration,
+    /// lowest first: appsettings.json; environment variables; the <c>--config</c> cluster file; environment variables
+    /// again (they win over the file); the command line; <paramref name="overrides"/>.
     /// </summary>
     /// <exception cref="FlameConfigurationException">The configuration cannot be used.</exception>
-    public static WebApplication Create(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static WebApplication Create(ServerArguments arguments, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var commandLine = SessionManagerCommandLine.Parse(args);
+        ArgumentNullException.ThrowIfNull(arguments);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = [.. commandLine.Rest],
             // appsettings.json sits next to the binary, wherever the process is started from.
             ContentRootPath = AppContext.BaseDirectory,
         });
-        if (commandLine.ConfigFile is { } file)
-        {
-            try
-            {
-                builder.Configuration.AddClusterConfigurationFile(file);
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new FlameConfigurationException(ex.Message);
-            }
-            // The environment and the command line win over the file, as they do over appsettings.json.
-            builder.Configuration.AddEnvironmentVariables();
-            builder.Configuration.AddCommandLine([.. commandLine.Rest]);
-        }
-        if (overrides is not null)
-            builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Configuration.AddServerArguments(arguments, overrides);
         builder.AddFlameSessionManager();
         var app = builder.Build();
         var security = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Flame.Security");
@@ -144,6 +154,3 @@ public static partial class SessionManagerApp
         return $"{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
     }
 }
-
-/// <summary>Something the session manager needs at start is not there (e.g. its database). The host prints the message and exits 1.</summary>
-public sealed class FlameStartupException(string message) : Exception(message);

@@ -1,48 +1,20 @@
 namespace Flame.SessionManager.Hosting;
 
 /// <summary>
-/// The switches of <c>flame-session-manager</c> that are not configuration keys: <c>--config FILE</c> (the cluster
-/// file) and <c>--init-db</c>. Everything else (<c>--Flame:Cluster:Provider=Postgres</c>, …) goes to the standard
-/// command-line configuration provider.
+/// The command line of <c>flame-session-manager</c>: <c>--init-db</c>, plus what every Flame server takes
+/// (<see cref="ServerCommandLine"/>): <c>--config FILE</c>, any configuration key as <c>--Section:Key=VALUE</c>
+/// (<c>--Flame:Cluster:Provider=Postgres</c>, …), <c>--help</c>, <c>--version</c>.
 /// </summary>
-public sealed record SessionManagerCommandLine
+public static class SessionManagerCommandLine
 {
-    /// <summary>The cluster file, YAML or JSON, given with <c>--config</c>.</summary>
-    public string? ConfigFile { get; init; }
+    /// <summary>The switches, and how <c>--help</c> describes them.</summary>
+    public static ServerCommandLine Definition { get; } = new(
+        "flame-session-manager",
+        "a silo of a Flame cluster and its flame.v1 gRPC gateway, with an executor manager inside unless told otherwise.",
+        new ServerSwitch("--init-db", $"{Options.FlameClusterOptions.Section}:{nameof(Options.FlameClusterOptions.InitDatabase)}",
+            "Apply the PostgreSQL schema scripts at start (idempotent)", HelpName: null));
 
-    /// <summary>The arguments left for the command-line configuration provider, <c>--init-db</c> turned into its key.</summary>
-    public IReadOnlyList<string> Rest { get; init; } = [];
-
-    /// <summary>Splits <paramref name="args"/>.</summary>
-    /// <exception cref="FlameConfigurationException"><c>--config</c> without a file.</exception>
-    public static SessionManagerCommandLine Parse(IReadOnlyList<string> args)
-    {
-        string? config = null;
-        var rest = new List<string>();
-        for (var i = 0; i < args.Count; i++)
-        {
-            var arg = args[i];
-            if (arg == "--config")
-            {
-                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                    throw new FlameConfigurationException("switch '--config' needs a file");
-                config = args[++i];
-            }
-            else if (arg.StartsWith("--config=", StringComparison.Ordinal))
-            {
-                config = arg["--config=".Length..];
-                if (config.Length == 0)
-                    throw new FlameConfigurationException("switch '--config' needs a file");
-            }
-            else if (arg == "--init-db")
-            {
-                rest.Add($"--{Options.FlameClusterOptions.Section}:{nameof(Options.FlameClusterOptions.InitDatabase)}=true");
-            }
-            else
-            {
-                rest.Add(arg);
-            }
-        }
-        return new SessionManagerCommandLine { ConfigFile = config, Rest = rest };
-    }
+    /// <summary>Parses <paramref name="args"/>.</summary>
+    /// <exception cref="FlameConfigurationException">An unknown switch, a missing or malformed value.</exception>
+    public static ServerArguments Parse(IReadOnlyList<string> args) => Definition.Parse(args);
 }

@@ -20,28 +20,27 @@ public static class SessionManagerHostingExtensions
     /// <summary>Makes this process a silo of the Flame cluster and a flame.v1 gRPC gateway.</summary>
     public static WebApplicationBuilder AddFlameSessionManager(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.BindValidated<FlameSessionManagerOptions>(FlameSessionManagerOptions.Section);
-        var limits = builder.Configuration.BindValidated<FlameLimitsOptions>(FlameLimitsOptions.Section);
-        var execution = builder.Configuration.BindValidated<FlameExecutionOptions>(FlameExecutionOptions.Section);
-        var scheduling = builder.Configuration.BindValidated<FlameSchedulingOptions>(FlameSchedulingOptions.Section);
-        var cluster = builder.Configuration.BindValidated<FlameClusterOptions>(FlameClusterOptions.Section);
+        var configuration = builder.Configuration;
+        var options = builder.Services.AddFlameOptions<FlameSessionManagerOptions>(configuration, FlameSessionManagerOptions.Section);
+        var limits = builder.Services.AddFlameOptions<FlameLimitsOptions>(configuration, FlameLimitsOptions.Section);
+        var execution = builder.Services.AddFlameOptions<FlameExecutionOptions>(configuration, FlameExecutionOptions.Section);
+        var scheduling = builder.Services.AddFlameOptions<FlameSchedulingOptions>(configuration, FlameSchedulingOptions.Section);
+        var cluster = builder.Services.AddFlameOptions<FlameClusterOptions>(configuration, FlameClusterOptions.Section);
         var endpoint = GatewayEndpoint.Parse(options.Endpoint, $"{FlameSessionManagerOptions.Section}:Endpoint");
-        var securityOptions = builder.Configuration.BindValidated<FlameSecurityOptions>(FlameSecurityOptions.Section);
+        var securityOptions = builder.Services.AddFlameOptions<FlameSecurityOptions>(configuration, FlameSecurityOptions.Section);
         var backendPort = BackendPort.Resolve(options.BackendEndpoint, endpoint);
         var security = ResolvedSecurity.Resolve(securityOptions, endpoint, backendPort?.Endpoint);
-        RefuseUnknownSections(builder.Configuration);
+        RefuseUnknownSections(configuration);
         var advertised = ValidateCluster(cluster);
         var posture = SecureDefaults.Decide(endpoint, securityOptions, security.Anonymous, cluster, advertised, backendPort?.Endpoint);
         // Read now: certificate files that cannot be used stop the start with their reason, before anything listens.
         var certificate = endpoint.Tls || posture.SiloTls
             ? GatewayCertificate.Load(securityOptions.Tls.CertificateFile!, securityOptions.Tls.KeyFile!)
             : null;
-        var storage = builder.Configuration.BindValidated<FlameStorageOptions>(FlameStorageOptions.Section);
-        var store = ResolveStorage(storage, cluster);
+        var store = ResolveStorage(builder.Services.AddFlameOptions<FlameStorageOptions>(configuration, FlameStorageOptions.Section), cluster);
+        // What the store's readers see is the store in use: Auto resolved, the data directory made absolute.
+        builder.Services.PostConfigure<FlameStorageOptions>(o => (o.Provider, o.DataDirectory) = (store.Provider, store.DataDirectory));
 
-        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
-        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(cluster));
-        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(store));
         builder.Services.AddSingleton(posture);
         if (certificate is not null)
             builder.Services.AddSingleton(certificate);
@@ -267,15 +266,8 @@ public static class SessionManagerHostingExtensions
     private static FlameExecutorManagerOptions EmbeddedExecutorManagerOptions(IConfiguration configuration, GatewayEndpoint gateway,
         FlameSecurityOptions security)
     {
-        FlameExecutorManagerOptions options;
-        try
-        {
-            options = FlameExecutorManagerOptions.FromConfiguration(configuration);
-        }
-        catch (ExecutorManagerConfigurationException ex)
-        {
-            throw new FlameConfigurationException(ex.Message);
-        }
+        // Bound, not registered: the embedded executors' options are these, with the endpoint filled in below.
+        var options = FlameExecutorManagerOptions.FromConfiguration(configuration);
         if (configuration[$"{FlameExecutorManagerOptions.Section}:Endpoint"] is null)
         {
             var host = gateway.Localhost || gateway.Address is null || gateway.Address.Equals(System.Net.IPAddress.Any)

@@ -40,7 +40,10 @@ public sealed class FlameSecurityOptions
     /// </summary>
     public bool AllowInsecure { get; set; }
 
-    /// <summary>TLS of the gateway (and, in a PostgreSQL cluster, of silo-to-silo and Orleans client traffic).</summary>
+    /// <summary>
+    /// TLS of the gateway (and, in a PostgreSQL cluster, of silo-to-silo and Orleans client traffic). Default: no
+    /// certificate, key or CA (plaintext).
+    /// </summary>
     public FlameTlsOptions Tls { get; set; } = new();
 }
 
