@@ -6,6 +6,11 @@ namespace Flame.Grains;
 /// One session and the task queue it owns, keyed by the session id. All task state changes of a
 /// session go through here, so its counters are exact and its queue needs no locks.
 /// </summary>
+/// <remarks>
+/// Three callers, in three groups below: clients (through the gateway), executors (their executor grain, and the
+/// gateway's one task exchange) and the scheduler. One interface, not three: a call's wire identity is its declaring
+/// interface with its alias, so moving methods to other interfaces would break a cluster of mixed versions.
+/// </remarks>
 [Alias("flame.ISessionGrain")]
 public interface ISessionGrain : IGrainWithStringKey
 {
@@ -70,18 +75,21 @@ public interface ISessionGrain : IGrainWithStringKey
     /// </summary>
     [AlwaysInterleave, Alias("ExchangeTask")] Task<TaskHandout> ExchangeTaskAsync(string executorId, TaskExchange exchange);
     /// <summary>
+    /// An executor could not enter the session: <paramref name="message"/> is recorded verbatim as event 1001. After
+    /// <c>MaxBindingFailures</c> in a row the session gets event 1002 and no more executors (as Flame), or its pending
+    /// tasks are Failed with the error (<c>FailPendingTasksAtBindingLimit</c>).
+    /// </summary>
+    [Alias("ReportBindingFailed")] Task ReportBindingFailedAsync(string executorId, string message);
+
+    // The scheduler's side.
+
+    /// <summary>
     /// The scheduler takes the executor back for <paramref name="forSession"/>: it leaves at its next task boundary
     /// (now if idle; after its running task completes otherwise), never interrupting a task. Recorded as an event.
     /// </summary>
     [OneWay, Alias("PreemptExecutor")] Task PreemptExecutorAsync(string executorId, string forSession, string reason);
     /// <summary>Records a scheduling decision about this session as a session event (code from <see cref="SessionEventCodes"/>).</summary>
     [OneWay, Alias("RecordDecision")] Task RecordDecisionAsync(int code, string message);
-    /// <summary>
-    /// An executor could not enter the session: <paramref name="message"/> is recorded verbatim as event 1001. After
-    /// <c>MaxBindingFailures</c> in a row the session gets event 1002 and no more executors (as Flame), or its pending
-    /// tasks are Failed with the error (<c>FailPendingTasksAtBindingLimit</c>).
-    /// </summary>
-    [Alias("ReportBindingFailed")] Task ReportBindingFailedAsync(string executorId, string message);
 }
 
 /// <summary>Receives task changes from session grains (a grain observer; one per gateway or client, not per watch).</summary>
