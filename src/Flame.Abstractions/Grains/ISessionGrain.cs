@@ -6,6 +6,11 @@ namespace Flame.Grains;
 /// One session and the task queue it owns, keyed by the session id. All task state changes of a
 /// session go through here, so its counters are exact and its queue needs no locks.
 /// </summary>
+/// <remarks>
+/// Three callers, in three groups below: clients (through the gateway), executors (their executor grain, and the
+/// gateway's one task exchange) and the scheduler. One interface, not three: a call's wire identity is its declaring
+/// interface with its alias, so moving methods to other interfaces would break a cluster of mixed versions.
+/// </remarks>
 [Alias("flame.ISessionGrain")]
 public interface ISessionGrain : IGrainWithStringKey
 {
@@ -61,27 +66,23 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Several executors were lost together (their node died): all are detached before any task is requeued.</summary>
     [Alias("DetachExecutors")] Task DetachExecutorsAsync(IReadOnlyList<string> executorIds, string reason);
     /// <summary>
-    /// The next pending task for the executor, marked Running. Without one, waits for a task; the wait ends
-    /// with <see cref="PollResult{T}.Done"/> once the session has had no task for the application's
-    /// delay_release (the executor should unbind), or <see cref="PollResult{T}.Wait"/> when the caller should poll again.
+    /// The task exchange: every task an executor runs goes through here, one turn at a time (see
+    /// <see cref="TaskExchangeKind"/>): the results it reports, the tasks it gives back, and the next task(s) for it,
+    /// waiting for work like a long-poll. The answer ends with <see cref="TaskHandout.Done"/> once the session has
+    /// had no task for the application's delay_release (the executor should unbind), or
+    /// <see cref="TaskHandout.Wait"/> when the caller should ask again. NotFound when the session does not exist;
+    /// FailedPrecondition when the executor is not attached or a checked result is for a task it does not hold.
     /// </summary>
-    [AlwaysInterleave, Alias("LaunchTask")] Task<PollResult<TaskInfo>> LaunchTaskAsync(string executorId);
-    /// <summary>Records the result of the executor's running task; FailedPrecondition if it holds none (a late completion).</summary>
-    [Alias("CompleteTask")] Task CompleteTaskAsync(string executorId, TaskResultInfo result);
-    /// <summary><see cref="CompleteTaskAsync"/> then <see cref="LaunchTaskAsync"/> in one call: one round trip per task.</summary>
-    [AlwaysInterleave, Alias("CompleteAndLaunchTask")] Task<PollResult<TaskInfo>> CompleteAndLaunchTaskAsync(string executorId, TaskResultInfo result);
+    [AlwaysInterleave, Alias("ExchangeTask")] Task<TaskHandout> ExchangeTaskAsync(string executorId, TaskExchange exchange);
     /// <summary>
-    /// The task window: records <paramref name="results"/> (in the order the tasks ran; a result for a launch the
-    /// executor no longer holds is skipped), takes back the <paramref name="returned"/> launches unstarted (no
-    /// attempt), and hands the executor up to <paramref name="window"/> tasks in all, beyond the
-    /// <paramref name="holding"/> it still has (tasks it holds beyond that, from a lost answer, come again). With
-    /// <paramref name="holding"/> = 0 it waits for work like <see cref="LaunchTaskAsync"/> (Done: unbind); otherwise
-    /// it answers at once, with an empty list when there is nothing to give. A <paramref name="window"/> of 0 hands
-    /// nothing new and never waits (the executor is leaving). Tasks carry their launch numbers.
+    /// An executor could not enter the session: <paramref name="message"/> is recorded verbatim as event 1001. After
+    /// <c>MaxBindingFailures</c> in a row the session gets event 1002 and no more executors (as Flame), or its pending
+    /// tasks are Failed with the error (<c>FailPendingTasksAtBindingLimit</c>).
     /// </summary>
-    [AlwaysInterleave, Alias("ExchangeTasks")]
-    Task<PollResult<TaskInfo[]>> ExchangeTasksAsync(
-        string executorId, IReadOnlyList<TaskResultInfo> results, IReadOnlyList<long> returned, int holding, int window);
+    [Alias("ReportBindingFailed")] Task ReportBindingFailedAsync(string executorId, string message);
+
+    // The scheduler's side.
+
     /// <summary>
     /// The scheduler takes the executor back for <paramref name="forSession"/>: it leaves at its next task boundary
     /// (now if idle; after its running task completes otherwise), never interrupting a task. Recorded as an event.
@@ -89,14 +90,6 @@ public interface ISessionGrain : IGrainWithStringKey
     [OneWay, Alias("PreemptExecutor")] Task PreemptExecutorAsync(string executorId, string forSession, string reason);
     /// <summary>Records a scheduling decision about this session as a session event (code from <see cref="SessionEventCodes"/>).</summary>
     [OneWay, Alias("RecordDecision")] Task RecordDecisionAsync(int code, string message);
-    /// <summary>Gives back a task that was launched but never reached the executor; no attempt is counted.</summary>
-    [Alias("ReturnTask")] Task ReturnTaskAsync(string executorId, long taskId);
-    /// <summary>
-    /// An executor could not enter the session: <paramref name="message"/> is recorded verbatim as event 1001. After
-    /// <c>MaxBindingFailures</c> in a row the session gets event 1002 and no more executors (as Flame), or its pending
-    /// tasks are Failed with the error (<c>FailPendingTasksAtBindingLimit</c>).
-    /// </summary>
-    [Alias("ReportBindingFailed")] Task ReportBindingFailedAsync(string executorId, string message);
 }
 
 /// <summary>Receives task changes from session grains (a grain observer; one per gateway or client, not per watch).</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Flame.Wire;
 using Flame.Grains;
@@ -11,8 +10,9 @@ namespace Flame.SessionManager.Grpc;
 
 /// <summary>
 /// The executor-manager-facing flame.v1 Backend service. Node and executor lifecycle calls go to
-/// their grains; the per-task calls (LaunchTask, CompleteTask) go straight to the session grain the
-/// executor is bound to, so a task costs one grain call each way.
+/// their grains; the per-task calls (LaunchTask, CompleteTask: <c>BackendService.Tasks.cs</c>) go through the one task
+/// exchange (<see cref="TaskExchangeGateway"/>) straight to the session grain the executor is bound to, so a task
+/// costs one grain call each way.
 /// </summary>
 /// <remarks>
 /// A node token may act only for its own node and the executors on it (<see cref="Authorizer"/>): a fake executor
@@ -22,6 +22,7 @@ namespace Flame.SessionManager.Grpc;
 internal sealed partial class BackendService(
     IGrainFactory grains,
     ExecutorSessions sessions,
+    TaskExchangeGateway exchange,
     Authorizer authorizer,
     TimeProvider clock,
     ILogger<BackendService> logger) : Backend.BackendBase
@@ -182,170 +183,6 @@ internal sealed partial class BackendService(
         return Ok;
     }
 
-    public override async Task<LaunchTaskResponse> LaunchTask(LaunchTaskRequest request, ServerCallContext context)
-    {
-        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
-        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "LaunchTask");
-        var session = await SessionOfAsync(id);
-        return ToResponse(await LaunchAsync(session, id, first: null, context));
-    }
-
-    /// <summary>BackendExt.CompleteAndLaunchTask: CompleteTask, then LaunchTask's answer, in one grain call and one round trip.</summary>
-    public async Task<LaunchTaskResponse> CompleteAndLaunchTaskAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context) =>
-        ToResponse(await CompleteAndLaunchAsync(request, context));
-
-    /// <summary>
-    /// CompleteAndLaunchTask; with <paramref name="resultOptional"/> (the stream) a request without a result is a
-    /// LaunchTask. The task (null: no more work) comes with its launch number.
-    /// </summary>
-    public async Task<TaskInfo?> CompleteAndLaunchAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context, bool resultOptional = false)
-    {
-        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
-        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "CompleteAndLaunchTask");
-        var session = await SessionOfAsync(id);
-        if (request.TaskResult is null && resultOptional)
-            return await LaunchAsync(session, id, first: null, context);
-        var result = ToResult(Required(request.TaskResult, "task_result")) with { Launch = (long)request.Launch };
-        if (request.TaskId.Length > 0)
-            result = result with { TaskId = FlameIds.ParseTaskId(request.TaskId) };
-        return await LaunchAsync(session, id, () => session.CompleteAndLaunchTaskAsync(id, result), context);
-    }
-
-    /// <summary>The largest task window a gateway grants an executor (CompleteAndLaunchTaskRequest.window).</summary>
-    public const int MaxTaskWindow = 64;
-
-    /// <summary>
-    /// CompleteAndLaunchTasks in the windowed form (<paramref name="window"/> tasks at most, 0 = leaving): the request's results and returned
-    /// launches, then the tasks for the executor's window. Empty: nothing to give now (it holds tasks); null: no more
-    /// work (it holds none): unbind.
-    /// </summary>
-    public async Task<TaskInfo[]?> ExchangeAsync(CompleteAndLaunchTaskRequest request, int window, ServerCallContext context)
-    {
-        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
-        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "CompleteAndLaunchTasks");
-        var session = await SessionOfAsync(id);
-        var results = new List<TaskResultInfo>(1 + request.MoreResults.Count);
-        if (request.TaskResult is { } first)
-            results.Add(Windowed(first, request.TaskId, request.Launch, "launch"));
-        for (var i = 0; i < request.MoreResults.Count; i++)
-        {
-            var more = request.MoreResults[i];
-            results.Add(Windowed(Required(more.TaskResult, $"more_results[{i}].task_result"), more.TaskId, more.Launch, $"more_results[{i}].launch"));
-        }
-        IReadOnlyList<long> returned = request.Returned.Select(launch => (long)launch).ToArray();
-        while (true)
-        {
-            PollResult<TaskInfo[]> poll;
-            try
-            {
-                poll = await session.ExchangeTasksAsync(id, results, returned, (int)request.Holding, window);
-            }
-            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
-            {
-                sessions.Forget(id);
-                return request.Holding > 0 ? [] : null; // the session is gone: nothing more to do
-            }
-            catch (FlameException ex) when (ex.Kind == FlameErrorKind.FailedPrecondition)
-            {
-                sessions.Forget(id);
-                throw;
-            }
-            // Recorded: asking again (a long wait is several polls) only waits.
-            results = [];
-            returned = [];
-            if (poll.Item is { } tasks)
-            {
-                if (tasks.Length > 0 && context.CancellationToken.IsCancellationRequested)
-                {
-                    // The executor manager hung up while we waited: don't strand the tasks on it.
-                    foreach (var task in tasks)
-                        await session.ReturnTaskAsync(id, task.Id);
-                    context.CancellationToken.ThrowIfCancellationRequested();
-                }
-                return tasks;
-            }
-            if (!poll.KeepWaiting || context.CancellationToken.IsCancellationRequested)
-                return null;
-        }
-    }
-
-    /// <summary>A result sent with a window: it must name its launch (the task id is checked when given).</summary>
-    private static TaskResultInfo Windowed(TaskResult result, string taskId, ulong launch, string field)
-    {
-        if (launch == 0)
-            throw FlameException.InvalidArgument($"{field} is 0: with a window every result names the launch it is for");
-        var info = ToResult(result) with { Launch = (long)launch };
-        return taskId.Length > 0 ? info with { TaskId = FlameIds.ParseTaskId(taskId) } : info;
-    }
-
-    private static LaunchTaskResponse ToResponse(TaskInfo? task) => task is null ? new LaunchTaskResponse() : new LaunchTaskResponse { Task = task.ToWire() };
-
-    private async Task<TaskInfo?> LaunchAsync(
-        ISessionGrain session, string id, Func<Task<PollResult<TaskInfo>>>? first, ServerCallContext context)
-    {
-        while (true)
-        {
-            PollResult<TaskInfo> poll;
-            try
-            {
-                poll = first is not null ? await first() : await session.LaunchTaskAsync(id);
-                first = null;
-            }
-            catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
-            {
-                sessions.Forget(id);
-                return null; // the session is gone: no more work, unbind
-            }
-            catch (FlameException ex) when (ex.Kind == FlameErrorKind.FailedPrecondition)
-            {
-                sessions.Forget(id); // the executor is no longer attached: the cached session is stale
-                throw;
-            }
-            if (poll.Item is { } task)
-            {
-                if (context.CancellationToken.IsCancellationRequested)
-                {
-                    // The executor manager hung up while we waited: don't strand the task on it.
-                    await session.ReturnTaskAsync(id, task.Id);
-                    context.CancellationToken.ThrowIfCancellationRequested();
-                }
-                return task;
-            }
-            if (!poll.KeepWaiting || context.CancellationToken.IsCancellationRequested)
-                return null;
-        }
-    }
-
-    public override async Task<Result> CompleteTask(CompleteTaskRequest request, ServerCallContext context)
-    {
-        var id = FlameIds.ValidateExecutorId(request.ExecutorId);
-        await authorizer.CheckExecutorAsync(Caller.Of(context), id, "CompleteTask");
-        var result = ToResult(Required(request.TaskResult, "task_result"));
-        await (await SessionOfAsync(id)).CompleteTaskAsync(id, result);
-        return Ok;
-    }
-
-    private static TaskResultInfo ToResult(TaskResult result) => new()
-    {
-        ReturnCode = result.ReturnCode,
-        Output = result.GetOutputOrNull(),
-        Message = result.HasMessage ? result.Message : null,
-        SystemFailure = result.SystemFailure,
-    };
-
-    /// <summary>The session grain the executor is bound to; cached, since resolving a grain reference costs microseconds per task.</summary>
-    private async ValueTask<ISessionGrain> SessionOfAsync(string executorId)
-    {
-        if (sessions.TryGet(executorId, out var cached))
-            return cached;
-        var executor = await grains.GetGrain<IExecutorGrain>(executorId).GetAsync();
-        if (executor.State != ExecutorState.Bound || executor.SessionId is null)
-            throw FlameException.FailedPrecondition($"executor '{executorId}' is {executor.State}, not Bound to a session");
-        var session = grains.GetGrain<ISessionGrain>(executor.SessionId);
-        sessions.Remember(executorId, session);
-        return session;
-    }
-
     private async Task HeartbeatAsync(INodeGrain node, string name, NodeHeartbeat heartbeat, ChannelWriter<WatchNodeResponse> outbox)
     {
         if (heartbeat.NodeName != name)
@@ -366,20 +203,4 @@ internal sealed partial class BackendService(
             return Task.CompletedTask;
         }
     }
-}
-
-/// <summary>
-/// Which session each executor is bound to, as this gateway last learnt it, so that the per-task
-/// calls need not ask the executor grain. A stale entry is harmless: the session grain refuses an
-/// executor that is not attached to it, and the entry is dropped on unbind.
-/// </summary>
-internal sealed class ExecutorSessions
-{
-    private readonly ConcurrentDictionary<string, ISessionGrain> _sessions = new(StringComparer.Ordinal);
-
-    public bool TryGet(string executorId, out ISessionGrain session) => _sessions.TryGetValue(executorId, out session!);
-
-    public void Remember(string executorId, ISessionGrain session) => _sessions[executorId] = session;
-
-    public void Forget(string executorId) => _sessions.TryRemove(executorId, out _);
 }

@@ -110,8 +110,8 @@ public static class SessionManagerHostingExtensions
         builder.Services.AddSingleton<OrleansFlameClient>();
         builder.Services.AddSingleton(new WatchStreamCounter(limits.MaxWatchStreamsPerConnection));
         builder.Services.AddSingleton<ExecutorSessions>();
-        // The extension services reuse the Backend's code paths.
-        builder.Services.AddScoped<BackendService>();
+        // The one task exchange: every wire form of the executors' per-task calls goes through it.
+        builder.Services.AddSingleton<TaskExchangeGateway>();
         if (options.RegisterBuiltInApplications)
             builder.Services.AddHostedService<BuiltInApplications>();
         // After UseOrleans: hosted services stop in reverse order, so the executors stop before the silo.
