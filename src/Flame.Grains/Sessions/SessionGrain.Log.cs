@@ -4,15 +4,15 @@ namespace Flame.Grains.Sessions;
 
 public sealed partial class SessionGrain
 {
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Session {SessionId} created for application {Application}")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Session {SessionId} created for application {Application}")]
     private partial void LogCreated(string sessionId, string application);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Session {SessionId} closed; {Cancelled} pending task(s) cancelled")]
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Session {SessionId} closed; {Cancelled} pending task(s) cancelled")]
     private partial void LogClosed(string sessionId, int cancelled);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Session {SessionId} deleted")]
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Session {SessionId} deleted")]
     private partial void LogDeleted(string sessionId);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Session {SessionId} restored from the task store: {Tasks} task(s), {Lost} running task(s) lost an attempt")]
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Session {SessionId} restored from the task store: {Tasks} task(s), {Lost} running task(s) lost an attempt")]
     private partial void LogRestored(string sessionId, int tasks, int lost);
 }

@@ -4,6 +4,6 @@ namespace Flame.Grains.Sessions;
 
 internal sealed partial class SessionJournal
 {
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Session {SessionId}: writing {Tasks} task change(s) to the task store failed; retrying")]
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "Session {SessionId}: writing {Tasks} task change(s) to the task store failed; retrying")]
     private partial void LogFlushFailed(Exception exception, string sessionId, int tasks);
 }

@@ -1,4 +1,4 @@
-using Flame.Client.Wire;
+using Flame.Wire;
 using Flame.Grains;
 using Flame.V1;
 
