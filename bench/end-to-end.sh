@@ -72,6 +72,7 @@ dotnet "$SM_DLL" --Flame:SessionManager:Endpoint="$endpoint" --Flame:SessionMana
     --Flame:Storage:DataDirectory="$work/data" --Flame:ExecutorManager:WorkDirectory="$work/em" "$@" \
     >"$work/session-manager.log" 2>&1 &
 sm=$!
+started_at=$(date +%s.%N)
 trap 'kill $sm 2>/dev/null; wait $sm 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 600); do
     port_open "$http" && break
@@ -79,10 +80,11 @@ for _ in $(seq 1 600); do
     sleep 0.1
 done
 port_open "$http" || fail "the session manager did not listen on $endpoint within 60 s"
+listening=$(awk -v a="$(date +%s.%N)" -v b="$started_at" 'BEGIN { printf "%.1f", a - b }'); listening_cpu=$(cpu_of $sm)
 
 echo "session manager $endpoint${secured[0]:+ (secured: TLS, admin token)}, $([[ "$R2R" == 1 ]] && echo ReadyToRun || echo JIT), options: ${*:-(defaults)}; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet "$PING_DLL" --endpoint "$endpoint" -p -t "$WARMUP" >"$work/warmup.log" 2>&1 || fail "warm-up failed: $(tail -n 3 "$work/warmup.log")"
-echo "warm-up: $(grep -m1 'Throughput:' "$work/warmup.log" | tr -s ' ')"
+echo "start-up: listening after $listening s (CPU s: session manager $listening_cpu); warm-up of $WARMUP tasks: $(grep -m1 'Throughput:' "$work/warmup.log" | tr -s ' ' | sed 's/^ *Throughput: *//') (CPU s: session manager $(cpu_of $sm) in all)"
 
 # The service processes are the session manager's children (its embedded executor manager starts them).
 service_pids() { echo $(cat "/proc/$sm/task/"*/children 2>/dev/null); }
