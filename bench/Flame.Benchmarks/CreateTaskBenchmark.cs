@@ -75,7 +75,7 @@ internal static class CreateTaskBenchmark
         });
         var session = await admin.CreateSessionAsync(new CreateSessionRequest { Session = new SessionSpec { Application = application } });
         var sessionId = session.Metadata.Id;
-        ByteString? input = o.InputBytes > 0 ? ByteString.CopyFrom(RandomBytes(o.InputBytes)) : null;
+        var input = o.InputBytes > 0 ? ByteString.CopyFrom(RandomBytes(o.InputBytes)) : null;
 
         Report.Text("session", sessionId);
         Report.Figure("input per task", o.InputBytes, o.InputBytes == 0 ? "bytes (no input field)" : "bytes");

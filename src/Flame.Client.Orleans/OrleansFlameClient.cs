@@ -265,7 +265,7 @@ public sealed partial class OrleansFlameClient : IFlameClient
     {
         FlameIds.ValidateSessionId(sessionId);
         var session = Session(sessionId);
-        Task<TaskPage>? pending = session.ListTasksAsync(0, TaskPageSize);
+        var pending = session.ListTasksAsync(0, TaskPageSize);
         while (pending is not null)
         {
             var page = await Call(pending, cancellationToken).ConfigureAwait(false);

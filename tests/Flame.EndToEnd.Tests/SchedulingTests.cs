@@ -56,7 +56,7 @@ public sealed class SchedulingTests(SchedulingFixture fixture)
         await client.CreateTasksAsync(first.Id, Enumerable.Range(1, 200).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
         await client.CreateTasksAsync(second.Id, Enumerable.Range(1, 200).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
 
-        string seen = "";
+        var seen = "";
         await _cluster.UntilAsync(
             async () =>
             {

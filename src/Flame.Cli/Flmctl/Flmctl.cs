@@ -149,7 +149,7 @@ public static class Flmctl
             var chosen = new[] { parse.GetValue(apps), parse.GetValue(sessions), parse.GetValue(executors), parse.GetValue(nodes) };
             if (!chosen.Any(c => c))
                 throw new CliUsageException("list: give one of -a (applications), -s (sessions), -e (executors), -n (nodes)");
-            Table table =
+            var table =
                 chosen[0] ? Views.Applications(await client.ListApplicationsAsync(ct).ToListAsync(ct), color)
                 : chosen[1] ? Views.Sessions(await client.ListSessionsAsync(ct).ToListAsync(ct), color)
                 : chosen[2] ? Views.Executors(await client.ListExecutorsAsync(ct).ToListAsync(ct), color)

@@ -31,7 +31,7 @@ public sealed record PingOptions(FlameConnection Endpoint, string Application, i
         if (raw.InputSize < 0) throw new CliUsageException($"--input cannot be negative ({raw.InputSize})");
         if (raw.Concurrency < 1) throw new CliUsageException($"--concurrency must be at least 1, not {raw.Concurrency}");
 
-        byte[]? input = raw.InputSize > 0 ? new byte[raw.InputSize] : null;
+        var input = raw.InputSize > 0 ? new byte[raw.InputSize] : null;
         if (raw.Duration is not null || raw.Memory is not null)
         {
             if (input is not null)

@@ -13,19 +13,19 @@ namespace Flame.SessionManager.Security;
 /// </summary>
 public sealed partial class TokenAuthenticator
 {
-    private readonly ResolvedSecurity security;
-    private readonly IGrainFactory grains;
-    private readonly TimeProvider clock;
-    private readonly ILogger<TokenAuthenticator> logger;
+    private readonly ResolvedSecurity _security;
+    private readonly IGrainFactory _grains;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<TokenAuthenticator> _logger;
 
     /// <summary>Accepts the tokens of the registry, the bootstrap admin token and the <paramref name="locals"/>.</summary>
     public TokenAuthenticator(
         ResolvedSecurity security, IGrainFactory grains, TimeProvider clock, ILogger<TokenAuthenticator> logger, IEnumerable<LocalToken> locals)
     {
-        this.security = security;
-        this.grains = grains;
-        this.clock = clock;
-        this.logger = logger;
+        _security = security;
+        _grains = grains;
+        _clock = clock;
+        _logger = logger;
         foreach (var local in locals)
         {
             var hash = TokenSecrets.Hash(local.Secret);
@@ -50,7 +50,7 @@ public sealed partial class TokenAuthenticator
     private sealed record Known(long Version, Dictionary<string, Entry> ByHash);
 
     /// <summary>What a caller without a token may do.</summary>
-    public AnonymousAccess Anonymous => security.Anonymous;
+    public AnonymousAccess Anonymous => _security.Anonymous;
 
     /// <summary>
     /// The caller behind <paramref name="authorization"/> (the metadata's value, or null when absent).
@@ -61,7 +61,7 @@ public sealed partial class TokenAuthenticator
     {
         if (string.IsNullOrEmpty(authorization))
         {
-            return security.Anonymous switch
+            return _security.Anonymous switch
             {
                 AnonymousAccess.Admin => AnonymousAdmin,
                 AnonymousAccess.User => AnonymousUser,
@@ -88,7 +88,7 @@ public sealed partial class TokenAuthenticator
         var key = Key(hash);
         // The dictionary finds the candidate by its hash; the bytes are then compared in constant time. Only hashes
         // of secrets are ever compared, so timing tells an attacker nothing about a secret.
-        if (security.AdminTokenHash is { } admin && CryptographicOperations.FixedTimeEquals(admin, hash))
+        if (_security.AdminTokenHash is { } admin && CryptographicOperations.FixedTimeEquals(admin, hash))
             return BootstrapAdmin;
         if (!_local.TryGetValue(key, out var entry))
             _known.ByHash.TryGetValue(key, out entry);
@@ -104,15 +104,15 @@ public sealed partial class TokenAuthenticator
     /// <exception cref="FlameException">Unavailable: the registry cannot be read.</exception>
     public async Task RefreshAsync(bool force, CancellationToken cancellationToken)
     {
-        var started = clock.GetTimestamp();
+        var started = _clock.GetTimestamp();
         await _refreshing.WaitAsync(cancellationToken);
         try
         {
             // Another caller refreshed while this one waited: its answer is as fresh as one more would be.
             var last = Interlocked.Read(ref _lastRefresh);
-            if (last != long.MinValue && (last > started || (!force && clock.GetElapsedTime(last) < MissRefreshInterval)))
+            if (last != long.MinValue && (last > started || (!force && _clock.GetElapsedTime(last) < MissRefreshInterval)))
                 return;
-            var registry = grains.GetGrain<ITokenRegistryGrain>(ITokenRegistryGrain.Key);
+            var registry = _grains.GetGrain<ITokenRegistryGrain>(ITokenRegistryGrain.Key);
             try
             {
                 var version = await registry.GetVersionAsync();
@@ -130,7 +130,7 @@ public sealed partial class TokenAuthenticator
             {
                 throw FlameException.Unavailable($"the token registry cannot be read: {ex.Message}");
             }
-            Interlocked.Exchange(ref _lastRefresh, clock.GetTimestamp());
+            Interlocked.Exchange(ref _lastRefresh, _clock.GetTimestamp());
         }
         finally
         {
