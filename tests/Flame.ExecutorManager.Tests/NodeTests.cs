@@ -458,6 +458,30 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Executor_ReportsTheResourcesItWasOrderedWith_WhenItRegisters_AndWhenTheNodeRegistersAgain()
+    {
+        // Flame's default resreq (one core, 1 GiB): an executor that reported less would never be given its session's work.
+        const ulong GiB = 1024 * 1024 * 1024;
+        await StartNodeAsync();
+        Backend.Bind("e1", TestService(), Session("s1"));
+        Backend.CreateExecutor("e1", resreq: new ResourceRequirement { Cpu = 2, Memory = GiB });
+        await Backend.WaitForAsync<LaunchTaskRequest>("LaunchTask", executorId: "e1");
+
+        // As after a silo's death: the node registers again, listing what runs on.
+        Backend.BreakWatch();
+        await Backend.WaitForCountAsync("RegisterNode", 2);
+        Backend.Launch("e1", null);
+        Backend.NoBinding("e1");
+        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
+
+        var register = await Backend.WaitForAsync<RegisterExecutorRequest>("RegisterExecutor");
+        Assert.Equal((2UL, GiB), (register.ExecutorSpec.Resreq.Cpu, register.ExecutorSpec.Resreq.Memory));
+        var again = (RegisterNodeRequest)Backend.Calls.Where(c => c.Rpc == "RegisterNode").ElementAt(1).Request;
+        var listed = Assert.Single(again.Executors);
+        Assert.Equal((2UL, GiB), (listed.Spec.Resreq.Cpu, listed.Spec.Resreq.Memory));
+    }
+
+    [Fact]
     public async Task Shutdown_EndsTheBinding_StopsTheService_AndReleasesEverything()
     {
         var node = await StartNodeAsync();

@@ -66,12 +66,13 @@ internal sealed partial class ExecutorWorker : BackgroundService
     private int _slotFreed;
 
     public ExecutorWorker(
-        string executorId, FlameExecutorManagerOptions options, string nodeName, GatewayConnection gateway,
+        string executorId, V1.ResourceRequirement resreq, FlameExecutorManagerOptions options, string nodeName, GatewayConnection gateway,
         NodeGuard guard, ApplicationPackages packages, ILogger logger, Action<ExecutorWorker> ended)
     {
         _guard = guard;
         _packages = packages;
         ExecutorId = executorId;
+        Resreq = resreq;
         _options = options;
         _nodeName = nodeName;
         _gatewayEndpoint = gateway.Endpoint;
@@ -85,6 +86,9 @@ internal sealed partial class ExecutorWorker : BackgroundService
 
     /// <summary>The executor's id, as the gateway chose it.</summary>
     public string ExecutorId { get; }
+
+    /// <summary>What the gateway ordered the executor with, as it registers and as the node reports it.</summary>
+    public V1.ResourceRequirement Resreq { get; }
 
     /// <summary>Where the executor is in its life.</summary>
     public ExecutorWorkerState State => _state.State;
@@ -183,7 +187,7 @@ internal sealed partial class ExecutorWorker : BackgroundService
             ExecutorSpec = new V1.ExecutorSpec
             {
                 Node = _nodeName,
-                Resreq = new V1.ResourceRequirement { Cpu = 1, Memory = 0 }, // one slot: one core
+                Resreq = Resreq.Clone(),
                 Shim = V1.Shim.Host,
             },
         };

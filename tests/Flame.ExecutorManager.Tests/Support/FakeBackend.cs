@@ -59,13 +59,16 @@ public sealed class FakeBackend : V1.Backend.BackendBase
     public IReadOnlyList<string> CallsFor(string executorId) =>
         [.. Calls.Where(c => c.ExecutorId == executorId).Select(c => c.Rpc)];
 
-    /// <summary>Asks the node to create an executor (state ExecutorVoid), as the gateway does on the watch stream.</summary>
-    public void CreateExecutor(string executorId, string sessionId = "s1") => _toNode.Writer.TryWrite(new WatchNodeResponse
+    /// <summary>
+    /// Asks the node to create an executor (state ExecutorVoid) for <paramref name="resreq"/> (one core by default), as
+    /// the gateway does on the watch stream.
+    /// </summary>
+    public void CreateExecutor(string executorId, string sessionId = "s1", ResourceRequirement? resreq = null) => _toNode.Writer.TryWrite(new WatchNodeResponse
     {
         Executor = new Executor
         {
             Metadata = new V1.Metadata { Id = executorId, Name = executorId },
-            Spec = new ExecutorSpec { Resreq = new ResourceRequirement { Cpu = 1 } },
+            Spec = new ExecutorSpec { Resreq = resreq ?? new ResourceRequirement { Cpu = 1 } },
             Status = new ExecutorStatus { State = ExecutorState.ExecutorVoid, SessionId = sessionId },
         },
     });
