@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Flame.ExecutorManager.Gateway;
 
 namespace Flame.ExecutorManager.Executors;
@@ -35,10 +34,13 @@ internal interface ITaskRunner
 /// follows how long they run (<see cref="TaskPace"/>): about <see cref="TaskPace.Horizon"/> of work queued behind
 /// the running task, so long tasks are not hoarded by one executor while others wait; and what it holds goes back
 /// unstarted when the running task outlasts <see cref="TaskPace.GiveBackAfter"/>. One instance per binding; only
-/// <see cref="RunAsync"/> touches its state (never the invocation running meanwhile).
+/// <see cref="RunAsync"/> touches its state (never the invocation running meanwhile). Tasks are timed with
+/// <paramref name="time"/> (<see cref="TimeProvider.System"/> unless a test says otherwise).
 /// </summary>
-internal sealed class TaskWindowLoop(IWindowExchange exchange, ITaskRunner runner, string executorId, int maxWindow)
+internal sealed class TaskWindowLoop(IWindowExchange exchange, ITaskRunner runner, string executorId, int maxWindow, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     /// <summary>
     /// The largest input sent to a service behind its running task. Such a write must complete without the service
     /// reading it (it reads the task only when it starts it), so it has to fit in the stream's HTTP/2 flow-control
@@ -130,19 +132,19 @@ internal sealed class TaskWindowLoop(IWindowExchange exchange, ITaskRunner runne
     private async Task<bool> RunOneAsync(V1.TaskLaunch next, bool sent, CancellationToken cancellationToken)
     {
         var task = next.Task!;
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         if (_pace.Window > 1 && runner.CanPipeline && _queue.TryPeek(out var behind) && FitsBehind(behind.Task!))
             _ahead = _queue.Dequeue();
         var invoke = _running = runner.InvokeAsync(task, sent, _ahead?.Task, cancellationToken);
         // Tasks wait behind it in the queue, or may come with the exchange in flight.
         if ((_queue.Count > 0 || _inflight is not null) && !invoke.IsCompleted
-            && !await CompletesWithinAsync(invoke, TaskPace.GiveBackAfter).ConfigureAwait(false))
+            && !await CompletesWithinAsync(invoke, TaskPace.GiveBackAfter, _time).ConfigureAwait(false))
         {
             await GiveBackAsync(cancellationToken).ConfigureAwait(false);
         }
         var outcome = await invoke.ConfigureAwait(false);
         _running = null;
-        _pace.Ran(Stopwatch.GetElapsedTime(started));
+        _pace.Ran(_time.GetElapsedTime(started));
         _results.Add(new V1.CompletedTask { TaskId = task.Metadata?.Id ?? "", Launch = next.Launch, TaskResult = outcome.Result });
         // Not sent, or sent on a stream that then ended in error: it never reached the service's turn.
         _aheadSent = outcome.BehindSent && runner.TaskStreamOpen;
@@ -230,11 +232,11 @@ internal sealed class TaskWindowLoop(IWindowExchange exchange, ITaskRunner runne
     private static bool FitsBehind(V1.Task task) => task.Spec is not { HasInput: true } spec || spec.Input.Length <= MaxBehindInputBytes;
 
     /// <summary>True if <paramref name="task"/> ends within <paramref name="limit"/> (its outcome is left in it).</summary>
-    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit)
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit, TimeProvider time)
     {
         try
         {
-            await task.WaitAsync(limit).ConfigureAwait(false);
+            await task.WaitAsync(limit, time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
