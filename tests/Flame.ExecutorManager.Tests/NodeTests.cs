@@ -21,6 +21,9 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Whether the fake gateway serves BackendExt.CompleteAndLaunchTasks.</summary>
     protected virtual bool TaskStream => false;
 
+    /// <summary>Whether the fake gateway's task stream grants task windows, as ours does.</summary>
+    protected virtual bool Windows => false;
+
     private static string TestServicePath => TestNodes.TestServicePath;
 
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("flame-em-");
@@ -31,7 +34,7 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 
     private string ServiceLog => Path.Combine(_work.FullName, "test-service.log");
 
-    public async Task InitializeAsync() => _gateway = await FakeGateway.StartAsync(TaskStream);
+    public async Task InitializeAsync() => _gateway = await FakeGateway.StartAsync(TaskStream, Windows);
 
     public async Task DisposeAsync()
     {
@@ -44,6 +47,10 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         var launched = Backend.Calls.Any(c => c.Rpc == "LaunchTask");
         Assert.True(!launched || (Backend.TaskStreams > 0) == TaskStream,
             $"expected the tasks to go {(TaskStream ? "over the task stream" : "through LaunchTask and CompleteTask")}; streams opened: {Backend.TaskStreams}");
+        // Results went in windows exactly when the gateway granted them.
+        var completed = Backend.Calls.Any(c => c.Rpc == "CompleteTask");
+        Assert.True(!completed || (Backend.WindowedExchanges > 0) == Windows,
+            $"expected the results to go {(Windows ? "in windowed exchanges" : "one task at a time")}; windowed exchanges: {Backend.WindowedExchanges}");
         // Every result on the stream names the launch its task came with.
         Assert.DoesNotContain(0UL, Backend.CompletionLaunches);
         await _gateway.DisposeAsync();
@@ -541,8 +548,19 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
     }
 }
 
-/// <summary><see cref="NodeTests"/> against a gateway that serves the BackendExt task stream, as ours does.</summary>
+/// <summary><see cref="NodeTests"/> against a gateway that serves the BackendExt task stream without windows.</summary>
 public sealed class NodeOverTaskStreamTests(ITestOutputHelper output) : NodeTests(output)
 {
     protected override bool TaskStream => true;
+}
+
+/// <summary>
+/// <see cref="NodeTests"/> against a gateway whose task stream grants task windows, as ours does: the executor
+/// manager's production path (the windowed exchange, tasks given back, leaving when the service dies).
+/// </summary>
+public sealed class NodeOverTaskWindowTests(ITestOutputHelper output) : NodeTests(output)
+{
+    protected override bool TaskStream => true;
+
+    protected override bool Windows => true;
 }

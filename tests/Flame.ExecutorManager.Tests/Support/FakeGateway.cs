@@ -11,7 +11,8 @@ namespace Flame.ExecutorManager.Tests.Support;
 
 /// <summary>
 /// A real Kestrel gRPC server on a free loopback port, serving <see cref="FakeBackend"/>, and with
-/// <c>taskStream</c> also <see cref="FakeBackendExt"/> (without it the node falls back to the standard calls).
+/// <c>taskStream</c> also <see cref="FakeBackendExt"/> (without it the node falls back to the standard calls), which
+/// grants task windows with <c>windows</c>.
 /// </summary>
 public sealed class FakeGateway : IAsyncDisposable
 {
@@ -28,12 +29,12 @@ public sealed class FakeGateway : IAsyncDisposable
 
     public string Endpoint { get; }
 
-    public static async Task<FakeGateway> StartAsync(bool taskStream = false)
+    public static async Task<FakeGateway> StartAsync(bool taskStream = false, bool windows = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
-        var backend = new FakeBackend();
+        var backend = new FakeBackend { GrantsWindows = windows };
         builder.Services.AddSingleton(backend);
         builder.Services.AddGrpc();
         var app = builder.Build();
