@@ -16,10 +16,13 @@ namespace Flame.ExecutorManager.Tests;
 /// standard <c>flame.v1.Backend</c> only, as Flame's own does; <see cref="NodeOverTaskStreamTests"/> runs the same
 /// tests against one that also serves the BackendExt task stream.
 /// </summary>
-public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
+public partial class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>Whether the fake gateway serves BackendExt.CompleteAndLaunchTasks.</summary>
     protected virtual bool TaskStream => false;
+
+    /// <summary>Whether the fake gateway's task stream grants task windows, as ours does.</summary>
+    protected virtual bool Windows => false;
 
     private static string TestServicePath => TestNodes.TestServicePath;
 
@@ -31,7 +34,7 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 
     private string ServiceLog => Path.Combine(_work.FullName, "test-service.log");
 
-    public async Task InitializeAsync() => _gateway = await FakeGateway.StartAsync(TaskStream);
+    public async Task InitializeAsync() => _gateway = await FakeGateway.StartAsync(TaskStream, Windows);
 
     public async Task DisposeAsync()
     {
@@ -44,6 +47,10 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         var launched = Backend.Calls.Any(c => c.Rpc == "LaunchTask");
         Assert.True(!launched || (Backend.TaskStreams > 0) == TaskStream,
             $"expected the tasks to go {(TaskStream ? "over the task stream" : "through LaunchTask and CompleteTask")}; streams opened: {Backend.TaskStreams}");
+        // Results went in windows exactly when the gateway granted them.
+        var completed = Backend.Calls.Any(c => c.Rpc == "CompleteTask");
+        Assert.True(!completed || (Backend.WindowedExchanges > 0) == Windows,
+            $"expected the results to go {(Windows ? "in windowed exchanges" : "one task at a time")}; windowed exchanges: {Backend.WindowedExchanges}");
         // Every result on the stream names the launch its task came with.
         Assert.DoesNotContain(0UL, Backend.CompletionLaunches);
         await _gateway.DisposeAsync();
@@ -384,100 +391,6 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(["enter s1 0", "invoke 1", "invoke 2", "leave"], File.ReadAllLines(ServiceLog));
     }
 
-    [Fact]
-    public async Task Node_RefusesAnExecutor_WhenEverySlotIsTaken()
-    {
-        await StartNodeAsync(o => o.Slots = 1);
-        await Backend.WaitForAsync<RegisterNodeRequest>("RegisterNode");
-
-        Backend.CreateExecutor("e1");
-        await Backend.WaitForAsync<BindExecutorRequest>("BindExecutor", executorId: "e1");
-        Backend.CreateExecutor("e2");
-        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e2");
-
-        Assert.Equal(["UnregisterExecutor"], Backend.CallsFor("e2"));
-        Assert.Equal(["RegisterExecutor", "BindExecutor"], Backend.CallsFor("e1"));
-    }
-
-    [Fact]
-    public async Task Executor_ReleasedWhileWaitingForWork_UnregistersAtOnce_AndFreesItsSlot()
-    {
-        await StartNodeAsync(o => o.Slots = 1);
-        Backend.CreateExecutor("e1");
-        await Backend.WaitForAsync<BindExecutorRequest>("BindExecutor", executorId: "e1");
-
-        Backend.ReleaseExecutor("e1");
-        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
-        Backend.CreateExecutor("e2");
-        await Backend.WaitForAsync<BindExecutorRequest>("BindExecutor", executorId: "e2");
-
-        Assert.Equal(["RegisterExecutor", "BindExecutor", "UnregisterExecutor"], Backend.CallsFor("e1"));
-    }
-
-    [Fact]
-    public async Task Executor_ReleasedWhileBound_FinishesItsBindingFirst()
-    {
-        await StartNodeAsync();
-        Backend.Bind("e1", TestService(), Session("s1"));
-        Backend.CreateExecutor("e1");
-        await Backend.WaitForAsync<LaunchTaskRequest>("LaunchTask", executorId: "e1");
-
-        Backend.ReleaseExecutor("e1");
-        Backend.Launch("e1", "1", input: "echo:still here");
-        Backend.Launch("e1", null);
-        await Backend.WaitForAsync<UnregisterExecutorRequest>("UnregisterExecutor", executorId: "e1");
-
-        Assert.Equal(
-            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask",
-             "UnbindExecutor", "UnbindExecutorCompleted", "UnregisterExecutor"],
-            Backend.CallsFor("e1"));
-    }
-
-    [Fact]
-    public async Task Node_Reconnects_WhenTheWatchBreaks_WhileItsExecutorsKeepWorking()
-    {
-        await StartNodeAsync();
-        Backend.Bind("e1", TestService(), Session("s1"));
-        Backend.CreateExecutor("e1");
-        await Backend.WaitForAsync<LaunchTaskRequest>("LaunchTask", executorId: "e1");
-
-        Backend.BreakWatch();
-        await Backend.WaitForCountAsync("RegisterNode", 2);
-        await Backend.WaitForCountAsync("WatchNode", 2);
-        Backend.Launch("e1", "1", input: "echo:still bound");
-
-        var complete = await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask");
-        Assert.Equal("still bound", complete.TaskResult.Output.ToStringUtf8());
-        Assert.Equal(["RegisterNode", "WatchNode", "RegisterNode", "WatchNode"], Backend.Calls.Where(c => c.ExecutorId is null && c.Rpc != "Heartbeat").Select(c => c.Rpc));
-        // The second registration says what runs on: a gateway that lost the node with a silo counts it again, and
-        // one that did not does not take the executor for gone.
-        var registrations = Backend.Calls.Where(c => c.Rpc == "RegisterNode").Select(c => (RegisterNodeRequest)c.Request).ToList();
-        Assert.Empty(registrations[0].Executors);
-        Assert.Equal(["e1"], registrations[1].Executors.Select(e => e.Metadata.Id));
-        Assert.Equal(registrations[1].Node.Metadata.Name, registrations[1].Executors[0].Spec.Node);
-    }
-
-    [Fact]
-    public async Task Shutdown_EndsTheBinding_StopsTheService_AndReleasesEverything()
-    {
-        var node = await StartNodeAsync();
-        Backend.Bind("e1", TestService(), Session("s1"));
-        Backend.Launch("e1", "1", input: "pid");
-        Backend.Launch("e1", "2", input: "sleep:60000");
-        Backend.CreateExecutor("e1");
-        var pid = int.Parse((await Backend.WaitForAsync<CompleteTaskRequest>("CompleteTask")).TaskResult.Output.ToStringUtf8());
-        await Backend.WaitForCountAsync("LaunchTask", 2, "e1");
-
-        await node.StopAsync();
-
-        Assert.False(Directory.Exists($"/proc/{pid}"), $"the service process {pid} should be gone");
-        Assert.Equal(
-            ["RegisterExecutor", "BindExecutor", "BindExecutorCompleted", "LaunchTask", "CompleteTask", "LaunchTask",
-             "UnbindExecutor", "UnbindExecutorCompleted", "UnregisterExecutor"],
-            Backend.CallsFor("e1"));
-        Assert.Equal("ReleaseNode", Backend.Calls[^1].Rpc);
-    }
-
     // ------------------------------------------------------------------ helpers
 
     private async Task<IHost> StartNodeAsync(Action<FlameExecutorManagerOptions>? configure = null)
@@ -515,10 +428,4 @@ public class NodeTests(ITestOutputHelper output) : IAsyncLifetime
             session.Spec.CommonData = ByteString.CopyFromUtf8(commonData);
         return session;
     }
-}
-
-/// <summary><see cref="NodeTests"/> against a gateway that serves the BackendExt task stream, as ours does.</summary>
-public sealed class NodeOverTaskStreamTests(ITestOutputHelper output) : NodeTests(output)
-{
-    protected override bool TaskStream => true;
 }

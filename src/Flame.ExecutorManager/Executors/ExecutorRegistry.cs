@@ -26,7 +26,7 @@ internal sealed partial class ExecutorRegistry : IDisposable
 {
     private readonly Dictionary<string, ExecutorWorker> _workers = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private readonly Func<string, Action<ExecutorWorker>, ExecutorWorker> _create;
+    private readonly Func<string, V1.ResourceRequirement, Action<ExecutorWorker>, ExecutorWorker> _create;
     private readonly string _workDirectory;
     private readonly int _keepDirectories;
     private readonly ILogger _logger;
@@ -40,7 +40,7 @@ internal sealed partial class ExecutorRegistry : IDisposable
         Slots = options.EffectiveSlots;
         var nodeName = options.EffectiveNodeName;
         var logger = loggerFactory.CreateLogger<ExecutorWorker>();
-        _create = (id, ended) => new ExecutorWorker(id, options, nodeName, gateway, guard, packages, logger, ended);
+        _create = (id, resreq, ended) => new ExecutorWorker(id, resreq, options, nodeName, gateway, guard, packages, logger, ended);
         _workDirectory = options.WorkDirectory;
         _keepDirectories = options.KeepExecutorDirectories;
         _logger = loggerFactory.CreateLogger<ExecutorRegistry>();
@@ -99,8 +99,22 @@ internal sealed partial class ExecutorRegistry : IDisposable
         }
     }
 
-    /// <summary>Starts a worker for <paramref name="executorId"/> if a slot is free.</summary>
-    public ExecutorStartOutcome TryStart(string executorId)
+    /// <summary>The executors that run now, with the resources each was ordered with.</summary>
+    public IReadOnlyList<(string Id, V1.ResourceRequirement Resreq)> Executors
+    {
+        get
+        {
+            lock (_lock)
+                return [.. _workers.Values.Select(w => (w.ExecutorId, w.Resreq))];
+        }
+    }
+
+    /// <summary>
+    /// Starts a worker for <paramref name="executorId"/> if a slot is free. It registers with
+    /// <paramref name="resreq"/>, what the gateway ordered it with (its session's resource requirement), so that the
+    /// gateway places the session's work on it; one core and no memory if the order named none.
+    /// </summary>
+    public ExecutorStartOutcome TryStart(string executorId, V1.ResourceRequirement? resreq)
     {
         ExecutorWorker worker;
         lock (_lock)
@@ -111,7 +125,7 @@ internal sealed partial class ExecutorRegistry : IDisposable
                 return ExecutorStartOutcome.AlreadyRunning;
             if (_workers.Count >= Slots)
                 return ExecutorStartOutcome.Full;
-            worker = _create(executorId, OnEnded);
+            worker = _create(executorId, resreq?.Clone() ?? new V1.ResourceRequirement { Cpu = 1 }, OnEnded);
             _workers.Add(executorId, worker);
         }
         _ = worker.StartAsync(CancellationToken.None);

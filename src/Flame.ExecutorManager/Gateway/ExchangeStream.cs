@@ -61,6 +61,12 @@ internal sealed class ExchangeStream<TRequest, TResponse>(
         {
             throw Lost(call, ex);
         }
+        catch (IOException ex)
+        {
+            // The connection broke under the write (the gateway died: "Broken pipe", "Connection reset by peer"), which
+            // the channel reports as it is rather than as a status.
+            throw Lost(call, ex);
+        }
         catch
         {
             Drop(call);
@@ -81,6 +87,10 @@ internal sealed class ExchangeStream<TRequest, TResponse>(
         {
             throw Lost(call, ex);
         }
+        catch (IOException ex)
+        {
+            throw Lost(call, ex);
+        }
         catch
         {
             Drop(call);
@@ -92,9 +102,10 @@ internal sealed class ExchangeStream<TRequest, TResponse>(
 
     /// <summary>
     /// Not our cancellation: the peer reset the stream or the connection broke (a channel that throws
-    /// OperationCanceledException on cancellation reports it so). To the caller that is a lost peer.
+    /// OperationCanceledException on cancellation reports it so, and a write on a broken connection throws its
+    /// IOException). To the caller that is a lost peer: UNAVAILABLE, which it retries on another connection.
     /// </summary>
-    private RpcException Lost(AsyncDuplexStreamingCall<TRequest, TResponse> call, OperationCanceledException ex)
+    private RpcException Lost(AsyncDuplexStreamingCall<TRequest, TResponse> call, Exception ex)
     {
         Drop(call);
         return new RpcException(new Status(StatusCode.Unavailable, "the stream was reset or its connection broke", ex));

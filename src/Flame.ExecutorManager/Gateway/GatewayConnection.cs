@@ -82,17 +82,26 @@ internal sealed partial class GatewayConnection : IDisposable
     [LoggerMessage(1, LogLevel.Warning, "{Warning}")]
     private static partial void LogTokenWarning(ILogger logger, string warning);
 
-    /// <summary>
-    /// The Flame.Orleans extension (CompleteAndLaunchTask: one round trip per task instead of two). True until the
-    /// gateway answers UNIMPLEMENTED (a plain Flame server), after which the standard calls are used.
-    /// </summary>
-    public bool ExtensionsAvailable { get; set; } = true;
+    // The best task channel the gateway is not known to refuse: lowered, never raised, as a gateway answers UNIMPLEMENTED.
+    private int _bestTaskChannel = (int)TaskChannelKind.Stream;
 
     /// <summary>
-    /// The streaming form of the extension (CompleteAndLaunchTasks: one stream per binding instead of a call per task).
-    /// True until the gateway answers UNIMPLEMENTED, after which CompleteAndLaunchTask is tried.
+    /// The best form of task exchange (<see cref="TaskChannelKind"/>) the gateway has not refused: the stream until it
+    /// answers UNIMPLEMENTED (a plain Flame server), then the unary extension, then the standard calls.
     /// </summary>
-    public bool StreamsAvailable { get; set; } = true;
+    public TaskChannelKind BestTaskChannel => (TaskChannelKind)Volatile.Read(ref _bestTaskChannel);
+
+    /// <summary>The gateway answered <paramref name="kind"/> UNIMPLEMENTED: later bindings use the next form down.</summary>
+    public void Refused(TaskChannelKind kind)
+    {
+        var next = (int)kind + 1;
+        int current;
+        while ((current = Volatile.Read(ref _bestTaskChannel)) < next)
+        {
+            if (Interlocked.CompareExchange(ref _bestTaskChannel, next, current) == current)
+                return;
+        }
+    }
 
     /// <summary>The Flame.Orleans BackendExt client over the shared channel.</summary>
     public V1.BackendExt.BackendExtClient BackendExt { get; }

@@ -137,11 +137,12 @@ internal sealed partial class NodeAgent : BackgroundService, IHostedLifecycleSer
         var request = new V1.RegisterNodeRequest { Node = _node.CreateNode(_time.GetUtcNow().ToUnixTimeMilliseconds()) };
         // The executors that run on: the gateway counts them against the node (it may have forgotten them with a silo)
         // and ends those it holds that are not among them (this node restarted).
-        request.Executors.AddRange(_registry.ExecutorIds.Select(id => new V1.Executor
+        request.Executors.AddRange(_registry.Executors.Select(e => new V1.Executor
         {
-            Metadata = new V1.Metadata { Id = id, Name = id },
-            // One slot each, as RegisterExecutor says.
-            Spec = new V1.ExecutorSpec { Node = _node.Name, Resreq = new V1.ResourceRequirement { Cpu = 1 } },
+            Metadata = new V1.Metadata { Id = e.Id, Name = e.Id },
+            // What each was ordered with, as RegisterExecutor says: a gateway that lost the executor with a silo
+            // learns it again from this, and one that learnt 1 core and no memory would never place its session's work.
+            Spec = new V1.ExecutorSpec { Node = _node.Name, Resreq = e.Resreq.Clone() },
         }));
         var result = await _backend.RegisterNodeAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (result.ReturnCode != 0)
@@ -242,7 +243,7 @@ internal sealed partial class NodeAgent : BackgroundService, IHostedLifecycleSer
         switch (state)
         {
             case V1.ExecutorState.ExecutorVoid:
-                switch (_registry.TryStart(id))
+                switch (_registry.TryStart(id, executor.Spec?.Resreq))
                 {
                     case ExecutorStartOutcome.Started:
                         LogExecutorCreated(id, sessionId, _registry.Count, _registry.Slots);

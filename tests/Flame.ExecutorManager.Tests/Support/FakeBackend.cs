@@ -43,6 +43,25 @@ public sealed class FakeBackend : V1.Backend.BackendBase
     /// <summary>The launch numbers the completions on the stream came with, in order.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<ulong> CompletionLaunches { get; } = new();
 
+    /// <summary>
+    /// Whether the task stream grants task windows, as the real gateway does (ext.proto, CompleteAndLaunchTaskRequest.window):
+    /// every answer says so, and windowed requests are served by <see cref="ExchangeWindowAsync"/>.
+    /// </summary>
+    public bool GrantsWindows { get; init; }
+
+    private int _windowedExchanges;
+
+    /// <summary>How many windowed requests the task stream served.</summary>
+    public int WindowedExchanges => Volatile.Read(ref _windowedExchanges);
+
+    /// <summary>The largest window the fake grants, as the real gateway's (BackendService.MaxTaskWindow).</summary>
+    public const uint MaxTaskWindow = 64;
+
+    // Per executor: tasks handed in windows and not yet completed or returned, by launch number; and tasks given back,
+    // handed again before anything queued.
+    private readonly Dictionary<(string Executor, ulong Launch), LaunchTaskResponse> _held = [];
+    private readonly Dictionary<string, Queue<LaunchTaskResponse>> _returned = [];
+
     /// <summary>Task ids whose CompleteTask is refused with FAILED_PRECONDITION, as a late completion is.</summary>
     public HashSet<string> RefusedCompletions { get; } = [];
 
@@ -59,13 +78,16 @@ public sealed class FakeBackend : V1.Backend.BackendBase
     public IReadOnlyList<string> CallsFor(string executorId) =>
         [.. Calls.Where(c => c.ExecutorId == executorId).Select(c => c.Rpc)];
 
-    /// <summary>Asks the node to create an executor (state ExecutorVoid), as the gateway does on the watch stream.</summary>
-    public void CreateExecutor(string executorId, string sessionId = "s1") => _toNode.Writer.TryWrite(new WatchNodeResponse
+    /// <summary>
+    /// Asks the node to create an executor (state ExecutorVoid) for <paramref name="resreq"/> (one core by default), as
+    /// the gateway does on the watch stream.
+    /// </summary>
+    public void CreateExecutor(string executorId, string sessionId = "s1", ResourceRequirement? resreq = null) => _toNode.Writer.TryWrite(new WatchNodeResponse
     {
         Executor = new Executor
         {
             Metadata = new V1.Metadata { Id = executorId, Name = executorId },
-            Spec = new ExecutorSpec { Resreq = new ResourceRequirement { Cpu = 1 } },
+            Spec = new ExecutorSpec { Resreq = resreq ?? new ResourceRequirement { Cpu = 1 } },
             Status = new ExecutorStatus { State = ExecutorState.ExecutorVoid, SessionId = sessionId },
         },
     });
@@ -277,6 +299,115 @@ public sealed class FakeBackend : V1.Backend.BackendBase
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, "the task is not running on this executor"));
         }
         return System.Threading.Tasks.Task.FromResult(new Result());
+    }
+
+    /// <summary>
+    /// A windowed request on the task stream, served as the real gateway serves it: each result is recorded as a
+    /// CompleteTask (with its launch), each returned launch goes back to be handed again first (recorded as ReturnTask),
+    /// and up to <c>window - holding</c> tasks are handed. A request that holds nothing asks like LaunchTask (recorded
+    /// so) and waits for a task if none is queued ("no more tasks" then ends the binding); one that holds tasks is
+    /// answered at once with what is queued, and is not recorded. A leaving executor is handed nothing.
+    /// </summary>
+    internal async Task<TaskLaunch> ExchangeWindowAsync(CompleteAndLaunchTaskRequest request, ServerCallContext context)
+    {
+        Interlocked.Increment(ref _windowedExchanges);
+        var executor = request.ExecutorId;
+        if (request.TaskResult is not null)
+            Completed(executor, request.TaskResult, request.Launch);
+        foreach (var done in request.MoreResults)
+            Completed(executor, done.TaskResult, done.Launch);
+        foreach (var launch in request.Returned)
+        {
+            Record("ReturnTask", executor, new CompleteAndLaunchTaskRequest { ExecutorId = executor, Launch = launch });
+            lock (_lock)
+            {
+                if (_held.Remove((executor, launch), out var task))
+                    Returned(executor).Enqueue(task);
+            }
+        }
+        var answer = new TaskLaunch();
+        if (request.Leaving)
+            return answer;
+        var room = (int)Math.Max(1, Math.Min(request.Window, MaxTaskWindow)) - (int)request.Holding;
+        if (room <= 0)
+            return answer;
+        if (request.Holding == 0)
+        {
+            // Nothing held: it asks for work as LaunchTask does, and waits if there is none yet.
+            Record("LaunchTask", executor, new LaunchTaskRequest { ExecutorId = executor });
+            if (TryTakeTask(executor, out var ready))
+            {
+                Hand(executor, ready!, answer);
+            }
+            else
+            {
+                var next = await Queue(_launches, executor).Reader.ReadAsync(context.CancellationToken);
+                if (next is RpcException failure)
+                    throw failure;
+                if (((LaunchTaskResponse)next).Task is null)
+                    return answer; // no more work: unbind
+                Hand(executor, (LaunchTaskResponse)next, answer);
+            }
+            room--;
+        }
+        while (room > 0 && TryTakeTask(executor, out var task))
+        {
+            Hand(executor, task!, answer);
+            room--;
+        }
+        return answer;
+    }
+
+    /// <summary>
+    /// Takes the next task to hand without waiting: one given back, else one queued; never "no more tasks" or a
+    /// failure, which stay queued for a request that waits.
+    /// </summary>
+    private bool TryTakeTask(string executor, out LaunchTaskResponse? task)
+    {
+        task = null;
+        lock (_lock)
+        {
+            if (Returned(executor).TryDequeue(out task))
+                return true;
+        }
+        var queue = Queue(_launches, executor).Reader;
+        if (queue.TryPeek(out var next) && next is LaunchTaskResponse { Task: not null } && queue.TryRead(out next))
+        {
+            task = (LaunchTaskResponse)next;
+            return true;
+        }
+        return false;
+    }
+
+    private void Hand(string executor, LaunchTaskResponse task, TaskLaunch answer)
+    {
+        var launch = NextLaunch();
+        lock (_lock)
+            _held[(executor, launch)] = task;
+        if (answer.Task is null)
+        {
+            answer.Task = task.Task;
+            answer.Launch = launch;
+        }
+        else
+        {
+            answer.More.Add(new TaskLaunch { Task = task.Task, Launch = launch });
+        }
+    }
+
+    private void Completed(string executor, TaskResult result, ulong launch)
+    {
+        CompletionLaunches.Enqueue(launch);
+        Record("CompleteTask", executor, new CompleteTaskRequest { ExecutorId = executor, TaskResult = result });
+        lock (_lock)
+            _held.Remove((executor, launch)); // a result for a launch not held is skipped, as the gateway skips it
+    }
+
+    private Queue<LaunchTaskResponse> Returned(string executor)
+    {
+        if (!_returned.TryGetValue(executor, out var queue))
+            _returned[executor] = queue = new Queue<LaunchTaskResponse>();
+        return queue;
     }
 
     private Task<Result> Ok(string rpc, string? executorId, IMessage request)

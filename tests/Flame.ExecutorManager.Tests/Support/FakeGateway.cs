@@ -11,7 +11,8 @@ namespace Flame.ExecutorManager.Tests.Support;
 
 /// <summary>
 /// A real Kestrel gRPC server on a free loopback port, serving <see cref="FakeBackend"/>, and with
-/// <c>taskStream</c> also <see cref="FakeBackendExt"/> (without it the node falls back to the standard calls).
+/// <c>taskStream</c> also <see cref="FakeBackendExt"/> (without it the node falls back to the standard calls), which
+/// grants task windows with <c>windows</c>.
 /// </summary>
 public sealed class FakeGateway : IAsyncDisposable
 {
@@ -28,12 +29,16 @@ public sealed class FakeGateway : IAsyncDisposable
 
     public string Endpoint { get; }
 
-    public static async Task<FakeGateway> StartAsync(bool taskStream = false)
+    /// <summary>
+    /// Starts a gateway; with <paramref name="backend"/>, one more gateway of the same "cluster": every gateway started
+    /// with it serves the same executors, tasks and calls, as two gateways of one cluster reach the same grains.
+    /// </summary>
+    public static async Task<FakeGateway> StartAsync(bool taskStream = false, bool windows = false, FakeBackend? backend = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
-        var backend = new FakeBackend();
+        backend ??= new FakeBackend { GrantsWindows = windows };
         builder.Services.AddSingleton(backend);
         builder.Services.AddGrpc();
         var app = builder.Build();
@@ -45,8 +50,27 @@ public sealed class FakeGateway : IAsyncDisposable
         return new FakeGateway(app, backend, address);
     }
 
+    /// <summary>
+    /// Dies as a crashed gateway does: its connections are aborted at once (the peers see them reset), the calls in
+    /// flight end unanswered, and nothing listens any more.
+    /// </summary>
+    public async Task KillAsync()
+    {
+        using (var now = new CancellationTokenSource())
+        {
+            await now.CancelAsync();
+            await _app.StopAsync(now.Token);
+        }
+        await _app.DisposeAsync();
+        _killed = true;
+    }
+
+    private bool _killed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_killed)
+            return;
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
             await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
