@@ -143,6 +143,87 @@ public sealed class SiloKillTests(ITestOutputHelper output)
         Assert.Equal("/bin/true", application.Spec.Command);
     }
 
+    [Fact]
+    public async Task KillingTheSilo_ThatHostsTheScheduler_LosesNoSessionsDemand_TheNewSchedulerOrdersForSessionsOpenBeforeAndAfter()
+    {
+        await using var cluster = await TwoSiloCluster.StartAsync(new MemoryTaskStore(), TimeSpan.FromMilliseconds(10));
+        var survivor = cluster.Cluster.Primary!;
+        var victim = cluster.Secondary;
+        var scheduler = cluster.Gateway.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
+        await scheduler.ListNodesAsync();
+        if (cluster.HostOf(scheduler) != victim.SiloAddress)
+            await cluster.Cluster.MigrateAsync(scheduler, victim.SiloAddress);
+        await scheduler.ListNodesAsync();
+        Assert.Equal(victim.SiloAddress, cluster.HostOf(scheduler));
+
+        // The sessions and the node live on the silo that survives: only the scheduler (and its view) is lost.
+        await cluster.Gateway.GetGrain<IApplicationRegistryGrain>(IApplicationRegistryGrain.Key)
+            .RegisterAsync("sched-app", new ApplicationSpec { Command = "/bin/true" });
+        async Task<ISessionGrain> SessionAsync(string prefix) => (await cluster.PlaceAsync<ISessionGrain>(
+            Enumerable.Range(1, int.MaxValue).Select(i => $"{prefix}-{i}"), survivor,
+            g => g.CreateAsync(new SessionSpec { Application = "sched-app", MaxInstances = 1 }))).Grain;
+
+        // Demand the old scheduler heard of and could not serve (no node yet); reading the session waits for it.
+        var before = await SessionAsync("before");
+        await before.CreateTasksAsync([Input(1)]);
+        await before.GetAsync();
+        var killed = Stopwatch.StartNew();
+        await cluster.KillAsync(victim);
+        // Demand made while the scheduler's silo dies.
+        var after = await SessionAsync("after");
+        await after.CreateTasksAsync([Input(2)]);
+
+        // A node comes: the new scheduler must order an executor for each session.
+        var orders = new NodeOrders();
+        var watcher = cluster.Gateway.CreateObjectReference<INodeWatcher>(orders);
+        var (nodeName, node) = await cluster.PlaceAsync<INodeGrain>(
+            Enumerable.Range(1, int.MaxValue).Select(i => $"kill-node-{i}"), survivor,
+            n => n.RegisterAsync(new NodeInfo { Name = n.GetPrimaryKeyString(), Allocatable = new ResourceRequirement { Cpu = 4 } }, []));
+        await node.WatchAsync(watcher);
+        using var stopBeating = new CancellationTokenSource();
+        var beating = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(300));
+            while (await timer.WaitForNextTickAsync(stopBeating.Token).ConfigureAwait(false))
+                await node.HeartbeatAsync(new NodeInfo { Name = nodeName, Allocatable = new ResourceRequirement { Cpu = 4 } });
+        });
+
+        // One pass a second, once the membership has declared the silo dead and a new scheduler has heard again
+        // of the open sessions.
+        var bound = TwoSiloCluster.RecoveryBound + TimeSpan.FromSeconds(2);
+        var ordered = new HashSet<string>();
+        try
+        {
+            while (ordered.Count < 2)
+            {
+                var order = await orders.Orders.Reader.ReadAsync().AsTask().WaitAsync(bound + TimeSpan.FromSeconds(20) - killed.Elapsed);
+                if (order.State == ExecutorState.Void && order.SessionId is { } id)
+                    ordered.Add(id);
+            }
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"{killed.Elapsed.TotalSeconds:0}s after the kill, executors were ordered for [{string.Join(", ", ordered)}] only, "
+                + $"not for both {before.GetPrimaryKeyString()} and {after.GetPrimaryKeyString()}");
+        }
+        output.WriteLine($"both sessions' executors ordered {killed.Elapsed.TotalSeconds:0.0}s after the kill of the scheduler's silo");
+        Assert.True(killed.Elapsed <= bound, $"ordered {killed.Elapsed.TotalSeconds:0.0}s after the kill, the bound is {bound.TotalSeconds}s");
+        Assert.Equal(survivor.SiloAddress, cluster.HostOf(scheduler));
+        await stopBeating.CancelAsync();
+        await beating.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private sealed class NodeOrders : INodeWatcher
+    {
+        public System.Threading.Channels.Channel<ExecutorInfo> Orders { get; } = System.Threading.Channels.Channel.CreateUnbounded<ExecutorInfo>();
+
+        public Task OnExecutorAsync(ExecutorInfo executor)
+        {
+            Orders.Writer.TryWrite(executor);
+            return Task.CompletedTask;
+        }
+    }
+
     /// <summary>
     /// How long the client waits for one call: a call lost with the silo fails the run with a clear message (Orleans
     /// breaks it with a SiloUnavailableException once the membership declares the silo dead) instead of hanging it.
