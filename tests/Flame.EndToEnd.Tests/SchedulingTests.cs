@@ -45,27 +45,42 @@ public sealed class SchedulingTests(SchedulingFixture fixture)
     }
 
     [Fact]
-    public async Task TwoSessionsOfEqualPriority_ShareTheExecutorsEvenly()
+    public async Task TwoSessionsOfEqualPriority_ShareTheExecutorsEvenly_AndKeepSharingFor10Seconds()
     {
         var client = _cluster.Client;
         var app = await _cluster.RegisterTestApplicationAsync("share");
         var first = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
         var second = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
-        // Enough work for both to outlast the scheduler's hysteresis: whichever session the first pass favoured gives
-        // executors back only once they have been bound for 10 s (SchedulingOptions.MinBoundTime).
+        // Enough work for both to outlast the scheduler's hysteresis and the 10 s of sampling: whichever session the
+        // first pass favoured gives executors back only once they have been bound for 10 s
+        // (SchedulingOptions.MinBoundTime); 200 tasks of 0.5 s on 2 executors last 50 s.
         await client.CreateTasksAsync(first.Id, Enumerable.Range(1, 200).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
         await client.CreateTasksAsync(second.Id, Enumerable.Range(1, 200).Select(_ => (byte[]?)Utf8("sleep:500")).ToList());
+
+        async Task<(int First, int Second)> SharesAsync() =>
+            ((await ExecutorsOfAsync(client, first.Id)).Count(e => e.State == ExecutorState.Bound),
+             (await ExecutorsOfAsync(client, second.Id)).Count(e => e.State == ExecutorState.Bound));
 
         var seen = "";
         await _cluster.UntilAsync(
             async () =>
             {
-                var a = (await ExecutorsOfAsync(client, first.Id)).Count(e => e.State == ExecutorState.Bound);
-                var b = (await ExecutorsOfAsync(client, second.Id)).Count(e => e.State == ExecutorState.Bound);
+                var (a, b) = await SharesAsync();
                 seen = $"{a} and {b}";
                 return a == 2 && b == 2;
             },
             "the 4 executors to be shared 2 and 2", TasksTimeout, () => Task.FromResult(seen));
+
+        // Fair once is not fair: the share must hold while both sessions still have work (a sample every 250 ms).
+        var samples = new List<string>();
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(250))
+        {
+            var (a, b) = await SharesAsync();
+            samples.Add($"{clock.Elapsed.TotalSeconds:0.0}s: {a}/{b}");
+            Assert.True(a == 2 && b == 2, $"the share did not hold: {string.Join(", ", samples)}");
+        }
+        var left = (await client.GetSessionAsync(first.Id)).Status.Pending + (await client.GetSessionAsync(second.Id)).Status.Pending;
+        Assert.True(left > 0, "both sessions should still have had work while the share was sampled");
         await client.CloseSessionAsync(first.Id);
         await client.CloseSessionAsync(second.Id);
     }

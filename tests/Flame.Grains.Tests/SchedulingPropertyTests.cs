@@ -59,7 +59,7 @@ public sealed class SchedulingPropertyTests
         for (var round = 0; round < Clusters; round++)
         {
             var (model, passes, moves) = Converge(round, mixedShapes: true);
-            Assert.True(passes < 60, $"round {round}: still planning after {passes} passes");
+            Assert.True(passes < MaxPasses, $"round {round}: still planning after {passes} passes of 1 s");
             foreach (var (from, to) in moves)
                 Assert.False(moves.Contains((to, from)), $"round {round}: executors moved both ways between {from} and {to}");
             // Priority and min at rest are checked with one executor size: with mixed sizes the ideal is an
@@ -91,28 +91,43 @@ public sealed class SchedulingPropertyTests
     }
 
     /// <summary>
-    /// Plans and applies until the plan is empty; a preempted executor leaves its session before the next pass
-    /// (its task ended), and each pass is 11 s after the last, so that the bind-time hysteresis never blocks.
+    /// Plans and applies one pass a second (the scheduler's timer) until the plans have been empty, with no preempted
+    /// executor leaving, for longer than the bind-time hysteresis (an empty plan alone may only mean "not yet"). A preempted executor leaves its session only when its task ends, 1 to 30 s later (seeded): long
+    /// tasks, so the bind-time hysteresis and preemptions still in flight are part of what must converge.
     /// </summary>
     private static (ClusterModel Model, int Passes, HashSet<(string From, string To)> Moves) Converge(int round, bool mixedShapes)
     {
         var model = RandomCluster(new Random(round), mixedShapes);
+        var durations = new Random(-round - 1);
+        var leaving = new Dictionary<string, long>(StringComparer.Ordinal); // executor -> when its task ends
         var moves = new HashSet<(string, string)>();
         var passes = 0;
-        for (var now = Start; passes < 60; now += 11_000, passes++)
+        for (long now = Start, quiet = 0; passes < MaxPasses; now += 1_000, passes++)
         {
+            foreach (var (executor, _) in leaving.Where(l => l.Value <= now).ToList())
+            {
+                model.Unbind(executor);
+                leaving.Remove(executor);
+            }
             var plan = Policy.Plan(model.View(now));
-            if (plan.Count == 0)
+            quiet = plan.Count == 0 && leaving.Count == 0 ? quiet + 1 : 0;
+            if (quiet > QuietPasses)
                 break;
             model.Apply(plan, now);
             foreach (var p in plan.OfType<PreemptAction>())
             {
                 moves.Add((p.FromSession, p.ForSession));
-                model.Unbind(p.ExecutorId);
+                leaving[p.ExecutorId] = now + durations.Next(1_000, 30_001);
             }
         }
         return (model, passes, moves);
     }
+
+    /// <summary>Passes (seconds) a random cluster may take to come to rest: the hysteresis (10 s) and tasks of up to 30 s, a few times.</summary>
+    private const int MaxPasses = 300;
+
+    /// <summary>Empty passes in a row that mean rest: longer than <c>MinBoundTimeSeconds</c> (10).</summary>
+    private const int QuietPasses = 11;
 
     /// <summary>At rest: no session is short of its min while there is room, and no lower priority keeps what a higher one could use.</summary>
     private static void CheckPriorityAndMin(int round, ClusterModel model)

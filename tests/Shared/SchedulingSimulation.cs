@@ -93,8 +93,15 @@ public sealed record SimulatedSession(string Id, double Arrival, int Tasks, doub
 /// <summary>What a simulation measured.</summary>
 /// <param name="Utilisation">Busy cores over all cores, over the ticks when tasks were waiting.</param>
 /// <param name="Jain">Jain's index over the dominant shares of the equal-priority sessions with waiting tasks, averaged over ticks.</param>
+/// <param name="MeanWaitOfHighestPriority">The mean wait of the tasks of the highest priority present.</param>
+/// <param name="MeanWaitOfLowestPriority">The mean wait of the tasks of the lowest priority present.</param>
+/// <param name="PriorityInversions">
+/// Executors a plan gave (bound or created) to a session while a session of higher priority still wanted more after
+/// that plan.
+/// </param>
 public sealed record SimulationReport(
-    double Utilisation, double Jain, double MeanWaitSeconds, double P99WaitSeconds, double Makespan, int Tasks, int Preemptions, double PlanMillisecondsPerTick);
+    double Utilisation, double Jain, double MeanWaitSeconds, double P99WaitSeconds, double Makespan, int Tasks, int Preemptions, double PlanMillisecondsPerTick,
+    double MeanWaitOfHighestPriority = 0, double MeanWaitOfLowestPriority = 0, int PriorityInversions = 0);
 
 /// <summary>
 /// A deterministic simulation of the scheduler over time: sessions arrive and finish, tasks of given durations run
@@ -122,7 +129,8 @@ public static class SchedulingSimulation
         var byId = sessions.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var remaining = new Dictionary<string, double>(StringComparer.Ordinal); // executor -> seconds left of its task
         var waits = new List<double>();
-        int next = 0, preemptions = 0;
+        var waitsByPriority = new SortedDictionary<uint, List<double>>();
+        int next = 0, preemptions = 0, inversions = 0;
         double busyUnderBacklog = 0, backlogTicks = 0, jainSum = 0, jainTicks = 0, t = 0, planMs = 0;
         long ticks = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -152,6 +160,7 @@ public static class SchedulingSimulation
             planMs += (clock.Elapsed - started).TotalMilliseconds;
             preemptions += plan.Count(a => a is PreemptAction);
             model.Apply(plan, Ms(t));
+            inversions += Inversions(plan);
             StartTasks();
             // Idle executors are dropped at once: a simplification; with one size of executor, rebinding is as good.
             foreach (var idle in model.Executors.Values.Where(e => e.State == ExecutorState.Idle).ToList())
@@ -167,7 +176,17 @@ public static class SchedulingSimulation
             jainTicks == 0 ? 1 : jainSum / jainTicks,
             waits.Count == 0 ? 0 : waits.Average(),
             waits.Count == 0 ? 0 : waits[Math.Min(waits.Count - 1, (int)Math.Ceiling(0.99 * waits.Count) - 1)],
-            t, waits.Count, preemptions, planMs / Math.Max(1, ticks));
+            t, waits.Count, preemptions, planMs / Math.Max(1, ticks),
+            waitsByPriority.Count == 0 ? 0 : waitsByPriority.Last().Value.Average(),
+            waitsByPriority.Count == 0 ? 0 : waitsByPriority.First().Value.Average(),
+            inversions);
+
+        int Inversions(IReadOnlyList<SchedulingAction> plan)
+        {
+            var wanting = model.Sessions.Values.Where(s => s.Open && model.Held(s.SessionId) < InstanceLimits.Desired(s)).ToList();
+            return plan.Count(a => (a switch { BindAction b => b.SessionId, CreateExecutorAction c => c.SessionId, _ => null }) is { } to
+                && wanting.Any(h => h.Priority > model.Sessions[to].Priority));
+        }
 
         // Executors without a task take the next one of their session, or leave it (preempted, or nothing to do).
         void StartTasks()
@@ -183,6 +202,9 @@ public static class SchedulingSimulation
                 model.Sessions[s.SessionId] = s with { Pending = s.Pending - 1, Running = s.Running + 1 };
                 remaining[e.Id] = byId[s.SessionId].TaskSeconds;
                 waits.Add(t - byId[s.SessionId].Arrival);
+                if (!waitsByPriority.TryGetValue(s.Priority, out var ofPriority))
+                    waitsByPriority[s.Priority] = ofPriority = [];
+                ofPriority.Add(t - byId[s.SessionId].Arrival);
             }
         }
 
