@@ -1,6 +1,6 @@
 using Flame.Grains;
 
-namespace Flame.Grains.Tests;
+namespace Flame.Testing;
 
 /// <summary>
 /// The executor's calls as the gateway's wire forms make them, each one turn of <see cref="ISessionGrain.ExchangeTaskAsync"/>:
