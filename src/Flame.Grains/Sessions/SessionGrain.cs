@@ -34,6 +34,7 @@ public sealed partial class SessionGrain(
     private const int MaxSessionEvents = 1000;
 
     private readonly FlameLimitsOptions _limits = limits.Value;
+    private readonly IdempotencyWindow _idempotency = new(); // failover (issue 21)
     private readonly FlameExecutionOptions _execution = execution.Value;
     private SessionData? _session;
     private TaskTable _tasks = new();
@@ -92,6 +93,7 @@ public sealed partial class SessionGrain(
         await foreach (var task in store.LoadTasksAsync(Id, 0, cancellationToken))
         {
             _tasks.Restore(task);
+            _idempotency.Restore(task, Now); // failover (issue 21): keys outlive the silo, stored with their first task
             // Finished and stored: large payloads stay there (a restored session of millions of results is not loaded whole).
             if (((TaskState)task.State).IsTerminal())
                 _tasks.DropPayloads(task.Id, _limits.FinishedPayloadInMemoryBytes);
@@ -212,6 +214,9 @@ public sealed partial class SessionGrain(
     public Task<TaskInfo> CreateTaskAsync(byte[]? input)
     {
         var session = Existing();
+        var key = KeyOfCall(); // failover (issue 21): a retried create with a known key gets the task made the first time
+        if (key is not null && _idempotency.TryGet(key, 1, Now, out var made)) // failover (issue 21)
+            return DurableAsync(_tasks.Get(made, Id)); // failover (issue 21)
         if (session.State != SessionState.Open)
             throw FlameException.InvalidArgument($"session '{Id}' is closed; it accepts no more tasks");
         if (input is not null && input.Length > _limits.MaxTaskInputBytes)
@@ -219,6 +224,7 @@ public sealed partial class SessionGrain(
                 $"task input is {input.Length} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes)");
         TaskLimits.CheckCreate(Id, _tasks.CountOf(TaskState.Pending), 1, _limits);
         var id = _tasks.Add(input, Now);
+        RememberKey(key, id, 1); // failover (issue 21)
         Changed(id, publish: false);
         var created = _tasks.Get(id, Id);
         Dispatch();
@@ -229,6 +235,9 @@ public sealed partial class SessionGrain(
     public Task<long> CreateTasksAsync(IReadOnlyList<byte[]?> inputs)
     {
         var session = Existing();
+        var key = KeyOfCall(); // failover (issue 21): the key covers the whole batch
+        if (key is not null && _idempotency.TryGet(key, inputs.Count, Now, out var made)) // failover (issue 21)
+            return DurableAsync(made); // failover (issue 21)
         if (session.State != SessionState.Open)
             throw FlameException.InvalidArgument($"session '{Id}' is closed; it accepts no more tasks");
         if (inputs.Count == 0)
@@ -240,12 +249,26 @@ public sealed partial class SessionGrain(
                     $"input {i} is {size} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes); no task was created");
         var now = Now;
         var first = _tasks.Add(inputs[0], now);
+        RememberKey(key, first, inputs.Count); // failover (issue 21)
         Changed(first, publish: false);
         for (var i = 1; i < inputs.Count; i++)
             Changed(_tasks.Add(inputs[i], now), publish: false);
         Dispatch();
         ReportDemand(force: false);
         return DurableAsync(first);
+    }
+
+    // failover (issue 21): the idempotency key of this call, set by the gateway from the gRPC metadata.
+    private static string? KeyOfCall() =>
+        RequestContext.Get(IdempotencyKey.Header) is string key ? IdempotencyKey.Validate(key) : null;
+
+    // failover (issue 21): the key is written as an event of the first task, in the same row, so a restore keeps it.
+    private void RememberKey(string? key, long firstId, int count)
+    {
+        if (key is null)
+            return;
+        _idempotency.Remember(key, firstId, count, Now);
+        _tasks.Note(firstId, IdempotencyWindow.Event(key, count, Now));
     }
 
     public Task WatchSessionAsync(ISessionWatcher watcher)
