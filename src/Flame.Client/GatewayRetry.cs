@@ -20,8 +20,11 @@ internal sealed class GatewayRetry
         // A refused certificate is refused by every gateway alike.
         && !flame.Message.StartsWith("TLS handshake", StringComparison.Ordinal);
 
-    /// <summary>Runs <paramref name="call"/> until it succeeds, fails otherwise, or the budget is spent.</summary>
-    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="call"/> until it succeeds, fails otherwise, or the budget is spent. Only once a gateway was
+    /// reached (<paramref name="reached"/>): a client whose gateways never answered (a wrong address) learns it at once.
+    /// </summary>
+    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, Func<bool> reached, CancellationToken cancellationToken)
     {
         var attempts = new Attempts();
         while (true)
@@ -30,7 +33,7 @@ internal sealed class GatewayRetry
             {
                 return await call(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsRetryable(ex) && attempts.CanWait)
+            catch (Exception ex) when (IsRetryable(ex) && reached() && attempts.CanWait)
             {
             }
             await attempts.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,8 @@ public sealed class GrpcFlameClient : IFlameClient
     private readonly V1.FrontendExt.FrontendExtClient _ext;
     // Several gateways: safe calls are sent again and watches resume on another gateway (see GatewayRetry).
     private readonly bool _failover;
+    // A gateway answered once: from then on an UNAVAILABLE means one died, and waiting for another is worth it.
+    private volatile bool _reached;
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/>, e.g. <c>http://127.0.0.1:8080</c> (an endpoint without a scheme
@@ -269,7 +271,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <inheritdoc />
     public IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         _failover
-            ? ResumingStreams.WatchSessionAsync(ct => WatchSessionOnceAsync(sessionId, ct), ct => ListTasksAsync(sessionId, ct), cancellationToken)
+            ? ResumingStreams.WatchSessionAsync(ct => WatchSessionOnceAsync(sessionId, ct), ct => ListTasksAsync(sessionId, ct), _reached, cancellationToken)
             : WatchSessionOnceAsync(sessionId, cancellationToken);
 
     private async IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionOnceAsync(string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -320,7 +322,7 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         var request = new V1.WatchTaskRequest { SessionId = sessionId ?? "", TaskId = FlameIds.FormatTaskId(taskId) };
         return _failover
-            ? ResumingStreams.WatchTaskAsync(ct => Stream(c => _client.WatchTask(request, cancellationToken: c), ct), cancellationToken)
+            ? ResumingStreams.WatchTaskAsync(ct => Stream(c => _client.WatchTask(request, cancellationToken: c), ct), _reached, cancellationToken)
             : Stream(ct => _client.WatchTask(request, cancellationToken: ct), cancellationToken);
     }
 
@@ -371,8 +373,14 @@ public sealed class GrpcFlameClient : IFlameClient
     // ---------------------------------------------------------------- plumbing
 
     /// <summary>A call that is safe to send again: with several gateways, sent again through another on UNAVAILABLE.</summary>
-    private Task<T> Safe<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
-        _failover ? GatewayRetry.RunAsync(call, cancellationToken) : call(cancellationToken);
+    private async Task<T> Safe<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        if (!_failover)
+            return await call(cancellationToken).ConfigureAwait(false);
+        var result = await GatewayRetry.RunAsync(call, () => _reached, cancellationToken).ConfigureAwait(false);
+        _reached = true;
+        return result;
+    }
 
     /// <summary>A new idempotency key for one create (sent with each of its attempts).</summary>
     private static Metadata KeyHeader() => new() { { IdempotencyKey.Header, IdempotencyKey.New() } };

@@ -13,8 +13,12 @@ internal static class ResumingStreams
     /// A task's changes: a new stream starts with the task as it is now, which is passed on only if it differs from
     /// the last one reported (another state, or more events).
     /// </summary>
+    /// <remarks>
+    /// Only a watch that got an answer, or whose client reached a gateway before (<paramref name="reached"/>), is opened
+    /// again: with gateways that were never reached (a wrong address) the error comes at once.
+    /// </remarks>
     public static async IAsyncEnumerable<TaskInfo> WatchTaskAsync(
-        Func<CancellationToken, IAsyncEnumerable<TaskInfo>> open, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Func<CancellationToken, IAsyncEnumerable<TaskInfo>> open, bool reached, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         TaskInfo? last = null;
         var attempts = new GatewayRetry.Attempts();
@@ -31,10 +35,11 @@ internal static class ResumingStreams
                             yield break;
                         task = stream.Current;
                     }
-                    catch (Exception ex) when (GatewayRetry.IsRetryable(ex) && attempts.CanWait)
+                    catch (Exception ex) when (reached && GatewayRetry.IsRetryable(ex) && attempts.CanWait)
                     {
                         break;
                     }
+                    reached = true;
                     attempts.Progressed();
                     if (last is null || task.State != last.State || task.Events.Count != last.Events.Count)
                     {
@@ -57,6 +62,7 @@ internal static class ResumingStreams
     public static async IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionAsync(
         Func<CancellationToken, IAsyncEnumerable<IReadOnlyList<TaskInfo>>> open,
         Func<CancellationToken, IAsyncEnumerable<TaskInfo>> list,
+        bool reached,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var reported = new HashSet<long>();
@@ -76,10 +82,11 @@ internal static class ResumingStreams
                             yield break;
                         batch = stream.Current;
                     }
-                    catch (Exception ex) when (GatewayRetry.IsRetryable(ex) && attempts.CanWait)
+                    catch (Exception ex) when (reached && GatewayRetry.IsRetryable(ex) && attempts.CanWait)
                     {
                         break;
                     }
+                    reached = true;
                     if (catchUp)
                     {
                         catchUp = false;
