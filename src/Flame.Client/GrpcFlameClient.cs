@@ -373,25 +373,21 @@ public sealed class GrpcFlameClient : IFlameClient
     // ---------------------------------------------------------------- plumbing
 
     /// <summary>A call that is safe to send again: with several gateways, sent again through another on UNAVAILABLE.</summary>
-    private async Task<T> Safe<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
-    {
-        if (!_failover)
-            return await call(cancellationToken).ConfigureAwait(false);
-        var result = await GatewayRetry.RunAsync(call, () => _reached, cancellationToken).ConfigureAwait(false);
-        _reached = true;
-        return result;
-    }
+    private Task<T> Safe<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        _failover ? GatewayRetry.RunAsync(call, () => _reached, cancellationToken) : call(cancellationToken);
 
     /// <summary>A new idempotency key for one create (sent with each of its attempts).</summary>
     private static Metadata KeyHeader() => new() { { IdempotencyKey.Header, IdempotencyKey.New() } };
 
-    private static async Task<T> Unary<T>(AsyncUnaryCall<T> call)
+    private async Task<T> Unary<T>(AsyncUnaryCall<T> call)
     {
         using (call)
         {
             try
             {
-                return await call.ResponseAsync.ConfigureAwait(false);
+                var response = await call.ResponseAsync.ConfigureAwait(false);
+                _reached = true;
+                return response;
             }
             catch (RpcException ex)
             {
@@ -450,7 +446,7 @@ public sealed class GrpcFlameClient : IFlameClient
     }
 
     /// <summary>A call answered by a <c>flame.v1.Result</c>: a non-zero return code throws, with the kind its trailer names.</summary>
-    private static async Task Checked(AsyncUnaryCall<V1.Result> call)
+    private async Task Checked(AsyncUnaryCall<V1.Result> call)
     {
         using (call)
         {
@@ -458,6 +454,7 @@ public sealed class GrpcFlameClient : IFlameClient
             try
             {
                 result = await call.ResponseAsync.ConfigureAwait(false);
+                _reached = true;
             }
             catch (RpcException ex)
             {

@@ -76,6 +76,62 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
         Assert.All(all, t => Assert.True(t.State == TaskState.Succeed, $"task {t.Id} is {t.State}: {Describe(t.Events)}"));
     }
 
+    /// <summary>
+    /// The surviving gateway hides the death: a client connected to it alone (so nothing of ours retries) keeps
+    /// creating tasks and reading sessions, several of which lived on the killed silo, and sees no error at all; its
+    /// grain calls rejected by the dead silo are sent again by the gateway until the grains are back on the survivor.
+    /// </summary>
+    [Fact]
+    public async Task A_client_of_the_surviving_gateway_sees_no_error_while_the_other_silo_dies()
+    {
+        await using var client = _cluster.Client(_cluster.Gateways[1]);
+        // Created through the gateway that dies, so that their grains are placed on its silo (placement prefers the
+        // caller's silo); the test checks below that some were restored on the survivor.
+        var sessions = new List<string>();
+        await using (var creator = _cluster.Client(_cluster.Gateways[0]))
+        {
+            for (var i = 0; i < 8; i++)
+                sessions.Add((await creator.CreateSessionAsync(null, new SessionSpec { Application = "flmping" })).Id);
+        }
+        var created = sessions.ToDictionary(s => s, _ => new List<long>());
+        var errors = new List<string>();
+
+        async Task RoundAsync()
+        {
+            foreach (var session in sessions)
+            {
+                try
+                {
+                    created[session].Add((await client.CreateTaskAsync(session, null)).Id);
+                    await client.GetSessionAsync(session);
+                }
+                catch (FlameException ex)
+                {
+                    errors.Add($"{session}: {ex.Kind}: {ex.Message}");
+                }
+            }
+        }
+
+        await RoundAsync();
+        await _cluster.KillAsync("session-manager-1");
+        // Rounds until every session answered after the dead silo was declared dead (about 4-6 s), and then some.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(15))
+            await RoundAsync();
+
+        Assert.True(errors.Count == 0, $"the client saw {errors.Count} error(s): {string.Join("; ", errors.Take(5))}{_cluster.Logs()}");
+        var restored = 0;
+        foreach (var (session, ids) in created)
+        {
+            Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => (long)i), ids);
+            var status = (await client.GetSessionAsync(session)).Status;
+            Assert.Equal(ids.Count, status.Pending + status.Running + status.Succeed + status.Failed + status.Cancelled);
+            if (status.Events.Any(e => e.Code == SessionEventCodes.Restored))
+                restored++;
+        }
+        Assert.True(restored > 0, "no session lived on the killed silo (none has the Restored event): the test did not test the death");
+    }
+
     [GeneratedRegex("^Session <([^>]+)> was created")]
     private static partial Regex SessionLine();
 }
