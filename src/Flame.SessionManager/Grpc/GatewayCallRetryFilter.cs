@@ -41,7 +41,7 @@ internal sealed partial class GatewayCallRetryFilter(IOptions<FlameSessionManage
                     LogRecovered(context.InterfaceName, context.MethodName, attempt);
                 return;
             }
-            catch (Exception ex) when (MayRetry(ex, context) && clock.GetElapsedTime(started) + backoff < _timeout)
+            catch (Exception ex) when (MayRetry(ex, context.MethodName) && clock.GetElapsedTime(started) + backoff < _timeout)
             {
                 LogRetrying(context.InterfaceName, context.MethodName, attempt, backoff.TotalMilliseconds, ex.Message);
             }
@@ -51,10 +51,10 @@ internal sealed partial class GatewayCallRetryFilter(IOptions<FlameSessionManage
     }
 
     /// <summary>True when sending the call again cannot do twice what the first attempt may have done.</summary>
-    internal static bool MayRetry(Exception exception, IGrainCallContext context) => exception switch
+    internal static bool MayRetry(Exception exception, string method) => exception switch
     {
         // First: it derives from OrleansMessageRejectionException, but unlike other rejections the call may have run.
-        SiloUnavailableException => IsIdempotent(context.MethodName),
+        SiloUnavailableException => IsIdempotent(method),
         OrleansMessageRejectionException => true,
         _ => false,
     };
