@@ -25,6 +25,10 @@ public sealed class GrpcFlameClient : IFlameClient
     private readonly GrpcChannel? _ownedChannel;
     private readonly V1.Frontend.FrontendClient _client;
     private readonly V1.FrontendExt.FrontendExtClient _ext;
+    // Several gateways: safe calls are sent again and watches resume on another gateway (see GatewayRetry).
+    private readonly bool _failover;
+    // A gateway answered once: from then on an UNAVAILABLE means one died, and waiting for another is worth it.
+    private volatile bool _reached;
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/>, e.g. <c>http://127.0.0.1:8080</c> (an endpoint without a scheme
@@ -41,16 +45,18 @@ public sealed class GrpcFlameClient : IFlameClient
     /// Connects to the gateways of <paramref name="connection"/> (see <see cref="FlameClientConfig"/>); the channel is
     /// owned by this client. Every call carries <see cref="FlameConnection.Token"/>, if any, as
     /// <c>authorization: Bearer TOKEN</c>. With several gateways the channel uses the first one that answers and moves to the next
-    /// when its connection breaks; calls that only read (Get*, List*, WatchTask, WatchSession, OpenSession) are then
-    /// retried on <c>UNAVAILABLE</c>, while calls that change state (CreateTask, CreateSession, CloseSession, …) are not,
-    /// since the lost attempt may have reached the server: they fail with <see cref="FlameErrorKind.Unavailable"/>
-    /// and the caller decides (e.g. by reading the session's tasks).
+    /// when its connection breaks. Calls that are safe to send twice (reads, OpenSession, CloseSession, and CreateTask /
+    /// CreateTasks, which carry an idempotency key) are then sent again on <c>UNAVAILABLE</c> for up to
+    /// <see cref="GatewayRetry.Budget"/>, and WatchTask / WatchSession resume on another gateway where they left off;
+    /// calls that may not be repeated (CreateSession, DeleteSession, application changes) fail with
+    /// <see cref="FlameErrorKind.Unavailable"/> and the caller decides.
     /// </summary>
     public GrpcFlameClient(FlameConnection connection)
     {
         _ownedChannel = CreateChannel(connection);
         _client = new V1.Frontend.FrontendClient(_ownedChannel);
         _ext = new V1.FrontendExt.FrontendExtClient(_ownedChannel);
+        _failover = connection.Endpoints.Count > 1;
     }
 
     /// <summary>
@@ -180,13 +186,13 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<ApplicationInfo> GetApplicationAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetApplicationRequest { Name = name ?? "" };
-        return (await Unary(_client.GetApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.GetApplicationAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ApplicationInfo> ListApplicationsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Unary(_client.ListApplicationAsync(new V1.ListApplicationRequest(), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListApplicationAsync(new V1.ListApplicationRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         foreach (var app in list.Applications)
             yield return app.ToDomain();
     }
@@ -205,14 +211,15 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<SessionInfo> OpenSessionAsync(string sessionId, SessionSpec? spec = null, CancellationToken cancellationToken = default)
     {
         var request = new V1.OpenSessionRequest { SessionId = sessionId ?? "", Session = spec?.ToWire() };
-        return (await Unary(_client.OpenSessionAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.OpenSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async Task<SessionInfo> CloseSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var request = new V1.CloseSessionRequest { SessionId = sessionId ?? "" };
-        return (await Unary(_client.CloseSessionAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDomain();
+        // Closing is idempotent: a second close answers the closed session.
+        return (await Safe(ct => Unary(_client.CloseSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
@@ -226,13 +233,13 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<SessionInfo> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetSessionRequest { SessionId = sessionId ?? "" };
-        return (await Unary(_client.GetSessionAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.GetSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<SessionInfo> ListSessionsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Unary(_client.ListSessionAsync(new V1.ListSessionRequest(), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListSessionAsync(new V1.ListSessionRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         foreach (var session in list.Sessions)
             yield return session.ToDomain();
     }
@@ -243,7 +250,9 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<TaskInfo> CreateTaskAsync(string sessionId, byte[]? input, CancellationToken cancellationToken = default)
     {
         var request = new V1.CreateTaskRequest { Task = WireMapping.NewTaskSpec(sessionId, input) };
-        var task = await Unary(_client.CreateTaskAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        // The same key on every attempt: the session creates the task once however often the request arrives.
+        var key = KeyHeader();
+        var task = await Safe(ct => Unary(_client.CreateTaskAsync(request, key, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         return ToDomain(task);
     }
 
@@ -254,12 +263,18 @@ public sealed class GrpcFlameClient : IFlameClient
         var request = new V1.CreateTasksRequest { SessionId = sessionId ?? "" };
         foreach (var input in inputs)
             request.Inputs.Add(input is null ? Google.Protobuf.ByteString.Empty : Google.Protobuf.UnsafeByteOperations.UnsafeWrap(input));
-        var response = await Unary(_ext.CreateTasksAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var key = KeyHeader();
+        var response = await Safe(ct => Unary(_ext.CreateTasksAsync(request, key, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         return response.FirstTaskId;
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionAsync(string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        _failover
+            ? ResumingStreams.WatchSessionAsync(ct => WatchSessionOnceAsync(sessionId, ct), ct => ListTasksAsync(sessionId, ct), _reached, cancellationToken)
+            : WatchSessionOnceAsync(sessionId, cancellationToken);
+
+    private async IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionOnceAsync(string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var request = new V1.WatchSessionRequest { SessionId = sessionId ?? "" };
         AsyncServerStreamingCall<V1.TaskBatch> call;
@@ -298,7 +313,7 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<TaskInfo> GetTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetTaskRequest { SessionId = sessionId ?? "", TaskId = FlameIds.FormatTaskId(taskId) };
-        var task = await Unary(_client.GetTaskAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var task = await Safe(ct => Unary(_client.GetTaskAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         return ToDomain(task);
     }
 
@@ -306,7 +321,9 @@ public sealed class GrpcFlameClient : IFlameClient
     public IAsyncEnumerable<TaskInfo> WatchTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default)
     {
         var request = new V1.WatchTaskRequest { SessionId = sessionId ?? "", TaskId = FlameIds.FormatTaskId(taskId) };
-        return Stream(ct => _client.WatchTask(request, cancellationToken: ct), cancellationToken);
+        return _failover
+            ? ResumingStreams.WatchTaskAsync(ct => Stream(c => _client.WatchTask(request, cancellationToken: c), ct), _reached, cancellationToken)
+            : Stream(ct => _client.WatchTask(request, cancellationToken: ct), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -355,13 +372,22 @@ public sealed class GrpcFlameClient : IFlameClient
 
     // ---------------------------------------------------------------- plumbing
 
-    private static async Task<T> Unary<T>(AsyncUnaryCall<T> call)
+    /// <summary>A call that is safe to send again: with several gateways, sent again through another on UNAVAILABLE.</summary>
+    private Task<T> Safe<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        _failover ? GatewayRetry.RunAsync(call, () => _reached, cancellationToken) : call(cancellationToken);
+
+    /// <summary>A new idempotency key for one create (sent with each of its attempts).</summary>
+    private static Metadata KeyHeader() => new() { { IdempotencyKey.Header, IdempotencyKey.New() } };
+
+    private async Task<T> Unary<T>(AsyncUnaryCall<T> call)
     {
         using (call)
         {
             try
             {
-                return await call.ResponseAsync.ConfigureAwait(false);
+                var response = await call.ResponseAsync.ConfigureAwait(false);
+                _reached = true;
+                return response;
             }
             catch (RpcException ex)
             {
@@ -420,7 +446,7 @@ public sealed class GrpcFlameClient : IFlameClient
     }
 
     /// <summary>A call answered by a <c>flame.v1.Result</c>: a non-zero return code throws, with the kind its trailer names.</summary>
-    private static async Task Checked(AsyncUnaryCall<V1.Result> call)
+    private async Task Checked(AsyncUnaryCall<V1.Result> call)
     {
         using (call)
         {
@@ -428,6 +454,7 @@ public sealed class GrpcFlameClient : IFlameClient
             try
             {
                 result = await call.ResponseAsync.ConfigureAwait(false);
+                _reached = true;
             }
             catch (RpcException ex)
             {

@@ -85,7 +85,7 @@ public sealed class FailoverTests : IAsyncLifetime
     }
 
     [Fact]
-    public void StateChangingCalls_AreNotRetried()
+    public void StateChangingCalls_AreNotInTheChannelsOwnRetryPolicy()
     {
         var retried = GrpcFlameClient.SafeToRetry.Select(m => m.Method).ToHashSet();
 

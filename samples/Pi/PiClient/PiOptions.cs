@@ -6,11 +6,12 @@ namespace Flame.Samples.Pi;
 internal sealed record PiOptions
 {
     public const string Usage = """
-        Usage: pi-client [--endpoint URL] [--tasks N] [--samples N] [--app NAME] [--timeout SECONDS]
+        Usage: pi-client [--endpoint URL]... [--tasks N] [--samples N] [--app NAME] [--timeout SECONDS]
 
         Estimates pi on a Flame cluster: runs N tasks of the pi application, each counting random points.
 
-          --endpoint URL   the gateway (default: $FLAME_ENDPOINT, else http://127.0.0.1:8080)
+          --endpoint URL   the gateway (default: $FLAME_ENDPOINT, else http://127.0.0.1:8080); repeat it or give
+                           URL,URL for several gateways: the client carries on through another when one dies
           --tasks N        number of tasks (default 100)
           --samples N      random points per task (default 1000000)
           --app NAME       the application to run; registered if absent (default pi)
@@ -21,6 +22,9 @@ internal sealed record PiOptions
     public string Endpoint { get; init; } = Environment.GetEnvironmentVariable("FLAME_ENDPOINT") is { Length: > 0 } endpoint
         ? endpoint
         : "http://127.0.0.1:8080";
+
+    /// <summary>True once an --endpoint was given: a second one adds a gateway instead of replacing the default.</summary>
+    public bool EndpointGiven { get; init; }
 
     public int Tasks { get; init; } = 100;
 
@@ -49,7 +53,7 @@ internal sealed record PiOptions
             options = arg switch
             {
                 "-h" or "--help" => options with { Help = true },
-                "--endpoint" => options with { Endpoint = Value() },
+                "--endpoint" => options with { Endpoint = options.EndpointGiven ? $"{options.Endpoint},{Value()}" : Value(), EndpointGiven = true },
                 "--tasks" => options with { Tasks = (int)Positive(arg, Value(), int.MaxValue) },
                 "--samples" => options with { Samples = Positive(arg, Value(), long.MaxValue / int.MaxValue) },
                 "--app" => options with { Application = Value() },

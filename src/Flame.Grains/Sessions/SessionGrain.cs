@@ -32,6 +32,8 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     private readonly FlameLimitsOptions _limits;
     private readonly FlameExecutionOptions _execution;
+    // Creates already made, by the idempotency key of their call (issue 21): a retried create gets the same tasks.
+    private readonly IdempotencyWindow _idempotency = new();
     private readonly ITaskStore _store;
     private readonly TimeProvider _clock;
     private readonly ILogger<SessionGrain> _logger;
@@ -90,6 +92,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         await foreach (var task in _store.LoadTasksAsync(Id, 0, cancellationToken))
         {
             _tasks.Restore(task);
+            _idempotency.Restore(task, Now); // keys outlive the silo: stored with their first task
             // Finished and stored: large payloads stay there (a restored session of millions of results is not loaded whole).
             if (((TaskState)task.State).IsTerminal())
                 _tasks.DropPayloads(task.Id, _limits.FinishedPayloadInMemoryBytes);
@@ -198,16 +201,20 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         return _journal.DurableAsync(View());
     }
 
-    // ---- Tasks: the create side (per-session create rules, e.g. an idempotency key, go in CheckCreate) ----------
+    // ---- Tasks: the create side (a create repeated with its idempotency key gets the tasks made the first time) -----
 
     public Task<TaskInfo> CreateTaskAsync(byte[]? input)
     {
+        var key = KeyOfCall();
+        if (key is not null && _idempotency.TryGet(key, 1, Now, out var made))
+            return _journal.DurableAsync(_tasks.Get(made, Id));
         CheckAccepting();
         if (input is not null && input.Length > _limits.MaxTaskInputBytes)
             throw FlameException.InvalidArgument(
                 $"task input is {input.Length} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes)");
         TaskLimits.CheckCreate(Id, _tasks.CountOf(TaskState.Pending), 1, _limits);
         var id = _tasks.Add(input, Now);
+        RememberKey(key, id, 1);
         _journal.TaskChanged(id, publish: false);
         var created = _tasks.Get(id, Id);
         Created();
@@ -216,6 +223,9 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public Task<long> CreateTasksAsync(IReadOnlyList<byte[]?> inputs)
     {
+        var key = KeyOfCall(); // one key covers the whole batch
+        if (key is not null && _idempotency.TryGet(key, inputs.Count, Now, out var made))
+            return _journal.DurableAsync(made);
         CheckAccepting();
         if (inputs.Count == 0)
             throw FlameException.InvalidArgument("no inputs: CreateTasks needs at least one");
@@ -226,11 +236,25 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                     $"input {i} is {size} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes); no task was created");
         var now = Now;
         var first = _tasks.Add(inputs[0], now);
+        RememberKey(key, first, inputs.Count);
         _journal.TaskChanged(first, publish: false);
         for (var i = 1; i < inputs.Count; i++)
             _journal.TaskChanged(_tasks.Add(inputs[i], now), publish: false);
         Created();
         return _journal.DurableAsync(first);
+    }
+
+    /// <summary>The idempotency key of this call, set by the gateway from the gRPC metadata.</summary>
+    private static string? KeyOfCall() =>
+        RequestContext.Get(IdempotencyKey.Header) is string key ? IdempotencyKey.Validate(key) : null;
+
+    /// <summary>Remembers the create of <paramref name="key"/>, also as an event of its first task: written in the same row, a restore keeps it.</summary>
+    private void RememberKey(string? key, long firstId, int count)
+    {
+        if (key is null)
+            return;
+        _idempotency.Remember(key, firstId, count, Now);
+        _tasks.Note(firstId, IdempotencyWindow.Event(key, count, Now));
     }
 
     /// <summary>Refuses a create when the session does not exist or is closed.</summary>

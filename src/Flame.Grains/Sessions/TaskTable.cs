@@ -310,6 +310,20 @@ internal sealed class TaskTable
         r.State = to;
     }
 
+    /// <summary>
+    /// Adds <paramref name="note"/> to the events of task <paramref name="id"/>; it is kept in the task's history, so
+    /// it is written with the task (failover, issue 21: the idempotency key of the call that created it).
+    /// </summary>
+    public void Note(long id, FlameEvent note)
+    {
+        ref var r = ref Record(id);
+        var index = (int)(id - 1);
+        if (_history is not null && _history.TryGetValue(index, out var events))
+            events.Add(note);
+        else
+            (_history ??= [])[index] = new List<FlameEvent>(EventsOf(id, ref r)) { note };
+    }
+
     private IReadOnlyList<FlameEvent> EventsOf(long id, ref TaskRecord r)
     {
         var index = (int)(id - 1);

@@ -99,6 +99,7 @@ public static class SessionManagerHostingExtensions
             // Inside the error interceptor: its refusals are statuses already; the services' FlameExceptions pass it.
             grpc.Interceptors.Add<AuthInterceptor>();
             grpc.Interceptors.Add<WatchStreamLimitInterceptor>();
+            grpc.Interceptors.Add<IdempotencyKeyInterceptor>();
             // Room for the largest payload the limits allow plus the message around it;
             // anything bigger than that is refused by gRPC before it reaches us.
             grpc.MaxReceiveMessageSize = limits.LargestPayloadBytes + 1024 * 1024;
@@ -206,6 +207,8 @@ public static class SessionManagerHostingExtensions
             o.ServiceId = options.ServiceId;
         });
         silo.Configure<SiloOptions>(o => o.SiloName = options.Name ?? Environment.MachineName);
+        // Failover (issue 21): the gateway's grain calls outlive a silo's death.
+        silo.AddOutgoingGrainCallFilter<GatewayCallRetryFilter>();
         if (cluster.Provider == ClusterProvider.Localhost)
         {
             silo.UseLocalhostClustering(

@@ -50,6 +50,14 @@ public sealed class FlameSessionManagerOptions
     /// </summary>
     public bool EmbeddedExecutorManager { get; set; } = true;
 
+    /// <summary>
+    /// How long the gateway keeps sending again a grain call that failed because a silo died or a grain moved (with
+    /// back-off from 100 ms to 2 s), waiting for the membership to settle, before the client gets UNAVAILABLE. Calls
+    /// that may have run are sent again only when that is safe (see the README, "Durability and several silos").
+    /// Default 30 s (longer than the default time to declare a silo dead); 0 turns it off.
+    /// </summary>
+    public TimeSpan GrainCallRetryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Registers the built-in <c>flmping</c> application (a no-op service) at start if it is absent. Default true.</summary>
     public bool RegisterBuiltInApplications { get; set; } = true;
 }
