@@ -64,11 +64,4 @@ internal sealed partial class GatewayCallRetryFilter(IOptions<FlameSessionManage
         method.StartsWith("Get", StringComparison.Ordinal)
         || method.StartsWith("List", StringComparison.Ordinal)
         || (method is "CreateTaskAsync" or "CreateTasksAsync" && RequestContext.Get(IdempotencyKey.Header) is string);
-
-    [LoggerMessage(EventId = 7100, Level = LogLevel.Information,
-        Message = "Grain call {Interface}.{Method} failed before it ran (attempt {Attempt}); sending it again in {BackoffMs} ms: {Reason}")]
-    private partial void LogRetrying(string @interface, string method, int attempt, double backoffMs, string reason);
-
-    [LoggerMessage(EventId = 7101, Level = LogLevel.Information, Message = "Grain call {Interface}.{Method} went through at attempt {Attempt}")]
-    private partial void LogRecovered(string @interface, string method, int attempt);
 }
