@@ -71,7 +71,7 @@ internal sealed partial class IdempotencyWindow
     /// <summary>The event that records <paramref name="key"/> on the first task it created (stored with that task).</summary>
     public static FlameEvent Event(string key, int count, long now) => new()
     {
-        Code = (int)TaskState.Pending,
+        Code = TaskTable.NoteCode,
         Message = string.Create(CultureInfo.InvariantCulture, $"{Prefix}{key} ({count} task(s))"),
         CreationTime = now,
     };
@@ -83,7 +83,7 @@ internal sealed partial class IdempotencyWindow
             return;
         foreach (var e in StoredForms.Events(history))
         {
-            if (e.Code == (int)TaskState.Pending && e.Message is { } message && EventMessage().Match(message) is { Success: true } m
+            if (e.Code == TaskTable.NoteCode && e.Message is { } message && EventMessage().Match(message) is { Success: true } m
                 && now - e.CreationTime < _retentionMs)
             {
                 Remember(m.Groups[1].Value, task.Id, int.Parse(m.Groups[2].ValueSpan, CultureInfo.InvariantCulture), e.CreationTime);

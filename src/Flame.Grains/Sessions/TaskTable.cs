@@ -167,7 +167,7 @@ internal sealed class TaskTable
             Output = InMemory(r.Output),
             CreationTime = r.CreationTime,
             CompletionTime = r.State.IsTerminal() ? r.CompletionTime : null,
-            Events = EventsOf(id, ref r),
+            Events = Shown(EventsOf(id, ref r)),
         };
     }
 
@@ -324,6 +324,21 @@ internal sealed class TaskTable
             (_history ??= [])[index] = new List<FlameEvent>(EventsOf(id, ref r)) { note };
     }
 
+    /// <summary>
+    /// The code of a note kept in a task's history for the session itself (the idempotency key of the create that made
+    /// it): written and restored with the task, never shown to clients.
+    /// </summary>
+    internal const int NoteCode = -1;
+
+    /// <summary><paramref name="events"/> without the session's own notes (<see cref="NoteCode"/>).</summary>
+    private static IReadOnlyList<FlameEvent> Shown(IReadOnlyList<FlameEvent> events)
+    {
+        foreach (var e in events)
+            if (e.Code == NoteCode)
+                return events.Where(x => x.Code != NoteCode).ToArray();
+        return events;
+    }
+
     private IReadOnlyList<FlameEvent> EventsOf(long id, ref TaskRecord r)
     {
         var index = (int)(id - 1);
@@ -365,7 +380,7 @@ internal sealed class TaskTable
             CreationTime = task.CreationTime,
             CompletionTime = state.IsTerminal() ? task.CompletionTime : null,
             Events = task.History is { } history
-                ? StoredForms.Events(history)
+                ? Shown(StoredForms.Events(history))
                 : DerivedEvents(state, task.CreationTime, task.StartTime, task.CompletionTime, task.Message),
         };
     }
