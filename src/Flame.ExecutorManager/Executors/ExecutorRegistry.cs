@@ -67,12 +67,6 @@ internal sealed partial class ExecutorRegistry : IDisposable
         });
     }
 
-    [LoggerMessage(1, LogLevel.Debug, "Deleted {Count} directories of ended executors (the newest {Keep} are kept)")]
-    private partial void LogPruned(int count, int keep);
-
-    [LoggerMessage(2, LogLevel.Warning, "Cannot delete the executor directory {Path}: {Reason}")]
-    private partial void LogPruneFailed(string path, string reason);
-
     /// <summary>What this node allows its services (commands, working directories, inherited variables).</summary>
     public NodeGuard Guard { get; }
 

@@ -79,9 +79,6 @@ internal sealed partial class GatewayConnection : IDisposable
         BackendExt = new V1.BackendExt.BackendExtClient(_channel);
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "{Warning}")]
-    private static partial void LogTokenWarning(ILogger logger, string warning);
-
     // The best task channel the gateway is not known to refuse: lowered, never raised, as a gateway answers UNIMPLEMENTED.
     private int _bestTaskChannel = (int)TaskChannelKind.Stream;
 

@@ -49,7 +49,4 @@ internal sealed partial class BuiltInApplications(
         lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         return started.Task.WaitAsync(ct);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Registered the built-in application {Application} ({Service})")]
-    private partial void LogRegistered(string application, string service);
 }

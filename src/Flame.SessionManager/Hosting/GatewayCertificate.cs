@@ -110,10 +110,4 @@ public sealed partial class GatewayCertificate
         // every platform.
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
     }
-
-    [LoggerMessage(1, LogLevel.Information, "TLS certificate {File} read again: {Subject}, valid until {NotAfter:u}")]
-    private static partial void LogReloaded(ILogger logger, string file, string subject, DateTime notAfter);
-
-    [LoggerMessage(2, LogLevel.Warning, "TLS certificate {File} changed but cannot be used yet ({Reason}); still serving the previous one")]
-    private static partial void LogReloadFailed(ILogger logger, string file, string reason);
 }

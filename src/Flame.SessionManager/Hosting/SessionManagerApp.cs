@@ -104,12 +104,6 @@ public static partial class SessionManagerApp
         }
     }
 
-    [LoggerMessage(1, LogLevel.Information, "{Summary}")]
-    private static partial void LogSecurity(ILogger logger, string summary);
-
-    [LoggerMessage(2, LogLevel.Warning, "{Summary}")]
-    private static partial void LogInsecure(ILogger logger, string summary);
-
     /// <summary>Opens the task store now, so that a store that cannot be opened stops the start with its reason.</summary>
     private static void OpenStore(WebApplication app, string where)
     {
