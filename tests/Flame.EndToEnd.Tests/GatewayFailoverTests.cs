@@ -38,6 +38,27 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
         // The kill lands between the first submission and three quarters of the run.
         var killAfter = random.Next(0, tasks * 3 / 4);
         output.WriteLine($"seed {seed} (replay with FLAME_E2E_SEED={seed}): session-manager-1 is killed once {killAfter} of {tasks} tasks succeeded");
+        await RunKilledAsync(perf, tasks, $"{killAfter} succeeded tasks", s => s.Succeed >= killAfter);
+    }
+
+    /// <summary>
+    /// The kill at binding time: the session has its tasks and no executor has taken one yet (none Running or
+    /// Succeed), so executors are being created and bound to the fresh session on the silo that dies.
+    /// </summary>
+    [Fact]
+    public async Task Flmping_through_both_gateways_finishes_every_task_once_when_the_silo_of_its_gateway_is_killed_while_executors_are_bound()
+    {
+        SessionStatus? atKill = null;
+        await RunKilledAsync(true, 20_000, "tasks and none taken yet", s =>
+        {
+            atKill = s;
+            return s.Pending > 0 || s.Running > 0 || s.Succeed > 0;
+        }, () => Assert.True(atKill is { Running: 0, Succeed: 0 },
+            $"the kill should come before any executor took a task, it came at running {atKill?.Running}, succeed {atKill?.Succeed}"));
+    }
+
+    private async Task RunKilledAsync(bool perf, int tasks, string killWhen, Func<SessionStatus, bool> kill, Action? checkKill = null)
+    {
 
         var gateways = _cluster.Gateways;
         string[] arguments = ["-e", gateways[0], "-e", gateways[1], "-t", tasks.ToString(CultureInfo.InvariantCulture), .. perf ? ["-p"] : Array.Empty<string>()];
@@ -58,16 +79,17 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
                 if (sessionId is null)
                     return flmping.HasExited;
                 last = await observer.GetSessionAsync(sessionId);
-                return last.Status.Succeed >= killAfter || flmping.HasExited;
+                return kill(last.Status) || flmping.HasExited;
             },
-            $"flmping's session to reach {killAfter} succeeded tasks", RunTimeout,
+            $"flmping's session to have {killWhen}", RunTimeout,
             seen: () => Task.FromResult($"{Describe(last)}; flmping:{flmping.Tail(10)}"), context: _cluster.Logs);
-        Assert.False(flmping.HasExited, $"flmping ended before the kill (seed {seed}):{flmping.Tail()}{_cluster.Logs()}");
+        Assert.False(flmping.HasExited, $"flmping ended before the kill:{flmping.Tail()}{_cluster.Logs()}");
+        checkKill?.Invoke();
         await _cluster.KillAsync("session-manager-1");
         output.WriteLine($"killed session-manager-1 with {Describe(last)}");
 
         var exitCode = await flmping.WaitForExitAsync(RunTimeout, $"flmping to finish {tasks} tasks after the kill");
-        Assert.True(exitCode == 0, $"flmping should exit 0 (seed {seed}), exited {exitCode}:{flmping.Tail()}{_cluster.Logs()}");
+        Assert.True(exitCode == 0, $"flmping should exit 0, exited {exitCode}:{flmping.Tail()}{_cluster.Logs()}");
         Assert.Empty(flmping.StandardError);
 
         // Nothing twice: the session holds exactly the tasks flmping meant to create, each Succeed with one terminal event.

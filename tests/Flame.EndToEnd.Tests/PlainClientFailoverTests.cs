@@ -17,7 +17,11 @@ using Flame.V1;
 /// </summary>
 public sealed class PlainClientFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Creates = 300;
+    private const int Creates = 600;
+
+    // Many creates in flight when the silo dies, so that some were committed and their answers lost: with eight, the
+    // Python twin of this test (PythonClientFailoverTests) did not catch a session without its dedupe.
+    private const int InFlight = 32;
 
     private LocalCluster _cluster = null!;
 
@@ -47,7 +51,7 @@ public sealed class PlainClientFailoverTests(ITestOutputHelper output) : IAsyncL
             // Made through the gateway that dies: the session's grain is placed on its silo.
             var session = (await Stub().CreateSessionAsync(new CreateSessionRequest { Session = new SessionSpec { Application = "flmping" } })).Metadata.Id;
 
-            // Eight creates at a time, so that some are in flight when the silo dies: their answers are lost.
+            // InFlight creates at a time, so that some are in flight when the silo dies: their answers are lost.
             var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
             var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
             var unavailable = 0;
@@ -83,7 +87,7 @@ public sealed class PlainClientFailoverTests(ITestOutputHelper output) : IAsyncL
                         await _cluster.KillAsync("session-manager-1");
                 }
             }
-            await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 8).Select(_ => WorkerAsync()));
+            await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, InFlight).Select(_ => WorkerAsync()));
             output.WriteLine($"{unavailable} UNAVAILABLE answer(s), each followed by a retry with the same key");
 
             Assert.True(errors.Count == 0, $"errors other than UNAVAILABLE: {string.Join("; ", errors.Take(5))}{_cluster.Logs()}");

@@ -68,10 +68,14 @@ public sealed class LocalCluster
     /// <summary>SIGKILLs the process group of <paramref name="process"/> (e.g. <c>session-manager-1</c>): it and anything it started.</summary>
     public async Task KillAsync(string process)
     {
-        var pid = int.Parse(File.ReadAllText(Path.Combine(_state, "pids", process + ".pid")).Trim(), CultureInfo.InvariantCulture);
+        var pid = ProcessGroup(process);
         var kill = await ExternalCommand.RunAsync("kill", ["-KILL", "--", $"-{pid}"], TimeSpan.FromSeconds(30), "kill is required");
         Assert.True(kill.ExitCode == 0, $"{process} should be killed{kill}");
     }
+
+    /// <summary>The process group of <paramref name="process"/>, for a test's own program that kills it at a moment of its choosing.</summary>
+    public int ProcessGroup(string process) =>
+        int.Parse(File.ReadAllText(Path.Combine(_state, "pids", process + ".pid")).Trim(), CultureInfo.InvariantCulture);
 
     /// <summary>The last lines of every process's log, for failure messages.</summary>
     public string Logs()
