@@ -28,17 +28,18 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
     /// benchmark then runs min(tasks, 1000) more tasks one at a time, so its session holds that many more.
     /// </summary>
     [Theory]
-    [InlineData(true, 20_000)]
-    [InlineData(false, 2_000)]
-    public async Task Flmping_through_both_gateways_finishes_every_task_once_when_the_silo_of_its_gateway_is_killed(bool perf, int tasks)
+    [InlineData(true, 20_000, 0)]
+    [InlineData(false, 2_000, 0)]
+    [InlineData(true, 20_000, 1)]
+    public async Task Flmping_through_both_gateways_finishes_every_task_once_when_either_silo_is_killed(bool perf, int tasks, int victim)
     {
         var seed = int.TryParse(System.Environment.GetEnvironmentVariable("FLAME_E2E_SEED"), CultureInfo.InvariantCulture, out var given)
             ? given : Random.Shared.Next();
         var random = new Random(seed);
         // The kill lands between the first submission and three quarters of the run.
         var killAfter = random.Next(0, tasks * 3 / 4);
-        output.WriteLine($"seed {seed} (replay with FLAME_E2E_SEED={seed}): session-manager-1 is killed once {killAfter} of {tasks} tasks succeeded");
-        await RunKilledAsync(perf, tasks, $"{killAfter} succeeded tasks", s => s.Succeed >= killAfter);
+        output.WriteLine($"seed {seed} (replay with FLAME_E2E_SEED={seed}): session-manager-{victim + 1} is killed once {killAfter} of {tasks} tasks succeeded");
+        await RunKilledAsync(perf, tasks, $"{killAfter} succeeded tasks", s => s.Succeed >= killAfter, victim: victim);
     }
 
     /// <summary>
@@ -57,9 +58,9 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
             $"the kill should come before any executor took a task, it came at running {atKill?.Running}, succeed {atKill?.Succeed}"));
     }
 
-    private async Task RunKilledAsync(bool perf, int tasks, string killWhen, Func<SessionStatus, bool> kill, Action? checkKill = null)
+    /// <param name="victim">The silo killed: 0, that of the gateway flmping uses (its first), or 1, the other one.</param>
+    private async Task RunKilledAsync(bool perf, int tasks, string killWhen, Func<SessionStatus, bool> kill, Action? checkKill = null, int victim = 0)
     {
-
         var gateways = _cluster.Gateways;
         string[] arguments = ["-e", gateways[0], "-e", gateways[1], "-t", tasks.ToString(CultureInfo.InvariantCulture), .. perf ? ["-p"] : Array.Empty<string>()];
         using var flmping = ChildProcess.StartProgram("flmping", Programs.Flmping, arguments, new Dictionary<string, string?>
@@ -70,7 +71,7 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
         });
 
         // The observer reads through the survivor only, so that it sees the run, not its own failover.
-        await using var observer = _cluster.Client(gateways[1]);
+        await using var observer = _cluster.Client(gateways[1 - victim]);
         string? sessionId = null;
         SessionInfo? last = null;
         await Wait.UntilAsync(async () =>
@@ -85,8 +86,8 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
             seen: () => Task.FromResult($"{Describe(last)}; flmping:{flmping.Tail(10)}"), context: _cluster.Logs);
         Assert.False(flmping.HasExited, $"flmping ended before the kill:{flmping.Tail()}{_cluster.Logs()}");
         checkKill?.Invoke();
-        await _cluster.KillAsync("session-manager-1");
-        output.WriteLine($"killed session-manager-1 with {Describe(last)}");
+        await _cluster.KillAsync($"session-manager-{victim + 1}");
+        output.WriteLine($"killed session-manager-{victim + 1} with {Describe(last)}");
 
         var exitCode = await flmping.WaitForExitAsync(RunTimeout, $"flmping to finish {tasks} tasks after the kill");
         Assert.True(exitCode == 0, $"flmping should exit 0, exited {exitCode}:{flmping.Tail()}{_cluster.Logs()}");
@@ -152,6 +153,52 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
                 restored++;
         }
         Assert.True(restored > 0, "no session lived on the killed silo (none has the Restored event): the test did not test the death");
+    }
+
+    /// <summary>
+    /// The Pi sample, run as a process against both gateways, finishes with its estimate when the silo of its gateway
+    /// is killed once some of its tasks have succeeded (seeded, as above).
+    /// </summary>
+    [Fact]
+    public async Task The_Pi_sample_through_both_gateways_finishes_when_the_silo_of_its_gateway_is_killed()
+    {
+        var seed = int.TryParse(System.Environment.GetEnvironmentVariable("FLAME_E2E_SEED"), CultureInfo.InvariantCulture, out var given)
+            ? given : Random.Shared.Next();
+        const int tasks = 200;
+        var killAfter = new Random(seed).Next(1, tasks * 3 / 4);
+        output.WriteLine($"seed {seed} (replay with FLAME_E2E_SEED={seed}): session-manager-1 is killed once {killAfter} of {tasks} Pi tasks succeeded");
+        var gateways = _cluster.Gateways;
+        var app = $"pi-{Guid.NewGuid().ToString("N")[..8]}";
+        using var pi = ChildProcess.StartProgram("pi-client", "pi-client",
+            ["--endpoint", gateways[0], "--endpoint", gateways[1], "--tasks", tasks.ToString(CultureInfo.InvariantCulture),
+             "--samples", "200000", "--app", app, "--timeout", ((int)RunTimeout.TotalSeconds - 30).ToString(CultureInfo.InvariantCulture)],
+            new Dictionary<string, string?>
+            {
+                ["FLAME_CA_FILE"] = _cluster.Env["FLAME_CA_FILE"],
+                ["FLAME_TOKEN_FILE"] = _cluster.Env["FLAME_TOKEN_FILE"],
+                ["FLAME_ENDPOINT"] = null,
+            });
+
+        await using var observer = _cluster.Client(gateways[1]);
+        SessionInfo? session = null;
+        await Wait.UntilAsync(async () =>
+            {
+                await foreach (var s in observer.ListSessionsAsync())
+                    if (s.Spec.Application == app)
+                        session = s;
+                return session?.Status.Succeed >= killAfter || pi.HasExited;
+            },
+            $"the Pi session to have {killAfter} succeeded tasks", RunTimeout,
+            seen: () => Task.FromResult($"{Describe(session)}; pi-client:{pi.Tail(10)}"), context: _cluster.Logs);
+        Assert.False(pi.HasExited, $"pi-client ended before the kill:{pi.Tail()}{_cluster.Logs()}");
+        await _cluster.KillAsync("session-manager-1");
+        output.WriteLine($"killed session-manager-1 with {Describe(session)}");
+
+        var exitCode = await pi.WaitForExitAsync(RunTimeout, $"pi-client to finish {tasks} tasks after the kill");
+        Assert.True(exitCode == 0, $"pi-client should exit 0, exited {exitCode}:{pi.Tail()}{_cluster.Logs()}");
+        Assert.Contains(pi.StandardOutput, l => l.StartsWith("pi is about 3.1", StringComparison.Ordinal));
+        var all = await observer.CheckTasksAsync(session!.Id, tasks);
+        Assert.All(all, t => Assert.True(t.State == TaskState.Succeed, $"task {t.Id} is {t.State}: {Describe(t.Events)}"));
     }
 
     [GeneratedRegex("^Session <([^>]+)> was created")]
