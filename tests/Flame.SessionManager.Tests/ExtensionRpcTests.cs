@@ -13,12 +13,7 @@ public sealed class ExtensionRpcTests(GatewayFixture gateway)
 {
     private FrontendExt.FrontendExtClient Ext => new(gateway.Channel);
 
-    private async Task<string> NewSessionAsync()
-    {
-        var app = "ext-" + Guid.NewGuid().ToString("N")[..8];
-        await gateway.Frontend.RegisterApplicationAsync(new RegisterApplicationRequest { Name = app, Application = new ApplicationSpec { Command = "/bin/true" } });
-        return (await gateway.Frontend.CreateSessionAsync(new CreateSessionRequest { Session = new SessionSpec { Application = app } })).Metadata.Id;
-    }
+    private Task<string> NewSessionAsync() => gateway.NewSessionAsync("ext-");
 
     [Fact]
     public async Task CreateTasks_CreatesConsecutiveTasks_WithTheirInputs()

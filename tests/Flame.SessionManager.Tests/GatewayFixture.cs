@@ -39,6 +39,14 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     private InProcessGateway Gateway => _gateway ?? throw new InvalidOperationException("the gateway is not started");
 
+    /// <summary>A new open session of a new application named <paramref name="prefix"/> plus a unique suffix; its id.</summary>
+    public async Task<string> NewSessionAsync(string prefix)
+    {
+        var app = prefix + Guid.NewGuid().ToString("N")[..8];
+        await Frontend.RegisterApplicationAsync(new RegisterApplicationRequest { Name = app, Application = new Flame.V1.ApplicationSpec { Command = "/bin/true" } });
+        return (await Frontend.CreateSessionAsync(new CreateSessionRequest { Session = new Flame.V1.SessionSpec { Application = app } })).Metadata.Id;
+    }
+
     public async Task InitializeAsync()
     {
         _gateway = await InProcessGateway.StartAsync(new Dictionary<string, string?>

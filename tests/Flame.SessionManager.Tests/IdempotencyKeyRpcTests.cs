@@ -15,12 +15,7 @@ public sealed class IdempotencyKeyRpcTests(GatewayFixture gateway)
 
     private static global::Grpc.Core.Metadata Key(string key) => new() { { "flame-idempotency-key", key } };
 
-    private async Task<string> NewSessionAsync()
-    {
-        var app = "idem-" + Guid.NewGuid().ToString("N")[..8];
-        await gateway.Frontend.RegisterApplicationAsync(new RegisterApplicationRequest { Name = app, Application = new ApplicationSpec { Command = "/bin/true" } });
-        return (await gateway.Frontend.CreateSessionAsync(new CreateSessionRequest { Session = new SessionSpec { Application = app } })).Metadata.Id;
-    }
+    private Task<string> NewSessionAsync() => gateway.NewSessionAsync("idem-");
 
     [Fact]
     public async Task A_CreateTask_sent_again_with_its_key_answers_the_same_task_and_creates_none()
