@@ -24,6 +24,12 @@ public sealed partial class OrleansFlameClient : IFlameClient
     /// <summary>Session grains read at once when listing sessions.</summary>
     public const int SessionListParallelism = 32;
 
+    /// <summary>
+    /// How often a session watch checks that its session still holds it: 5 seconds, so that a watch lost with a dead
+    /// silo resumes a few seconds after the session is back on another.
+    /// </summary>
+    public static readonly TimeSpan SessionWatchCheckInterval = TimeSpan.FromSeconds(5);
+
     private const int NewSessionIdAttempts = 3;
 
     private readonly IGrainFactory _grainFactory;
@@ -193,10 +199,22 @@ public sealed partial class OrleansFlameClient : IFlameClient
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionAsync(
-        string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// The session's silo may die: its new activation knows no watchers, and nothing would come any more. So every
+    /// <see cref="SessionWatchCheckInterval"/> the watch asks the session whether it still holds it; when it does not
+    /// (or cannot answer), the watch is made again and the tasks that finished meanwhile are read from the session
+    /// (<see cref="ResumingStreams.WatchSessionAsync"/>): no task missed, none reported twice.
+    /// </remarks>
+    public IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         FlameIds.ValidateSessionId(sessionId);
+        return ResumingStreams.WatchSessionAsync(
+            ct => WatchSessionOnceAsync(sessionId, ct), ct => ListTasksAsync(sessionId, ct), reached: true, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<IReadOnlyList<TaskInfo>> WatchSessionOnceAsync(
+        string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var session = Session(sessionId);
         var batches = System.Threading.Channels.Channel.CreateUnbounded<(IReadOnlyList<TaskInfo> Tasks, bool Done)>(
             new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
@@ -206,12 +224,33 @@ public sealed partial class OrleansFlameClient : IFlameClient
         {
             await Call(session.WatchSessionAsync(reference), cancellationToken).ConfigureAwait(false);
             yield return []; // the watch is in place
-            await foreach (var (tasks, done) in batches.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            using var checks = new PeriodicTimer(SessionWatchCheckInterval);
+            var check = checks.WaitForNextTickAsync(cancellationToken).AsTask();
+            var read = batches.Reader.WaitToReadAsync(cancellationToken).AsTask();
+            while (true)
             {
-                if (tasks.Count > 0)
-                    yield return tasks;
-                if (done)
+                if (await Task.WhenAny(read, check).ConfigureAwait(false) == check)
+                {
+                    await check.ConfigureAwait(false); // throws when cancelled
+                    if (!await StillWatchedAsync(session, reference).ConfigureAwait(false)
+                        && !batches.Reader.TryPeek(out _)) // a last batch may have ended the registration
+                    {
+                        LogSessionWatchLost(sessionId);
+                        throw new FlameException(FlameErrorKind.Unavailable, $"the watch of session '{sessionId}' was lost with its silo");
+                    }
+                    check = checks.WaitForNextTickAsync(cancellationToken).AsTask();
+                    continue;
+                }
+                if (!await read.ConfigureAwait(false))
                     yield break;
+                while (batches.Reader.TryRead(out var item))
+                {
+                    if (item.Tasks.Count > 0)
+                        yield return item.Tasks;
+                    if (item.Done)
+                        yield break;
+                }
+                read = batches.Reader.WaitToReadAsync(cancellationToken).AsTask();
             }
         }
         finally
@@ -226,6 +265,19 @@ public sealed partial class OrleansFlameClient : IFlameClient
             }
             _grainFactory.DeleteObjectReference<ISessionWatcher>(reference);
             GC.KeepAlive(watcher);
+        }
+    }
+
+    /// <summary>False when the session no longer holds <paramref name="reference"/>, or cannot say so.</summary>
+    private static async Task<bool> StillWatchedAsync(ISessionGrain session, ISessionWatcher reference)
+    {
+        try
+        {
+            return await session.IsWatchingSessionAsync(reference).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return false;
         }
     }
 

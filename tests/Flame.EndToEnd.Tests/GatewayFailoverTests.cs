@@ -30,6 +30,7 @@ public sealed partial class GatewayFailoverTests(ITestOutputHelper output) : IAs
     [Theory]
     [InlineData(true, 20_000, 0)]
     [InlineData(false, 2_000, 0)]
+    [InlineData(true, 20_000, 1)]
     public async Task Flmping_through_both_gateways_finishes_every_task_once_when_either_silo_is_killed(bool perf, int tasks, int victim)
     {
         var seed = int.TryParse(System.Environment.GetEnvironmentVariable("FLAME_E2E_SEED"), CultureInfo.InvariantCulture, out var given)

@@ -41,6 +41,11 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("WatchSession")] Task WatchSessionAsync(ISessionWatcher watcher);
     /// <summary>Stops <see cref="WatchSessionAsync"/> for <paramref name="watcher"/>.</summary>
     [Alias("UnwatchSession")] Task UnwatchSessionAsync(ISessionWatcher watcher);
+    /// <summary>
+    /// True while <paramref name="watcher"/> is registered with this activation by <see cref="WatchSessionAsync"/>: false
+    /// once the session's silo died (its new activation knows no watchers) or the last batch was sent.
+    /// </summary>
+    [AlwaysInterleave, Alias("IsWatchingSession")] Task<bool> IsWatchingSessionAsync(ISessionWatcher watcher);
     /// <summary>One task; NotFound if unknown.</summary>
     [AlwaysInterleave, Alias("GetTask")] Task<TaskInfo> GetTaskAsync(long taskId);
     /// <summary>Up to <paramref name="max"/> tasks with ids above <paramref name="afterId"/>, in id order.</summary>

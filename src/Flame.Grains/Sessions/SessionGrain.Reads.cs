@@ -17,6 +17,8 @@ public sealed partial class SessionGrain
         return Task.CompletedTask;
     }
 
+    public Task<bool> IsWatchingSessionAsync(ISessionWatcher watcher) => Task.FromResult(_watchers.IsWatchingSession(watcher));
+
     public async Task<TaskInfo> GetTaskAsync(long taskId)
     {
         ExistingTask(taskId);

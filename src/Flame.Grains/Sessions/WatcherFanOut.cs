@@ -58,6 +58,9 @@ internal sealed class WatcherFanOut(Func<bool> sessionDone, Func<Func<Task>, Tim
             _ = watcher.OnTasksFinishedAsync([], sessionDone: true, batch: ++_batchesSent[watcher]);
     }
 
+    /// <summary>True while <paramref name="watcher"/> is told of finished tasks (its last batch not yet sent).</summary>
+    public bool IsWatchingSession(ISessionWatcher watcher) => _batchesSent.ContainsKey(watcher);
+
     /// <summary>Stops <see cref="WatchSession"/>.</summary>
     public void UnwatchSession(ISessionWatcher watcher)
     {
