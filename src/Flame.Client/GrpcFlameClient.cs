@@ -47,7 +47,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <c>authorization: Bearer TOKEN</c>. With several gateways the channel uses the first one that answers and moves to the next
     /// when its connection breaks. Calls that are safe to send twice (reads, OpenSession, CloseSession, and CreateTask /
     /// CreateTasks, which carry an idempotency key) are then sent again on <c>UNAVAILABLE</c> for up to
-    /// <see cref="GatewayRetry.Budget"/>, and WatchTask / WatchSession resume on another gateway where they left off;
+    /// <see cref="GatewayRetry.Budget"/>, and WatchTask / WatchSession / ListTask resume on another gateway where they left off;
     /// calls that may not be repeated (CreateSession, DeleteSession, application changes) fail with
     /// <see cref="FlameErrorKind.Unavailable"/> and the caller decides.
     /// </summary>
@@ -330,7 +330,9 @@ public sealed class GrpcFlameClient : IFlameClient
     public IAsyncEnumerable<TaskInfo> ListTasksAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var request = new V1.ListTaskRequest { SessionId = sessionId ?? "" };
-        return Stream(ct => _client.ListTask(request, cancellationToken: ct), cancellationToken);
+        return _failover
+            ? ResumingStreams.ListTasksAsync(ct => Stream(c => _client.ListTask(request, cancellationToken: c), ct), _reached, cancellationToken)
+            : Stream(ct => _client.ListTask(request, cancellationToken: ct), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -342,7 +344,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <inheritdoc />
     public async IAsyncEnumerable<ExecutorInfo> ListExecutorsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Unary(_client.ListExecutorAsync(new V1.ListExecutorRequest(), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListExecutorAsync(new V1.ListExecutorRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         foreach (var executor in list.Executors)
             yield return executor.ToDomain();
     }
@@ -350,7 +352,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <inheritdoc />
     public async IAsyncEnumerable<NodeInfo> ListNodesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Unary(_client.ListNodesAsync(new V1.ListNodesRequest(), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListNodesAsync(new V1.ListNodesRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         foreach (var node in list.Nodes)
             yield return node.ToDomain();
     }
@@ -359,7 +361,7 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<NodeInfo> GetNodeAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetNodeRequest { Name = name ?? "" };
-        var response = await Unary(_client.GetNodeAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var response = await Safe(ct => Unary(_client.GetNodeAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         return response.Node?.ToDomain() ?? throw FlameException.NotFound($"node '{name}' not found");
     }
 

@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 namespace Flame.Client;
 
 /// <summary>
-/// <c>WatchTask</c> and <c>WatchSession</c> that outlive their gateway: when the stream breaks with
-/// <see cref="FlameErrorKind.Unavailable"/>, the watch is opened again (on another gateway) and resumes where it left
-/// off, with nothing missed and nothing reported twice.
+/// <c>WatchTask</c>, <c>WatchSession</c> and <c>ListTask</c> that outlive their gateway: when the stream breaks with
+/// <see cref="FlameErrorKind.Unavailable"/>, it is opened again (on another gateway) and resumes where it left off,
+/// with nothing missed and nothing reported twice.
 /// </summary>
 internal static class ResumingStreams
 {
@@ -17,41 +17,17 @@ internal static class ResumingStreams
     /// Only a watch that got an answer, or whose client reached a gateway before (<paramref name="reached"/>), is opened
     /// again: with gateways that were never reached (a wrong address) the error comes at once.
     /// </remarks>
-    public static async IAsyncEnumerable<TaskInfo> WatchTaskAsync(
-        Func<CancellationToken, IAsyncEnumerable<TaskInfo>> open, bool reached, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static IAsyncEnumerable<TaskInfo> WatchTaskAsync(
+        Func<CancellationToken, IAsyncEnumerable<TaskInfo>> open, bool reached, CancellationToken cancellationToken)
     {
         TaskInfo? last = null;
-        var attempts = new GatewayRetry.Attempts();
-        while (true)
+        return ResumeAsync(open, reached, task =>
         {
-            await using (var stream = open(cancellationToken).GetAsyncEnumerator(cancellationToken))
-            {
-                while (true)
-                {
-                    TaskInfo task;
-                    try
-                    {
-                        if (!await stream.MoveNextAsync().ConfigureAwait(false))
-                            yield break;
-                        task = stream.Current;
-                    }
-                    catch (Exception ex) when (reached && GatewayRetry.IsRetryable(ex) && attempts.CanWait)
-                    {
-                        break;
-                    }
-                    reached = true;
-                    attempts.Progressed();
-                    if (last is null || task.State != last.State || task.Events.Count != last.Events.Count)
-                    {
-                        last = task;
-                        yield return task;
-                    }
-                    if (task.State.IsTerminal())
-                        yield break;
-                }
-            }
-            await attempts.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+            if (last is not null && task.State == last.State && task.Events.Count == last.Events.Count)
+                return false;
+            last = task;
+            return true;
+        }, task => task.State.IsTerminal(), cancellationToken);
     }
 
     /// <summary>
@@ -104,11 +80,69 @@ internal static class ResumingStreams
                     }
                     attempts.Progressed();
                     var fresh = batch.Count == 0 ? batch : batch.Where(t => reported.Add(t.Id)).ToArray();
-                    if (fresh.Count > 0 || batch.Count == 0)
+                    // The empty batch says the watch is in place: once, not again on each resume.
+                    if (fresh.Count > 0 || (batch.Count == 0 && !resumed))
                         yield return fresh;
                 }
             }
             resumed = true;
+            await attempts.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A session's tasks in id order (as <c>ListTask</c> sends them): when the stream breaks, the listing is made again
+    /// and passes on only the tasks after the last one passed on, so none is listed twice and none missed.
+    /// </summary>
+    public static IAsyncEnumerable<TaskInfo> ListTasksAsync(
+        Func<CancellationToken, IAsyncEnumerable<TaskInfo>> open, bool reached, CancellationToken cancellationToken)
+    {
+        var last = long.MinValue;
+        return ResumeAsync(open, reached, task =>
+        {
+            if (task.Id <= last)
+                return false;
+            last = task.Id;
+            return true;
+        }, _ => false, cancellationToken);
+    }
+
+    /// <summary>
+    /// The items of <paramref name="open"/>'s stream that <paramref name="isNew"/> accepts, the stream opened again on a
+    /// break; ends with the stream or after an item that <paramref name="isLast"/> accepts.
+    /// </summary>
+    private static async IAsyncEnumerable<T> ResumeAsync<T>(
+        Func<CancellationToken, IAsyncEnumerable<T>> open, bool reached, Func<T, bool> isNew, Func<T, bool> isLast,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var attempts = new GatewayRetry.Attempts();
+        while (true)
+        {
+            await using (var stream = open(cancellationToken).GetAsyncEnumerator(cancellationToken))
+            {
+                while (true)
+                {
+                    T item;
+                    try
+                    {
+                        if (!await stream.MoveNextAsync().ConfigureAwait(false))
+                            yield break;
+                        item = stream.Current;
+                    }
+                    catch (Exception ex) when (reached && GatewayRetry.IsRetryable(ex) && attempts.CanWait)
+                    {
+                        break;
+                    }
+                    reached = true;
+                    if (isNew(item))
+                    {
+                        attempts.Progressed();
+                        yield return item;
+                    }
+                    if (isLast(item))
+                        yield break;
+                }
+            }
             await attempts.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
