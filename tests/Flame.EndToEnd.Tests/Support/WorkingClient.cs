@@ -64,7 +64,7 @@ public sealed class WorkingClient
         using var deadline = new CancellationTokenSource(Wait.Scaled(timeout));
         _clock.Start();
         var inPlace = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var watch = WatchAsync(inPlace, deadline.Token);
+        var watch = WatchAsync(inPlace, deadline);
         await Task.WhenAny(inPlace.Task, watch);
         if (inPlace.Task.IsCompleted && await CreateAllAsync(acknowledged, deadline.Token)
             && await Task.WhenAny(_allReported.Task, watch) == _allReported.Task)
@@ -108,11 +108,11 @@ public sealed class WorkingClient
         return longest;
     }
 
-    private async Task WatchAsync(TaskCompletionSource inPlace, CancellationToken cancellationToken)
+    private async Task WatchAsync(TaskCompletionSource inPlace, CancellationTokenSource run)
     {
         try
         {
-            await foreach (var batch in _client.WatchSessionAsync(_sessionId, cancellationToken))
+            await foreach (var batch in _client.WatchSessionAsync(_sessionId, run.Token))
             {
                 inPlace.TrySetResult();
                 foreach (var task in batch)
@@ -126,6 +126,8 @@ public sealed class WorkingClient
         catch (Exception ex)
         {
             _errors.Enqueue($"{_clock.Elapsed.TotalSeconds:0.0}s WatchSession: {Describe(ex)}");
+            // Nothing more will be reported: stop the creator rather than let it wait for room until the deadline.
+            await run.CancelAsync();
         }
     }
 
@@ -142,7 +144,7 @@ public sealed class WorkingClient
                 }
                 catch (OperationCanceledException)
                 {
-                    _errors.Enqueue($"{_clock.Elapsed.TotalSeconds:0.0}s the run timed out with {_deliveries.Count} task(s) reported, batch {batch} waiting for room");
+                    _errors.Enqueue($"{_clock.Elapsed.TotalSeconds:0.0}s the run was stopped (the watch failed, or the deadline) with {_deliveries.Count} task(s) reported, batch {batch} waiting for room");
                     return false;
                 }
             }
@@ -188,8 +190,9 @@ public sealed class WorkingClient
         }
     }
 
+    // An exception that is not a FlameException is not what our client promises: its origin is worth the stack.
     private static string Describe(Exception ex) =>
-        ex is FlameException flame ? $"{flame.Kind.ToString()} {flame.Message}" : $"{ex.GetType().Name} {ex.Message}";
+        ex is FlameException flame ? $"{flame.Kind.ToString()} {flame.Message}" : ex.ToString();
 
     /// <summary>The seed of a test's random choices: FLAME_E2E_SEED when set (to replay a run), otherwise a new one.</summary>
     public static int Seed() =>
