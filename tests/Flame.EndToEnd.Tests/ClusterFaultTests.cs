@@ -1,172 +1,176 @@
-using System.Globalization;
 using Flame.Client;
 using Flame.EndToEnd.Tests.Support;
+using Xunit.Abstractions;
 using static Flame.EndToEnd.Tests.Support.SessionChecks;
 
 namespace Flame.EndToEnd.Tests;
 
 /// <summary>
-/// Faults of the control plane under load, on the topology of deploy/local-cluster.sh (PostgreSQL, two silos, two
-/// executor managers as real processes): every task accepted before the fault ends in exactly one terminal state with
-/// its own output.
+/// Faults of the control plane under a working client, on the topology of deploy/local-cluster.sh (PostgreSQL, two
+/// silos, two executor managers as real processes). The client keeps creating tasks and keeps its session watch open
+/// while the fault happens, through the gateway that dies first (as do the executor manager of that silo and, for the
+/// machine, its executors); it must see no error at all (its own failover retries UNAVAILABLE), and the watch must
+/// report every task exactly once with its own output. The fault comes right after the acknowledgement of a create
+/// chosen at random (the seed is in the test output; FLAME_E2E_SEED replays it). Recovery is timed: finished tasks
+/// come again within <see cref="RecoveryBound"/>, and the run takes at most <see cref="SlowdownFactor"/> times a run
+/// without fault measured first in the same test.
 /// </summary>
-public sealed class ClusterFaultTests : IAsyncLifetime
+public sealed class ClusterFaultTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Tasks = 2000;
-    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(240);
-    private static readonly TimeSpan FinishTimeout = TimeSpan.FromSeconds(240);
+    private const int Tasks = 300;
 
-    private readonly string _state = Path.Combine(Path.GetTempPath(), $"fe2e-fault-{Guid.NewGuid().ToString("N")[..8]}");
-    private Dictionary<string, string> _cluster = [];
+    /// <summary>120 ms a task: a fault-free run of <see cref="Tasks"/> on four executors lasts about 10 s.</summary>
+    private const string Work = "slowecho:120:";
 
-    private Dictionary<string, string> Environment => new()
+    /// <summary>
+    /// How long the cluster takes to declare a killed silo dead: Flame:Cluster:ProbeTimeoutSeconds (2) times
+    /// Flame:Cluster:MissedProbesLimit (2), plus one probe period for the probe under way (their defaults).
+    /// </summary>
+    private static readonly TimeSpan DeathDetection = TimeSpan.FromSeconds(2 * (2 + 1));
+
+    /// <summary>
+    /// The longest time without a finished task after the fault: the death detected, then the session restored, its
+    /// executors reconnected and the client's back-off (at most 2 s) each within another detection time; scaled.
+    /// </summary>
+    private static readonly TimeSpan RecoveryBound = Wait.Scaled(DeathDetection * 4);
+
+    private const double SlowdownFactor = 3;
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(180);
+
+    private LocalCluster _cluster = null!;
+
+    // Beside what the script allows its nodes: the test service of this folder.
+    public async Task InitializeAsync() =>
+        _cluster = await LocalCluster.StartAsync(new() { ["Flame__ExecutorManager__AllowedCommands__9"] = AppContext.BaseDirectory });
+
+    public Task DisposeAsync() => _cluster.StopAsync();
+
+    /// <summary>
+    /// Each silo in turn. The session is created through session-manager-1 (placement prefers the caller's silo), so
+    /// killing it loses the session grain, which must come back on the other silo with its Restored event; killing
+    /// session-manager-2 loses the client's gateway and em-2's, not the session.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_silo_killed_under_a_working_client_loses_nothing_and_its_sessions_come_back_restored(int victim)
     {
-        ["FLAME_LOCAL_CLUSTER_DIR"] = _state,
-        ["FLAME_LOCAL_CLUSTER_BUILD"] = "0",
-        ["FLAME_LOCAL_CLUSTER_CONFIGURATION"] = ExternalCommand.Configuration,
-        ["FLAME_LOCAL_CLUSTER_TIMEOUT"] = "200",
-        // Beside what the script allows its nodes: the test service of this folder.
-        ["Flame__ExecutorManager__AllowedCommands__9"] = AppContext.BaseDirectory,
-    };
+        var outcome = await RunWithFaultAsync($"silo-{victim}", victim, () => _cluster.KillAsync($"session-manager-{victim}"));
 
-    public async Task InitializeAsync()
-    {
-        var start = await ExternalCommand.RunAsync("bash", ["deploy/local-cluster.sh", "start"], ScriptTimeout, "bash is required", Environment);
-        Assert.True(start.ExitCode == 0, $"local-cluster.sh start should succeed{start}");
-        _cluster = File.ReadAllLines(Path.Combine(_state, "cluster.env"))
-            .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var host = SessionHost(outcome.SessionId);
+        var restored = outcome.Session.Status.Events.Count(e => e.Code == SessionEventCodes.Restored);
+        output.WriteLine($"session {outcome.SessionId} was created on {host}; Restored events: {restored}");
+        // The case that matters must happen: with session-manager-1 killed, the session is lost with it.
+        if (victim == 1)
+            Assert.Equal("session-manager-1", host);
+        if (host == $"session-manager-{victim}")
+            Assert.True(restored == 1,
+                $"session {outcome.SessionId} lived on the killed {host}: it should have one Restored event, has {restored}: {Describe(outcome.Session)}");
+        else
+            Assert.True(restored == RestoredLines(outcome.SessionId),
+                $"session {outcome.SessionId} has {restored} Restored event(s) but the silos logged {RestoredLines(outcome.SessionId)} restore(s)");
     }
 
-    public async Task DisposeAsync()
+    [Fact]
+    public async Task A_machine_killed_with_its_silo_and_executor_manager_under_a_working_client_loses_nothing()
     {
-        var stop = await ExternalCommand.RunAsync("bash", ["deploy/local-cluster.sh", "stop"], ScriptTimeout, "bash is required", Environment);
-        if (stop.ExitCode == 0 && System.Environment.GetEnvironmentVariable("FLAME_E2E_KEEP") != "1" && Directory.Exists(_state))
-            Directory.Delete(_state, recursive: true);
-    }
-
-    /// <summary>A client of the secured cluster: its gateways, verified with its CA, as its administrator.</summary>
-    private GrpcFlameClient Client(string gateways) =>
-        new(Flame.Client.Configuration.FlameClientConfig.ResolveConnection([gateways], environment: name => name switch
+        // session-manager-1 and executor-manager-1 (whose gateway it is) die together; em-1's tasks run again on em-2.
+        var outcome = await RunWithFaultAsync("machine", 1, async () =>
         {
-            "FLAME_CA_FILE" => _cluster["FLAME_CA_FILE"],
-            "FLAME_TOKEN_FILE" => _cluster["FLAME_TOKEN_FILE"],
-            _ => null,
-        }));
-
-    [Fact]
-    public async Task SiloKilledMidSession_TheOtherSiloFinishesIt()
-    {
-        // The client knows both gateways, the survivor first: calls fail over when a connection breaks.
-        var gateways = _cluster["GATEWAYS"].Split(',');
-        await using var client = Client($"{gateways[1]},{gateways[0]}");
-        var session = await StartBusySessionAsync(client, "silo-kill");
-
-        await KillAsync(Path.Combine(_state, "pids", "session-manager-1.pid"));
-
-        await FinishAndCheckAsync(client, session);
-    }
-
-    [Fact]
-    public async Task MachineKilledMidSession_ItsSiloAndExecutorManagerTogether_TheOthersFinishIt()
-    {
-        // One machine ran session-manager-1 and executor-manager-1 (whose gateway is session-manager-1's): both die.
-        // Wherever node em-1's grain lived, its executors must be lost and their tasks run on em-2.
-        var gateways = _cluster["GATEWAYS"].Split(',');
-        await using var client = Client($"{gateways[1]},{gateways[0]}");
-        var session = await StartBusySessionAsync(client, "machine-kill");
-
-        await KillAsync(Path.Combine(_state, "pids", "executor-manager-1.pid"));
-        await KillAsync(Path.Combine(_state, "pids", "session-manager-1.pid"));
-
-        await FinishAndCheckAsync(client, session);
-    }
-
-    [Fact]
-    public async Task PostgresRestartedMidSession_NothingIsLost()
-    {
-        await using var client = Client(_cluster["GATEWAYS"]);
-        var session = await StartBusySessionAsync(client, "pg-restart");
-
-        var data = Path.Combine(_cluster["POSTGRES_DATA"], "data");
-        var restart = await ExternalCommand.RunAsync("runuser",
-            // -l: the new server logs to a file; otherwise it would hold this command's output pipes open.
-            ["-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "60",
-             "-l", Path.Combine(_cluster["POSTGRES_DATA"], "postgres.log"), "restart"],
-            ScriptTimeout, "runuser is required (PostgreSQL refuses to run as root)");
-        Assert.True(restart.ExitCode == 0, $"PostgreSQL should restart{restart}");
-
-        await FinishAndCheckAsync(client, session);
-    }
-
-    /// <summary>A session of <see cref="Tasks"/> tasks, returned once some have succeeded and most have not.</summary>
-    private async Task<string> StartBusySessionAsync(GrpcFlameClient client, string purpose)
-    {
-        var app = $"{purpose}-{Guid.NewGuid().ToString("N")[..6]}";
-        await client.RegisterApplicationAsync(app, new ApplicationSpec
-        {
-            Command = Programs.DotnetHost,
-            Arguments = [Programs.PathOf(Programs.TestService)],
-            DelayRelease = 5,
+            await _cluster.KillAsync("executor-manager-1");
+            await _cluster.KillAsync("session-manager-1");
         });
-        var session = await client.CreateSessionAsync(app, new SessionSpec { Application = app });
-        var first = await client.CreateTasksAsync(session.Id, Enumerable.Range(1, Tasks).Select(i => (byte[]?)Utf8($"slowecho:5:out-{i}")).ToList());
-        Assert.Equal(1, first);
-        SessionInfo? last = null;
-        await Wait.UntilAsync(
-            async () => (last = await client.GetSessionAsync(session.Id)).Status.Succeed >= 100,
-            "100 tasks to succeed before the fault", TasksTimeout,
-            seen: async () => $"{Describe(last)}; executors: "
-                + string.Join(", ", (await ExecutorsOfAsync(client, session.Id)).Select(e => $"{e.Id} on {e.Node} {e.State}")),
-            context: Logs);
-        return session.Id;
+
+        Assert.True(SessionHost(outcome.SessionId) != "session-manager-1"
+            || outcome.Session.Status.Events.Any(e => e.Code == SessionEventCodes.Restored),
+            $"session {outcome.SessionId} lived on the killed silo and has no Restored event: {Describe(outcome.Session)}");
     }
 
-    private async Task FinishAndCheckAsync(GrpcFlameClient client, string sessionId)
+    [Fact]
+    public async Task PostgreSQL_crashed_and_restarted_under_a_working_client_loses_nothing()
     {
-        SessionInfo? last = null;
-        await Wait.UntilAsync(
-            async () =>
+        var data = Path.Combine(_cluster.Env["POSTGRES_DATA"], "data");
+        await RunWithFaultAsync("postgres", 1, async () =>
+        {
+            // -m immediate: no shutdown checkpoint, the server recovers from its log at start, as after a crash.
+            var restart = await ExternalCommand.RunAsync("runuser",
+                // -l: the new server logs to a file; otherwise it would hold this command's output pipes open.
+                ["-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", "60",
+                 "-l", Path.Combine(_cluster.Env["POSTGRES_DATA"], "postgres.log"), "restart"],
+                TimeSpan.FromSeconds(90), "runuser is required (PostgreSQL refuses to run as root)");
+            Assert.True(restart.ExitCode == 0, $"PostgreSQL should restart{restart}");
+        });
+    }
+
+    private sealed record Outcome(string SessionId, SessionInfo Session);
+
+    /// <summary>
+    /// A fault-free run first (the yardstick), then a run in which <paramref name="fault"/> starts right after a
+    /// randomly chosen acknowledgement; both by a client whose first gateway is <paramref name="clientSilo"/>'s.
+    /// </summary>
+    private async Task<Outcome> RunWithFaultAsync(string purpose, int clientSilo, Func<Task> fault)
+    {
+        var seed = WorkingClient.Seed();
+        var killAt = new Random(seed).Next(2, Tasks / WorkingClient.Batch * 2 / 3);
+        output.WriteLine($"seed {seed} (replay with FLAME_E2E_SEED={seed}): the fault comes after acknowledgement {killAt} of {Tasks / WorkingClient.Batch}");
+
+        var gateways = _cluster.Gateways;
+        var app = $"{purpose}-{Guid.NewGuid().ToString("N")[..6]}";
+        string baseline, faulted;
+        // Created through session-manager-1's gateway, so that their grains live on session-manager-1.
+        await using (var creator = _cluster.Client(gateways[0]))
+        {
+            await creator.RegisterApplicationAsync(app, new ApplicationSpec
             {
-                // Each poll is bounded: once (fresh clone, TLS, 2026-12-07) a GetSession through the surviving gateway
-                // after the kill never returned (a hang dump showed it inside Grpc.Net.Client's retry call); such a
-                // call is given up and polled again, and the session must still finish within FinishTimeout.
-                using var poll = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-                try
-                {
-                    last = await client.GetSessionAsync(sessionId, poll.Token);
-                }
-                catch (OperationCanceledException) when (poll.IsCancellationRequested)
-                {
-                    return false;
-                }
-                catch (FlameException) when (poll.IsCancellationRequested)
-                {
-                    return false;
-                }
-                return last.Status.Succeed + last.Status.Failed + last.Status.Cancelled == Tasks;
-            },
-            $"all {Tasks} tasks to be terminal after the fault", FinishTimeout,
-            seen: () => Task.FromResult(Describe(last)), context: Logs);
-        var tasks = await client.CheckTasksAsync(sessionId, Tasks);
-        Assert.All(tasks, t => Assert.True(t.State == TaskState.Succeed && Text(t.Output) == $"out-{t.Id}",
-            $"task {t.Id} should have succeeded with out-{t.Id}, is {t.State} with {Text(t.Output)}: {Describe(t.Events)}"));
-        await client.CloseSessionAsync(sessionId);
+                Command = Programs.DotnetHost,
+                Arguments = [Programs.PathOf(Programs.TestService)],
+                DelayRelease = 5,
+            });
+            baseline = (await creator.CreateSessionAsync(null, new SessionSpec { Application = app })).Id;
+            faulted = (await creator.CreateSessionAsync(null, new SessionSpec { Application = app })).Id;
+        }
+        await using var client = _cluster.Client($"{gateways[clientSilo - 1]},{gateways[2 - clientSilo]}");
+
+        var calm = new WorkingClient(client, baseline, Tasks, Work);
+        await calm.RunAsync(_ => { }, RunTimeout);
+        calm.CheckEveryTaskReportedOnce(_cluster.Logs);
+        output.WriteLine($"without fault: {Tasks} tasks in {calm.Duration.TotalSeconds:0.0}s");
+
+        var run = new WorkingClient(client, faulted, Tasks, Work);
+        Task? faultDone = null;
+        var faultAt = TimeSpan.Zero;
+        await run.RunAsync(acknowledged =>
+        {
+            if (acknowledged != killAt)
+                return;
+            faultAt = run.Now;
+            faultDone = fault();
+        }, RunTimeout);
+        Assert.NotNull(faultDone);
+        await faultDone;
+        var stall = run.LongestStallAfter(faultAt);
+        output.WriteLine($"with the fault at {faultAt.TotalSeconds:0.0}s: {Tasks} tasks in {run.Duration.TotalSeconds:0.0}s, "
+            + $"longest time without a finished task {stall.TotalSeconds:0.0}s");
+
+        run.CheckEveryTaskReportedOnce(_cluster.Logs);
+        await client.CheckTasksAsync(faulted, Tasks);
+        Assert.True(stall <= RecoveryBound,
+            $"after the fault at {faultAt.TotalSeconds:0.0}s no task finished for {stall.TotalSeconds:0.0}s, more than {RecoveryBound.TotalSeconds:0}s{_cluster.Logs()}");
+        Assert.True(run.Duration <= calm.Duration * SlowdownFactor,
+            $"the run with the fault took {run.Duration.TotalSeconds:0.0}s, more than {SlowdownFactor} times the {calm.Duration.TotalSeconds:0.0}s without");
+        return new Outcome(faulted, await client.GetSessionAsync(faulted));
     }
 
-    private static async Task KillAsync(string pidFile)
+    /// <summary>The silo whose log says it created <paramref name="sessionId"/> (event 1101 of the session grain).</summary>
+    private string SessionHost(string sessionId)
     {
-        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
-        // Its process group: the session manager (dotnet) and anything it started.
-        var kill = await ExternalCommand.RunAsync("kill", ["-KILL", "--", $"-{pid}"], TimeSpan.FromSeconds(30), "kill is required");
-        Assert.True(kill.ExitCode == 0, $"{Path.GetFileNameWithoutExtension(pidFile)} should be killed{kill}");
+        var hosts = new[] { "session-manager-1", "session-manager-2" }
+            .Where(silo => _cluster.LogLines(silo).Any(l => l.Contains($"Session {sessionId} created", StringComparison.Ordinal))).ToList();
+        return Assert.Single(hosts);
     }
 
-    private string Logs()
-    {
-        var logs = Path.Combine(_state, "logs");
-        if (!Directory.Exists(logs))
-            return "";
-        return string.Concat(Directory.EnumerateFiles(logs).Order().Select(f =>
-            $"\n--- {Path.GetFileName(f)}, last lines:\n  {string.Join("\n  ", File.ReadLines(f).TakeLast(12))}"));
-    }
+    /// <summary>How many times the silos logged a restore of <paramref name="sessionId"/> (event 1104).</summary>
+    private int RestoredLines(string sessionId) =>
+        new[] { "session-manager-1", "session-manager-2" }
+            .Sum(silo => _cluster.LogLines(silo).Count(l => l.Contains($"Session {sessionId} restored", StringComparison.Ordinal)));
 }

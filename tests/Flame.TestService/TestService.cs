@@ -16,6 +16,8 @@ namespace Flame.TestService;
 /// <item><term><c>hang</c></term><description>never returns, and ignores cancellation.</description></item>
 /// <item><term><c>common</c></term><description>returns the common data received by the last OnSessionEnter (empty if none).</description></item>
 /// <item><term><c>pid</c></term><description>returns the process id.</description></item>
+/// <item><term><c>who:MS</c></term><description>sleeps MS milliseconds (cancellable), then returns who ran it:
+/// <c>executor ID pid PID in DIRECTORY</c> (the executor's directory, under its node's work directory).</description></item>
 /// <item><term><c>count</c></term><description>returns how many tasks this process has received, this one included.</description></item>
 /// </list>
 /// Environment: <c>FLAME_TEST_SERVICE_FAIL_ENTER=1</c> fails every OnSessionEnter (return code 3);
@@ -84,6 +86,10 @@ internal sealed class TestService : FlameService
                 return _commonData ?? [];
             case "pid":
                 return Encoding.UTF8.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+            case "who":
+                await Task.Delay(int.Parse(argument, NumberStyles.None, CultureInfo.InvariantCulture), cancellationToken);
+                return Encoding.UTF8.GetBytes(
+                    $"executor {Environment.GetEnvironmentVariable("FLAME_EXECUTOR_ID")} pid {Environment.ProcessId} in {Environment.CurrentDirectory}");
             case "count":
                 return Encoding.UTF8.GetBytes(count.ToString(CultureInfo.InvariantCulture));
             default:

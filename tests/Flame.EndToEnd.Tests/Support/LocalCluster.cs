@@ -77,6 +77,24 @@ public sealed class LocalCluster
     public int ProcessGroup(string process) =>
         int.Parse(File.ReadAllText(Path.Combine(_state, "pids", process + ".pid")).Trim(), CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The lines of <paramref name="process"/>'s log so far (e.g. <c>session-manager-1</c>): each silo logs to its own
+    /// file, so the silo that created or restored a session grain is the one whose log holds the line.
+    /// </summary>
+    public IReadOnlyList<string> LogLines(string process)
+    {
+        var log = Path.Combine(_state, "logs", process + ".log");
+        if (!File.Exists(log))
+            return [];
+        // Shared: the process may still be writing it.
+        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line)
+            lines.Add(line);
+        return lines;
+    }
+
     /// <summary>The last lines of every process's log, for failure messages.</summary>
     public string Logs()
     {
