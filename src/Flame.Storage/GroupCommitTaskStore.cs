@@ -20,6 +20,9 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
     private readonly ILogger _logger;
     private Task? _writer;
     private long _commits;
+    // When a batch last failed for lack of space (Stopwatch ticks; 0: not since the last commit), and with what.
+    private long _fullAt;
+    private TaskStoreFullException? _full;
     private int _disposed;
 
     private protected GroupCommitTaskStore(FlameTaskStoreOptions? options, ILogger logger)
@@ -39,6 +42,32 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
 
     /// <summary>Applies a batch's net effect in one transaction and commits it; throws if it did not commit.</summary>
     private protected abstract Task ApplyAsync(WriteSet batch);
+
+    /// <summary>
+    /// How long a failure for lack of space counts in <see cref="Full"/> without another one: 3 s. Writers whose
+    /// changes failed try again every second or so and renew it; once nobody tries, the next write finds out anew.
+    /// </summary>
+    public static readonly TimeSpan FullFor = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The error of the last batch, if it failed because the disk is full, no batch has committed since and it is
+    /// less than <see cref="FullFor"/> old; otherwise null. New work (tasks, sessions) is refused while it is set,
+    /// so that what is accepted can still be written.
+    /// </summary>
+    public TaskStoreFullException? Full
+    {
+        get
+        {
+            var at = Interlocked.Read(ref _fullAt);
+            return at != 0 && Stopwatch.GetElapsedTime(at) < FullFor ? Volatile.Read(ref _full) : null;
+        }
+    }
+
+    /// <summary>Whether <paramref name="exception"/> says the disk (or the database's quota) is full.</summary>
+    private protected virtual bool IsFull(Exception exception) => exception is IOException { HResult: DiskFullHResult };
+
+    // ENOSPC as .NET reports it on Unix (HResult of an IOException for errno 28).
+    private const int DiskFullHResult = 28;
 
     /// <summary>Whether a failed batch may be retried (within <see cref="FlameTaskStoreOptions.RetryWindow"/>).</summary>
     private protected virtual bool IsTransient(Exception exception) => false;
@@ -234,15 +263,24 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
             {
                 await ApplyWithRetryAsync(batch).ConfigureAwait(false);
                 Interlocked.Increment(ref _commits);
+                Interlocked.Exchange(ref _fullAt, 0);
                 foreach (var write in writes)
                     write.Done.TrySetResult();
             }
             catch (Exception ex)
             {
                 // The loop must survive anything: the callers of this batch get the error, later batches try again.
-                LogBatchFailed(ex, writes.Count, rows);
+                var error = ex;
+                if (IsFull(ex))
+                {
+                    var full = new TaskStoreFullException(ex);
+                    Volatile.Write(ref _full, full);
+                    Interlocked.Exchange(ref _fullAt, Stopwatch.GetTimestamp());
+                    error = full;
+                }
+                LogBatchFailed(error, writes.Count, rows);
                 foreach (var write in writes)
-                    write.Done.TrySetException(ex);
+                    write.Done.TrySetException(error);
             }
             writes.Clear();
             batch.Clear();

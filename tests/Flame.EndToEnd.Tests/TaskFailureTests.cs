@@ -86,7 +86,7 @@ public sealed class TaskFailureTests(ClusterFixture fixture)
 
         var tasks = await client.CheckTasksAsync(session.Id, inputs.Count);
         var badTask = tasks[inputs.IndexOf(badInput)];
-        var watched = await watch.WaitAsync(TimeSpan.FromSeconds(10));
+        var watched = await watch.WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(10)));
         Assert.True(watched[^1].State == TaskState.Failed && watched[^1].Events.Count == badTask.Events.Count,
             $"the watch of task {badTask.Id} should end with its final state, ended with {watched[^1].State}: {Describe(watched[^1].Events)}");
         Assert.True(badTask.State == TaskState.Failed, $"task {badTask.Id} ({badInput}) should be Failed, is {badTask.State}: {Describe(badTask.Events)}");

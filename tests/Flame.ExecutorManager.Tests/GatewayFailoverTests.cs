@@ -111,11 +111,12 @@ public sealed class GatewayFailoverTests(ITestOutputHelper output) : IAsyncLifet
 
     private static async Task WaitForLogAsync(string path, string line)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var limit = Wait.Scaled(TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + limit;
         while (!(File.Exists(path) && File.ReadAllLines(path).Contains(line)))
         {
             if (DateTime.UtcNow > deadline)
-                Assert.Fail($"expected '{line}' in {path} within 30 s; it holds: {(File.Exists(path) ? File.ReadAllText(path) : "nothing")}");
+                Assert.Fail($"expected '{line}' in {path} within {limit.TotalSeconds:0.#} s; it holds: {(File.Exists(path) ? File.ReadAllText(path) : "nothing")}");
             await Task.Delay(20);
         }
     }

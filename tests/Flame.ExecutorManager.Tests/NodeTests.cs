@@ -257,9 +257,8 @@ public partial class NodeTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Pruned off the executor's path, after it ended: wait for it, boundedly.
         var executors = Path.Combine(_work.FullName, "executors");
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (Directory.Exists(Path.Combine(executors, "e1")) && DateTime.UtcNow < deadline)
-            await Task.Delay(50);
+        await Wait.UntilAsync(() => !Directory.Exists(Path.Combine(executors, "e1")), "e1's directory to be pruned once e2 ended",
+            seen: () => string.Join(", ", Directory.GetDirectories(executors).Select(Path.GetFileName)));
         Assert.Equal(["e2"], Directory.GetDirectories(executors).Select(Path.GetFileName));
         Assert.True(File.Exists(Path.Combine(executors, "e2", "service.log")), "the kept directory keeps its service log");
     }

@@ -16,7 +16,7 @@ public sealed class OptionsTests
         Assert.Equal("/tmp/flame", options.WorkDirectory);
         Assert.Equal(TimeSpan.FromSeconds(2), options.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), options.ServiceStartTimeout);
-        Assert.Equal(TimeSpan.Zero, options.TaskTimeout);
+        Assert.Equal(TimeSpan.FromHours(1), options.TaskTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), options.ShutdownGrace);
         Assert.Equal(100, options.KeepExecutorDirectories);
         Assert.Equal(Environment.ProcessorCount, options.EffectiveSlots);

@@ -16,7 +16,7 @@ public sealed class ServiceProcessTests : IDisposable
         // Far more than a pipe holds (64 KiB): a service whose output is not read would hang here.
         using var process = Start("head -c 300000 /dev/zero | tr '\\0' a; echo; echo done >&2");
 
-        Assert.True(await process.WaitForExitAsync(TimeSpan.FromSeconds(10)), "the shell should have exited after writing 300000 bytes");
+        Assert.True(await process.WaitForExitAsync(Wait.Scaled(TimeSpan.FromSeconds(10))), "the shell should have exited after writing 300000 bytes");
         var tail = await process.ReadLogTailAsync(lines: 1, drain: TimeSpan.FromSeconds(5));
 
         Assert.Equal("done", tail);
@@ -27,9 +27,9 @@ public sealed class ServiceProcessTests : IDisposable
     public async Task Output_IsAppended_AcrossServices()
     {
         using (var first = Start("echo first"))
-            await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await first.WaitForExitAsync(Wait.Scaled(TimeSpan.FromSeconds(10)));
         using var second = Start("echo second");
-        await second.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        await second.WaitForExitAsync(Wait.Scaled(TimeSpan.FromSeconds(10)));
 
         var lines = (await second.ReadLogTailAsync(lines: 10, drain: TimeSpan.FromSeconds(5))).Split('\n');
 
@@ -70,7 +70,7 @@ public sealed class ServiceProcessTests : IDisposable
         process.Dispose();
 
         var deadline = Stopwatch.GetTimestamp();
-        while (Directory.Exists($"/proc/{child}") && !IsZombie(child) && Stopwatch.GetElapsedTime(deadline) < TimeSpan.FromSeconds(5))
+        while (Directory.Exists($"/proc/{child}") && !IsZombie(child) && Stopwatch.GetElapsedTime(deadline) < Wait.Scaled(TimeSpan.FromSeconds(5)))
             await Task.Delay(20);
         Assert.True(!Directory.Exists($"/proc/{child}") || IsZombie(child), $"the child process {child} should have been killed");
     }
@@ -98,7 +98,7 @@ public sealed class ServiceProcessTests : IDisposable
 
         Assert.StartsWith($"the process did not listen on {directory.SocketPath} within 0.3s; it was killed; last lines of service.log:\n", error.Message);
         Assert.EndsWith("starting", error.Message);
-        Assert.True(await shim.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(await shim.WaitForExitAsync(Wait.Scaled(TimeSpan.FromSeconds(5))));
     }
 
     [Fact]
@@ -136,11 +136,12 @@ public sealed class ServiceProcessTests : IDisposable
     private async Task WaitForLogAsync(string text)
     {
         var started = Stopwatch.GetTimestamp();
+        var limit = Wait.Scaled(TimeSpan.FromSeconds(10));
         // A whole line: the log's header line quotes the script, which names the text too.
         while (!(File.Exists(LogPath) && File.ReadAllLines(LogPath).Contains(text)))
         {
-            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(10))
-                Assert.Fail($"expected '{text}' in the service log within 10 s; it holds: {(File.Exists(LogPath) ? File.ReadAllText(LogPath) : "(no file)")}");
+            if (Stopwatch.GetElapsedTime(started) > limit)
+                Assert.Fail($"expected '{text}' in the service log within {limit.TotalSeconds:0.#} s; it holds: {(File.Exists(LogPath) ? File.ReadAllText(LogPath) : "(no file)")}");
             await Task.Delay(10);
         }
     }

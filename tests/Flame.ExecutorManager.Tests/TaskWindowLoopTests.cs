@@ -21,7 +21,7 @@ public sealed class TaskWindowLoopTests
 
     /// <summary>A loop's run, bounded: a loop that never ends fails its test instead of hanging it.</summary>
     private static Task<bool> RunAsync(FakeWindowGateway gateway, FakeTaskRunner runner, int maxWindow = 8) =>
-        new TaskWindowLoop(gateway, runner, "e1", maxWindow, new FrozenClock()).RunAsync(gateway.First(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        new TaskWindowLoop(gateway, runner, "e1", maxWindow, new FrozenClock()).RunAsync(gateway.First(), CancellationToken.None).WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(30)));
 
     [Fact]
     public async Task RunsEveryTaskOnce_AndReportsEachResultWithItsLaunch_SeveralToAMessage()

@@ -56,7 +56,7 @@ public sealed partial class ExecutionFlowTests(ExecutionClusterFixture fixture) 
         });
         return stop;
     }
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private static TimeSpan Timeout => Wait.Timeout;
 
     private sealed class NodeOrders : INodeWatcher
     {

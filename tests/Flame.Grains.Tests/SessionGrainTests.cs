@@ -177,7 +177,7 @@ public sealed class SessionGrainTests(ClusterFixture fixture)
         var now = await session.WatchTaskAsync(1, reference);
         Assert.Equal(TaskState.Pending, now.State);
         await session.CloseAsync();
-        var changed = await watcher.Changes.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var changed = await watcher.Changes.Reader.ReadAsync().AsTask().WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(10)));
         Assert.Equal(TaskState.Cancelled, changed.State);
         Assert.Equal(2, changed.Events.Count);
         GC.KeepAlive(watcher);

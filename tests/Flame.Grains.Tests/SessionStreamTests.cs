@@ -58,7 +58,7 @@ public sealed class SessionStreamTests(ExecutionClusterFixture fixture)
         var seen = new List<TaskInfo>();
         while (true)
         {
-            var (tasks, done) = await watcher.Batches.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+            var (tasks, done) = await watcher.Batches.Reader.ReadAsync().AsTask().WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(20)));
             seen.AddRange(tasks);
             if (done)
                 break;

@@ -75,7 +75,7 @@ public sealed class SiloKillTests(ITestOutputHelper output)
             }
         });
 
-        await killNow.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await killNow.Task.WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(30)));
         var delay = point == KillPoint.AtARandomMoment ? random.Next(0, 200) : 0;
         output.WriteLine($"seed {seed}: session {sessionId} on {victim.SiloAddress}; kill {point} after {killAfter} creates (+{delay} ms)");
         if (delay > 0)
@@ -95,7 +95,7 @@ public sealed class SiloKillTests(ITestOutputHelper output)
                 + string.Join(", ", hosts.Select(h => $"{h.Key} {h.Value}")) + $"; create of input {Volatile.Read(ref inFlight)} in flight, {acknowledged.Count} acknowledged; errors: {string.Join(" | ", errors.Select(e => e.GetType().Name + ": " + e.Message))}");
         }
         var recovery = await servedAgain.Task;
-        await creator.WaitAsync(TimeSpan.FromSeconds(30));
+        await creator.WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(30)));
         output.WriteLine($"served again {recovery.TotalSeconds:0.0}s after the kill; {acknowledged.Count} creates acknowledged, "
             + $"{errors.Count} failed: {string.Join(", ", errors.GroupBy(e => e.GetType().Name).Select(g => $"{g.Count()} {g.Key}"))}");
         Assert.True(recovery <= CallDeadline + TwoSiloCluster.RecoveryBound,

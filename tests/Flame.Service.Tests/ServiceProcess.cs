@@ -18,7 +18,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public const string PiService = "pi-service";
 
     /// <summary>Generous, for a loaded 2-core CI machine; a service is normally ready in well under a second.</summary>
-    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+    public static TimeSpan ReadyTimeout => Wait.Scaled(TimeSpan.FromSeconds(30));
 
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -165,11 +165,12 @@ internal sealed class ServiceProcess : IAsyncDisposable
             },
         });
 
-    public static CallOptions Deadline() => new(deadline: DateTime.UtcNow.AddSeconds(30));
+    public static CallOptions Deadline() => new(deadline: DateTime.UtcNow + Wait.Scaled(TimeSpan.FromSeconds(30)));
 
     /// <summary>Waits for the process to exit and returns its exit code; fails if it is still running after <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
+        timeout = Wait.Scaled(timeout);
         using var cancellation = new CancellationTokenSource(timeout);
         try
         {

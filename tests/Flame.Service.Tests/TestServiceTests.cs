@@ -206,7 +206,7 @@ public sealed class TestServiceTests(ITestOutputHelper output)
 
         // What the executor manager waits for, sending nothing, before it trusts the stream with a task.
         using var stream = service.CreateExtClient().InvokeTasks(ServiceProcess.Deadline());
-        var headers = await stream.ResponseHeadersAsync.WaitAsync(TimeSpan.FromSeconds(30));
+        var headers = await stream.ResponseHeadersAsync.WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(30)));
         Assert.Equal(V1.TaskStreamProtocol.Value, headers.GetValue(V1.TaskStreamProtocol.Header));
         await stream.RequestStream.WriteAsync(Command("s-9", "1", "echo:after the headers"));
         Assert.True(await stream.ResponseStream.MoveNext(), "expected an answer to task 1");

@@ -56,7 +56,7 @@ public sealed class ExtensionRpcTests(GatewayFixture gateway)
         var session = await NewSessionAsync();
         await Ext.CreateTasksAsync(new CreateTasksRequest { SessionId = session, Inputs = { Enumerable.Repeat(ByteString.Empty, 700) } });
         using var watch = Ext.WatchSession(new WatchSessionRequest { SessionId = session });
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var timeout = new CancellationTokenSource(Wait.Timeout);
         Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
         Assert.Empty(watch.ResponseStream.Current.Tasks);
 

@@ -92,11 +92,11 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
         Assert.DoesNotContain(duringOutage, w => w.IsCompleted);
         await fixture.Server.StartAgainAsync();
 
-        await Task.WhenAll(duringOutage).WaitAsync(TimeSpan.FromSeconds(90));
+        await Task.WhenAll(duringOutage).WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(90)));
         var before = acknowledged.Count;
         await Wait.UntilAsync(() => { lock (acknowledged) return acknowledged.Count >= before + 20; }, "20 more writes after the restart", TimeSpan.FromSeconds(60));
         await stop.CancelAsync();
-        await writer.WaitAsync(TimeSpan.FromSeconds(60));
+        await writer.WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(60)));
 
         await ReopenAsync();
         var stored = (await AllTasksAsync("steady")).Select(t => t.Id).ToHashSet();
@@ -158,14 +158,14 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
         await fixture.Server.StopAsync("fast");
         try
         {
-            await Assert.ThrowsAnyAsync<NpgsqlException>(() => Store.WriteTasksAsync("s", [NewTask(1)]).WaitAsync(TimeSpan.FromSeconds(60)));
+            await Assert.ThrowsAnyAsync<NpgsqlException>(() => Store.WriteTasksAsync("s", [NewTask(1)]).WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(60))));
         }
         finally
         {
             await fixture.Server.StartAgainAsync();
         }
 
-        await Store.WriteTasksAsync("s", [NewTask(2)]).WaitAsync(TimeSpan.FromSeconds(60));
+        await Store.WriteTasksAsync("s", [NewTask(2)]).WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(60)));
         Assert.Equal([2L], (await AllTasksAsync("s")).Select(t => t.Id));
     }
 
@@ -173,7 +173,7 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
     public async Task Batch_ThatFailsForGood_FaultsItsCallersAtOnce_AndLaterWritesSucceed()
     {
         // PostgreSQL text cannot hold NUL: a permanent error, so no retry.
-        var bad = await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteTasksAsync("bad\0id", [NewTask(1)]).WaitAsync(TimeSpan.FromSeconds(10)));
+        var bad = await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteTasksAsync("bad\0id", [NewTask(1)]).WaitAsync(Wait.Scaled(TimeSpan.FromSeconds(10))));
         Assert.False(bad is NpgsqlException { IsTransient: true }, bad.ToString());
 
         await Store.WriteTasksAsync("good", [NewTask(1)]);

@@ -39,7 +39,7 @@ public abstract class TaskStoreContractTests : IAsyncLifetime
 
     protected static long CommitsOf(ITaskStore store) => store is GroupCommitTaskStore durable ? durable.Commits : 0;
 
-    protected static StoredTask NewTask(long id, int state = 0, byte[]? input = null) =>
+    protected internal static StoredTask NewTask(long id, int state = 0, byte[]? input = null) =>
         new() { Id = id, State = state, Input = input, CreationTime = 1_700_000_000_000 + id };
 
     protected static byte[] Bytes(int length, byte seed = 1) => [.. Enumerable.Range(0, length).Select(i => (byte)(i * 31 + seed))];

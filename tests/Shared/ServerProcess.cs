@@ -8,7 +8,7 @@ namespace Flame.Testing;
 public static class ServerProcess
 {
     /// <summary>How long the process may take to exit. Generous: the machine is shared and the runtime starts cold.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    public static TimeSpan Timeout => Wait.Scaled(TimeSpan.FromSeconds(60));
 
     /// <summary>Runs <paramref name="dll"/> (a full path, or a file name next to the tests) with <paramref name="args"/> until it exits.</summary>
     public static async Task<(int Code, string Stdout, string Stderr)> RunToExitAsync(string dll, IEnumerable<string> args)

@@ -57,6 +57,37 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
     public Task StopAsync(string mode = "fast") =>
         AsServerUserAsync("pg_ctl", "-D", Data, "-w", "-t", "60", "-m", mode, "stop");
 
+    /// <summary>
+    /// SIGSTOP to the server and every process it started: connections stay open and nothing answers, as when its
+    /// machine or VM is frozen. <see cref="ThawAsync"/> resumes it.
+    /// </summary>
+    public Task FreezeAsync() => SignalEveryProcessAsync("STOP");
+
+    /// <summary>SIGCONT to the server and its processes, after <see cref="FreezeAsync"/>.</summary>
+    public Task ThawAsync() => SignalEveryProcessAsync("CONT");
+
+    private Task SignalEveryProcessAsync(string signal)
+    {
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(Data, "postmaster.pid")).First().Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var pids = new List<string> { postmaster.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                // "pid (name) state ppid ...": the name may hold spaces, so read after its closing parenthesis.
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[1] == pids[0])
+                    pids.Add(Path.GetFileName(directory));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not a process, or one that exited meanwhile.
+            }
+        }
+        return RunAsync("kill", [$"-{signal}", .. pids]);
+    }
+
     /// <summary>A new, empty database; its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "test")
     {

@@ -5,8 +5,9 @@ namespace Flame.Testing;
 
 /// <summary>
 /// Waiting with a deadline whose failure says what was expected and what was seen; never a fixed sleep. Shared (as a
-/// linked source file) by every test project. Every deadline is multiplied by <see cref="TimeScale"/>, so that a
-/// loaded machine can be given more time in one place.
+/// linked source file) by every test project. Every deadline is multiplied by <see cref="TimeScale"/> and by the
+/// machine's load at the moment the wait starts (<see cref="LoadFactor"/>), so that a loaded machine is given more time
+/// in one place and a CI machine running the test projects in parallel does not fail on a fixed budget.
 /// </summary>
 public static class Wait
 {
@@ -19,37 +20,63 @@ public static class Wait
         && scale > 0 && double.IsFinite(scale) ? scale : 1;
 
     /// <summary>How long one expected event may take when a test names no deadline: 20 s, scaled. Generous: the machine is shared.</summary>
-    public static readonly TimeSpan Timeout = Scaled(TimeSpan.FromSeconds(20));
+    public static TimeSpan Timeout => Scaled(TimeSpan.FromSeconds(20));
+
+    /// <summary>The most <see cref="LoadFactor"/> stretches a deadline: 4.</summary>
+    public const double MaxLoadFactor = 4;
 
     /// <summary>The pause between two checks of a state that offers no event to wait on: 20 ms (not scaled).</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
-    /// <summary><paramref name="timeout"/> multiplied by <see cref="TimeScale"/>.</summary>
-    public static TimeSpan Scaled(TimeSpan timeout) => timeout * TimeScale;
+    /// <summary><paramref name="timeout"/> multiplied by <see cref="TimeScale"/> and by the load now (<see cref="LoadFactor"/>).</summary>
+    public static TimeSpan Scaled(TimeSpan timeout) => timeout * TimeScale * LoadFactor();
+
+    /// <summary>
+    /// The one-minute load average per core (<c>/proc/loadavg</c>), at least 1 and at most <see cref="MaxLoadFactor"/>;
+    /// 1 where the load cannot be read. A machine at load 40 on 2 cores gives each process a fraction of a core, so the
+    /// same work takes several times longer: the deadlines stretch with it, up to the cap, so that a wedged test still fails.
+    /// </summary>
+    public static double LoadFactor()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            var first = text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal));
+            return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var load) && double.IsFinite(load)
+                ? Math.Clamp(load / Environment.ProcessorCount, 1, MaxLoadFactor)
+                : 1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+        {
+            return 1;
+        }
+    }
 
     /// <summary>Awaits <paramref name="task"/>, failing with <paramref name="expected"/> if it does not finish within <see cref="Timeout"/>.</summary>
     public static async Task<T> For<T>(Task<T> task, string expected)
     {
+        var limit = Timeout;
         try
         {
-            return await task.WaitAsync(Timeout);
+            return await task.WaitAsync(limit);
         }
         catch (TimeoutException)
         {
-            throw new Xunit.Sdk.XunitException($"timed out after {Timeout.TotalSeconds:0.#}s waiting for {expected}");
+            throw new Xunit.Sdk.XunitException($"timed out after {limit.TotalSeconds:0.#}s waiting for {expected}");
         }
     }
 
     /// <summary>Awaits <paramref name="task"/>, failing with <paramref name="expected"/> if it does not finish within <see cref="Timeout"/>.</summary>
     public static async Task For(Task task, string expected)
     {
+        var limit = Timeout;
         try
         {
-            await task.WaitAsync(Timeout);
+            await task.WaitAsync(limit);
         }
         catch (TimeoutException)
         {
-            throw new Xunit.Sdk.XunitException($"timed out after {Timeout.TotalSeconds:0.#}s waiting for {expected}");
+            throw new Xunit.Sdk.XunitException($"timed out after {limit.TotalSeconds:0.#}s waiting for {expected}");
         }
     }
 

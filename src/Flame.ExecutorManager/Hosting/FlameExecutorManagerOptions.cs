@@ -56,8 +56,12 @@ public sealed class FlameExecutorManagerOptions : IValidatableObject
     /// <summary>How long a service process has to listen on its socket after it was started. Default 30 s.</summary>
     public TimeSpan ServiceStartTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Longest run of one task (OnTaskInvoke) before the service is killed and the task fails. Default 0: no limit.</summary>
-    public TimeSpan TaskTimeout { get; set; } = TimeSpan.Zero;
+    /// <summary>
+    /// Longest run of one task (OnTaskInvoke) before the service is killed and the attempt fails (the task runs again
+    /// while it has attempts left). Default 1 h, so that a frozen service (SIGSTOP, a deadlock) cannot hold a task and
+    /// its executor forever; 00:00:00 means no limit, for sessions whose tasks run longer.
+    /// </summary>
+    public TimeSpan TaskTimeout { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Longest wait for a service's OnSessionLeave when an executor unbinds. Default 10 s.</summary>
     public TimeSpan SessionLeaveTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -23,6 +23,9 @@ public sealed partial class ExecutorGrain(
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
+    // Idleness is a duration: on the monotonic clock, so that a wall-clock jump neither releases nor keeps executors.
+    private long Monotonic => MonotonicTime.Ms(clock);
+
     public Task CreateAsync(string node, string? sessionId, ResourceRequirement resReq)
     {
         if (_executor is not null && _executor.State != ExecutorState.Released)
@@ -60,7 +63,7 @@ public sealed partial class ExecutorGrain(
             Shim = executor.Shim,
             State = ExecutorState.Idle,
         };
-        _idleSince = Now;
+        _idleSince = Monotonic;
         WatchNode();
         await GrainFactory.GetGrain<INodeGrain>(executor.Node).ExecutorRegisteredAsync(_executor);
         if (intended is not null)
@@ -85,7 +88,7 @@ public sealed partial class ExecutorGrain(
         if (executor.State == ExecutorState.Idle)
         {
             var releaseAt = _idleSince + 1000L * _execution.ExecutorIdleTimeoutSeconds;
-            var now = Now;
+            var now = Monotonic;
             if (now >= releaseAt)
                 return ReleaseForIdleness();
             _bindWaiter?.TrySetResult(); // a newer poll replaces an older one
@@ -97,7 +100,7 @@ public sealed partial class ExecutorGrain(
                 _bindWaiter = null;
             if (_executor?.State != ExecutorState.Binding)
             {
-                if (_executor?.State == ExecutorState.Idle && Now >= releaseAt)
+                if (_executor?.State == ExecutorState.Idle && Monotonic >= releaseAt)
                     return ReleaseForIdleness();
                 return _executor?.State == ExecutorState.Idle ? PollResult<SessionBinding>.Wait : PollResult<SessionBinding>.Done;
             }
@@ -278,7 +281,7 @@ public sealed partial class ExecutorGrain(
     private void SetState(ExecutorState state, string? sessionId)
     {
         if (state == ExecutorState.Idle && _executor?.State != ExecutorState.Idle)
-            _idleSince = Now;
+            _idleSince = Monotonic;
         // The bind time is what the scheduler's hysteresis looks at: an executor bound a moment ago is not preempted.
         var boundAt = sessionId is null ? null : state == ExecutorState.Binding ? Now : _executor!.BoundAt;
         _executor = _executor! with { State = state, SessionId = sessionId, BoundAt = boundAt };

@@ -19,6 +19,8 @@ public sealed partial class NodeGrain(
     // (an audit that asked about an executor forgets it only if it was not counted again meanwhile).
     private readonly Dictionary<string, Held> _executors = new(StringComparer.Ordinal);
     private long _counted;
+    // When the last heartbeat came, on the monotonic clock (MonotonicTime): liveness must not follow wall-clock jumps.
+    private long _heartbeatAt;
     private bool _lostReported;
     private INodeWatcher? _watcher;
     private IGrainTimer? _livenessTimer;
@@ -30,6 +32,8 @@ public sealed partial class NodeGrain(
     private string Name => this.GetPrimaryKeyString();
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private long Monotonic => MonotonicTime.Ms(clock);
 
     public Task<NodeInfo> RegisterAsync(NodeInfo node, IReadOnlyList<ExecutorInfo> liveExecutors)
     {
@@ -50,6 +54,7 @@ public sealed partial class NodeGrain(
         if (unknown.Count > 0)
             _ = AuditExecutorsAsync();
         _node = node with { Name = Name, State = NodeState.Ready, LastHeartbeatTime = Now };
+        _heartbeatAt = Monotonic;
         _livenessTimer ??= this.RegisterGrainTimer(CheckLivenessAsync,
             new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
         // Interleaved: an executor grain on a silo that is dying must not hold up heartbeats while it times out.
@@ -70,6 +75,7 @@ public sealed partial class NodeGrain(
             Allocatable = status.Allocatable,
             LastHeartbeatTime = Now,
         };
+        _heartbeatAt = Monotonic;
         // Every heartbeat, not only changes: the cluster view is what ListNode shows, heartbeat time included.
         Report();
         return Task.CompletedTask;
@@ -137,7 +143,7 @@ public sealed partial class NodeGrain(
         ReportIfLost();
         if (_node is null || !_executors.TryGetValue(executorId, out var held))
             return Task.FromResult(false);
-        _executors[executorId] = held with { AskedAt = Now }; // alive, and knows itself: the audit can skip it
+        _executors[executorId] = held with { AskedAt = Monotonic }; // alive, and knows itself: the audit can skip it
         return Task.FromResult(true);
     }
 
@@ -173,7 +179,7 @@ public sealed partial class NodeGrain(
     {
         if (_node is not { State: NodeState.Ready } node)
             return;
-        var silentMs = Now - node.LastHeartbeatTime;
+        var silentMs = Monotonic - _heartbeatAt;
         if (silentMs <= 1000L * _execution.NodeHeartbeatTimeoutSeconds)
             return;
         _node = node with { State = NodeState.NotReady };
@@ -190,7 +196,7 @@ public sealed partial class NodeGrain(
     private async Task AuditExecutorsAsync()
     {
         // An executor that asked HoldsAsync lately is alive: only the others (not registered yet, or silent) are looked up.
-        var quiet = Now - 2000L * _execution.NodeHeartbeatTimeoutSeconds;
+        var quiet = Monotonic - 2000L * _execution.NodeHeartbeatTimeoutSeconds;
         var counted = _executors.Where(e => e.Value.AskedAt < quiet).Select(e => (Id: e.Key, e.Value.Since)).ToList();
         if (counted.Count == 0)
             return;
@@ -213,7 +219,7 @@ public sealed partial class NodeGrain(
     }
 
     private void Count(ExecutorInfo executor) =>
-        _executors[executor.Id] = new Held(Resources.Of(executor.ResReq), ++_counted);
+        _executors[executor.Id] = new Held(Resources.Of(executor.ResReq), ++_counted, AskedAt: long.MinValue);
 
     private async Task LoseAllAsync(IReadOnlyList<string> ids, string reason)
     {

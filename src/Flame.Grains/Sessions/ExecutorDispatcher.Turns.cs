@@ -14,7 +14,8 @@ internal sealed partial class ExecutorDispatcher
         if (TryStart(slot) is { } started)
             return TaskHandout.Of(started);
 
-        var now = Now;
+        // Idleness is a duration: on the monotonic clock, so that a wall-clock jump neither releases nor keeps executors.
+        var now = MonotonicTime.Ms(clock);
         if (slot.IdleSince == 0)
             slot.IdleSince = now;
         var releaseAt = slot.IdleSince + terms.DelayReleaseMs;
@@ -41,7 +42,7 @@ internal sealed partial class ExecutorDispatcher
             return TaskHandout.Done;
         if (slot.PreemptedFor is { } preemptedFor)
             return Unbind(executorId, slot, $"preempted for session '{preemptedFor}' while idle: {slot.PreemptionReason}", SessionEventCodes.ExecutorPreempted);
-        return ShouldRelease(terms, Now, releaseAt) ? Unbind(executorId, slot, ReleaseReason(terms), SessionEventCodes.ExecutorUnbound) : TaskHandout.Wait;
+        return ShouldRelease(terms, MonotonicTime.Ms(clock), releaseAt) ? Unbind(executorId, slot, ReleaseReason(terms), SessionEventCodes.ExecutorUnbound) : TaskHandout.Wait;
     }
 
     /// <summary>Records the result of the one task the executor holds, checked: a late or stray result is refused.</summary>

@@ -123,6 +123,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     {
         if (_session is not null)
             throw FlameException.AlreadyExists($"session '{Id}' already exists");
+        StoredForms.CheckRoom(_store, $"session '{Id}' was not created");
         await CreateCoreAsync(spec);
         return View();
     }
@@ -136,6 +137,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
                 DeactivateOnIdle(); // keep no activation for an id that does not exist
                 throw NotFound();
             }
+            StoredForms.CheckRoom(_store, $"session '{Id}' was not created");
             await CreateCoreAsync(spec);
             return View();
         }
@@ -209,6 +211,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         if (key is not null && _idempotency.TryGet(key, 1, Now, out var made))
             return _journal.DurableAsync(_tasks.Get(made, Id));
         CheckAccepting();
+        StoredForms.CheckRoom(_store, $"session '{Id}': no task was created");
         if (input is not null && input.Length > _limits.MaxTaskInputBytes)
             throw FlameException.InvalidArgument(
                 $"task input is {input.Length} bytes; the limit is {_limits.MaxTaskInputBytes} (Flame:Limits:MaxTaskInputBytes)");
@@ -227,6 +230,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         if (key is not null && _idempotency.TryGet(key, inputs.Count, Now, out var made))
             return _journal.DurableAsync(made);
         CheckAccepting();
+        StoredForms.CheckRoom(_store, $"session '{Id}': no task was created");
         if (inputs.Count == 0)
             throw FlameException.InvalidArgument("no inputs: CreateTasks needs at least one");
         TaskLimits.CheckCreate(Id, _tasks.CountOf(TaskState.Pending), inputs.Count, _limits);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Flame.Storage;
 
 namespace Flame.Grains.Sessions;
 
@@ -33,6 +34,16 @@ internal static class StoredForms
         {
             throw FlameException.Unavailable($"the task store could not write the change: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// Refuses new work (<paramref name="refused"/> says what) while the store's disk is full: what was accepted before
+    /// must still be writable, and a refusal the caller can read beats an acceptance that is not durable.
+    /// </summary>
+    public static void CheckRoom(ITaskStore store, string refused)
+    {
+        if (store is GroupCommitTaskStore { Full: { } full })
+            throw FlameException.ResourceExhausted($"{refused}: {full.Message}; free space on its disk and try again");
     }
 
     public static T Read<T>(string json) =>

@@ -33,6 +33,10 @@ public sealed class PostgresTaskStore : GroupCommitTaskStore
 
     private protected override bool IsTransient(Exception exception) => exception is NpgsqlException { IsTransient: true };
 
+    // 53100 disk_full; 53400 configuration_limit_exceeded (e.g. a temp_file_limit).
+    private protected override bool IsFull(Exception exception) =>
+        exception is PostgresException { SqlState: "53100" or "53400" } || base.IsFull(exception);
+
     // Idle pooled connections to a server that restarted are dead: drop them rather than fail on each in turn.
     private protected override void OnTransientFailure() => _dataSource.Clear();
 

@@ -11,7 +11,8 @@ namespace Flame.Storage.Sqlite;
 /// The task store of a single node: one SQLite database file in WAL mode. One writer connection applies the
 /// group-committed batches with prepared statements; reads use other (pooled) connections, which WAL lets run beside
 /// the writer. Durability: <see cref="FlameTaskStoreOptions.SqliteFullSync"/>. A failed batch is not retried (SQLite
-/// errors such as a full disk do not go away by themselves); its callers get the <see cref="SqliteException"/>.
+/// errors such as a full disk do not go away by themselves); its callers get the <see cref="SqliteException"/>, or a
+/// <see cref="TaskStoreFullException"/> when the disk is full.
 /// </summary>
 public sealed class SqliteTaskStore : GroupCommitTaskStore
 {
@@ -60,6 +61,10 @@ public sealed class SqliteTaskStore : GroupCommitTaskStore
         _writes.Apply(batch);
         return Task.CompletedTask;
     }
+
+    // SQLITE_FULL (13), whatever its extended code: the file could not grow.
+    private protected override bool IsFull(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: var code } && (code & 0xFF) == 13 || base.IsFull(exception);
 
     private protected override ValueTask DisposeResourcesAsync()
     {

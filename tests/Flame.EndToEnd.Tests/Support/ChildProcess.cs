@@ -141,6 +141,7 @@ public sealed class ChildProcess : IDisposable
     /// </summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout, string expected)
     {
+        timeout = Wait.Scaled(timeout);
         using var cancellation = new CancellationTokenSource(timeout);
         try
         {

@@ -61,6 +61,7 @@ public static class ExternalCommand
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
+        timeout = Wait.Scaled(timeout);
         using var deadline = new CancellationTokenSource(timeout);
         try
         {

@@ -180,7 +180,7 @@ public sealed class FakeBackend : V1.Backend.BackendBase
     /// <summary>Waits until the calls made so far satisfy <paramref name="condition"/>; fails naming what was expected and seen.</summary>
     public async System.Threading.Tasks.Task WaitUntilAsync(Func<IReadOnlyList<BackendCall>, bool> condition, string expectation, TimeSpan? timeout = null)
     {
-        var limit = timeout ?? TimeSpan.FromSeconds(15);
+        var limit = timeout is { } given ? Wait.Scaled(given) : Wait.Timeout;
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
@@ -195,7 +195,7 @@ public sealed class FakeBackend : V1.Backend.BackendBase
                 return;
             var left = limit - Stopwatch.GetElapsedTime(started);
             if (left <= TimeSpan.Zero || await System.Threading.Tasks.Task.WhenAny(changed, System.Threading.Tasks.Task.Delay(left)) != changed)
-                Assert.Fail($"expected {expectation} within {limit.TotalSeconds}s; calls seen: {string.Join(", ", calls.Where(c => c.Rpc != "Heartbeat"))}");
+                Assert.Fail($"expected {expectation} within {limit.TotalSeconds:0.#}s; calls seen: {string.Join(", ", calls.Where(c => c.Rpc != "Heartbeat"))}");
         }
     }
 

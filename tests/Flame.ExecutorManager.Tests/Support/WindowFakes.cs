@@ -95,10 +95,10 @@ internal sealed class FakeWindowGateway : IWindowExchange
         return answer;
     }
 
-    /// <summary>Waits until the requests so far satisfy <paramref name="condition"/>, for at most 10 s.</summary>
+    /// <summary>Waits until the requests so far satisfy <paramref name="condition"/>, for at most 10 s (scaled, see <see cref="Wait.Scaled"/>).</summary>
     public async Task WaitForAsync(Func<IReadOnlyList<CompleteAndLaunchTaskRequest>, bool> condition, string expectation)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + Wait.Scaled(TimeSpan.FromSeconds(10));
         while (true)
         {
             var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -7,7 +7,7 @@ namespace Flame.Grains.Tests.Sessions;
 internal static class OneScheduler
 {
     /// <summary>How long a test waits for something it expects.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    public static TimeSpan Timeout => Wait.Scaled(TimeSpan.FromSeconds(10));
 
     public static Task Run(Func<Task> body)
     {
