@@ -23,8 +23,9 @@ public sealed partial class SessionGrain
     {
         ExistingTask(taskId);
         var inStore = _tasks.PayloadsInStore(taskId);
-        var task = await _journal.DurableAsync(_tasks.Get(taskId, Id));
-        return inStore ? await WithStoredPayloadsAsync(task) : task;
+        if (!inStore)
+            return await _journal.DurableTaskAsync(taskId, _tasks.Get(taskId, Id));
+        return await WithStoredPayloadsAsync(await _journal.DurableTaskAsync(taskId, _tasks.Get(taskId, Id)));
     }
 
     public async Task<TaskPage> ListTasksAsync(long afterId, int max)
@@ -49,10 +50,10 @@ public sealed partial class SessionGrain
         ExistingTask(taskId);
         var task = _tasks.Get(taskId, Id);
         if (_tasks.PayloadsInStore(taskId))
-            return await WithStoredPayloadsAsync(await _journal.DurableAsync(task));
+            return await WithStoredPayloadsAsync(await _journal.DurableTaskAsync(taskId, task));
         if (!task.State.IsTerminal())
             _watchers.WatchTask(taskId, watcher);
-        return await _journal.DurableAsync(task);
+        return await _journal.DurableTaskAsync(taskId, task);
     }
 
     public Task UnwatchTaskAsync(long taskId, ITaskWatcher watcher)

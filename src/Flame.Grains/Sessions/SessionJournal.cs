@@ -42,7 +42,7 @@ internal sealed partial class SessionJournal(ISessionJournalTarget target, TimeP
     /// <summary>How long a failed flush waits before it tries again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
-    private readonly HashSet<long> _dirty = [];
+    private HashSet<long> _dirty = [];
     private readonly HashSet<long> _toPublish = [];
     private bool _sessionDirty;
     private long _insertedUpTo;
@@ -50,6 +50,8 @@ internal sealed partial class SessionJournal(ISessionJournalTarget target, TimeP
     // Bumped by Forget: a flush that was in the store meanwhile neither re-marks nor publishes its changes.
     private int _generation;
     private TaskCompletionSource _nextFlush = NewFlush();
+    // The tasks of the flush in the store (_currentFlush), for DurableTask.
+    private HashSet<long> _inFlush = [];
     private Task _currentFlush = Task.CompletedTask;
 
     /// <summary>
@@ -78,6 +80,26 @@ internal sealed partial class SessionJournal(ISessionJournalTarget target, TimeP
 
     /// <summary>Completes when every change made so far is durable; fails (Unavailable) if the flush holding it fails.</summary>
     public Task Durable() => _dirty.Count > 0 || _sessionDirty ? _nextFlush.Task : _currentFlush;
+
+    /// <summary>
+    /// Completes when task <paramref name="taskId"/>, as it is now, is durable, without waiting for other tasks'
+    /// changes: a read of one task shows only what the store holds, and a busy session is dirty all the time.
+    /// </summary>
+    public Task DurableTask(long taskId) =>
+        _dirty.Contains(taskId) ? _nextFlush.Task : _inFlush.Contains(taskId) ? _currentFlush : Task.CompletedTask;
+
+    /// <summary><paramref name="reply"/>, once task <paramref name="taskId"/> as it is now is durable (<see cref="DurableTask"/>).</summary>
+    public Task<T> DurableTaskAsync<T>(long taskId, T reply)
+    {
+        var durable = DurableTask(taskId);
+        return durable.IsCompletedSuccessfully ? Task.FromResult(reply) : Then(durable, reply);
+
+        static async Task<T> Then(Task durable, T reply)
+        {
+            await durable;
+            return reply;
+        }
+    }
 
     /// <summary><paramref name="reply"/>, once every change made so far is durable.</summary>
     public async Task<T> DurableAsync<T>(T reply)
@@ -165,6 +187,8 @@ internal sealed partial class SessionJournal(ISessionJournalTarget target, TimeP
             if (target.TaskRow(taskId, withInput: taskId > _insertedUpTo) is { } row)
                 tasks.Add(row);
         tasks.Sort((a, b) => a.Id.CompareTo(b.Id));
+        // Swapped, not copied: the set of the flush before is done with (its flush completed before this capture).
+        (_inFlush, _dirty) = (_dirty, _inFlush);
         _dirty.Clear();
         _insertedUpTo = target.TaskCount;
 

@@ -94,6 +94,29 @@ public sealed class SessionJournalTests
     });
 
     [Fact]
+    public Task AReadOfOneTask_WaitsForItsOwnChangeOnly_NotForOtherTasksOfABusySession() => OneScheduler.Run(async () =>
+    {
+        var (journal, session, _) = New();
+        journal.TaskChanged(1, publish: false);
+        var first = await session.NextWriteAsync();
+        journal.TaskChanged(2, publish: false);
+
+        // Task 3 changed in no flush: it is durable as it is. Task 1 is in the store's flush, task 2 waits for the next.
+        Assert.True(journal.DurableTask(3).IsCompletedSuccessfully);
+        var one = journal.DurableTask(1);
+        var two = journal.DurableTask(2);
+        Assert.False(one.IsCompleted);
+        Assert.False(journal.Durable().IsCompleted);
+
+        first.Done.SetResult();
+        await one.WaitAsync(OneScheduler.Timeout);
+        Assert.True(journal.DurableTask(1).IsCompletedSuccessfully);
+        Assert.False(two.IsCompleted);
+        (await session.NextWriteAsync()).Done.SetResult();
+        await two.WaitAsync(OneScheduler.Timeout);
+    });
+
+    [Fact]
     public Task Watchers_AreToldOfAChange_OnlyAfterTheFlushThatWritesItIsDurable() => OneScheduler.Run(async () =>
     {
         var (journal, session, _) = New();
