@@ -1,0 +1,24 @@
+using Flame.ObjectCache.Hosting;
+using Flame.ObjectCache.Storage;
+using Flame.SessionManager.Options;
+
+namespace Flame.SessionManager.Hosting;
+
+/// <summary>The object cache (issue 17) in the session manager, in the cluster's store.</summary>
+internal static class ObjectCacheHosting
+{
+    /// <summary>
+    /// Adds Flame's object cache (<c>Flame:ObjectCache</c>) with its objects where the tasks are: the SQLite file
+    /// <c>objects.db</c> beside <c>flame.db</c>, the cluster's PostgreSQL database, or memory.
+    /// </summary>
+    public static WebApplicationBuilder AddSessionManagerObjectCache(this WebApplicationBuilder builder, FlameStorageOptions store, FlameClusterOptions cluster)
+    {
+        builder.AddFlameObjectCache(_ => store.Provider switch
+        {
+            StorageProvider.Sqlite => SqlObjectStore.OpenSqlite(Path.Combine(store.DataDirectory!, "objects.db")),
+            StorageProvider.Postgres => SqlObjectStore.OpenPostgres(cluster.ConnectionString!),
+            _ => new MemoryObjectStore(),
+        });
+        return builder;
+    }
+}
