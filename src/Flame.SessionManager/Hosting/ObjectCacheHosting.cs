@@ -19,6 +19,11 @@ internal static class ObjectCacheHosting
             StorageProvider.Postgres => SqlObjectStore.OpenPostgres(cluster.ConnectionString!),
             _ => new MemoryObjectStore(),
         });
+        // The embedded executor manager's services find this cache as Flame's find theirs: FLAME_CACHE_ENDPOINT.
+        var key = $"{Flame.ExecutorManager.Hosting.FlameExecutorManagerOptions.Section}:CacheEndpoint";
+        if (builder.Configuration[key] is null
+            && builder.Services.FirstOrDefault(s => s.ServiceType == typeof(Flame.ObjectCache.Flight.CacheEndpoint))?.ImplementationInstance is Flame.ObjectCache.Flight.CacheEndpoint cache)
+            builder.Configuration[key] = cache.Advertised;
         return builder;
     }
 }
