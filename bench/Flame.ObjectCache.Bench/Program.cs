@@ -70,7 +70,8 @@ static string Size(int bytes) => bytes >= 1 << 20 ? $"{bytes >> 20} MiB" : $"{by
 static async Task<(double Put, double Get)> Measure(string endpoint, byte[] payload, double seconds)
 {
     using var client = new ObjectCacheClient(endpoint);
-    var reference = await client.PutObjectAsync("bench/s1", payload);
+    // Updates and reads go where the ref points; the bare server's refs point nowhere, so both use the dialled one.
+    var reference = (await client.PutObjectAsync("bench/s1", payload)) with { Endpoint = endpoint };
     var (puts, putTime) = await Repeat(seconds, () => client.UpdateObjectAsync(reference with { Version = 0 }, payload));
     var (gets, getTime) = await Repeat(seconds, () => client.GetObjectAsync(reference with { Version = 0 }));
     double MiBs(long n, TimeSpan t) => n * (double)payload.Length / (1 << 20) / t.TotalSeconds;
