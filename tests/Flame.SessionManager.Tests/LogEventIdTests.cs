@@ -26,6 +26,7 @@ public sealed class LogEventIdTests
         ("Flame.ExecutorManager", 4000, 4999),
         ("Flame.Client", 5000, 5999),
         ("Flame.Service", 6000, 6999),
+        ("Flame.ObjectCache", 7000, 7999),
     ];
 
     [Fact]

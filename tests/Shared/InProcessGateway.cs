@@ -44,6 +44,7 @@ public sealed class InProcessGateway : IAsyncDisposable
             ["Flame:SessionManager:EmbeddedExecutorManager"] = "false",
             // In memory: a test leaves no files behind, and each run starts empty.
             ["Flame:Storage:Provider"] = "Memory",
+            ["Flame:ObjectCache:Endpoint"] = $"grpc://127.0.0.1:{FreePorts.Next()}",
             ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
             ["Flame:SessionManager:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Logging:LogLevel:Default"] = "Warning",

@@ -91,7 +91,7 @@ internal sealed partial class SessionBinder : IDisposable
         var shim = Shim = new HostShim(directory, application);
         try
         {
-            var info = ServiceLaunch.BuildStartInfo(application, sessionId, _executorId, directory, _gatewayEndpoint, _guard, package);
+            var info = ServiceLaunch.BuildStartInfo(application, sessionId, _executorId, directory, _gatewayEndpoint, _guard, package, _options.CacheEndpoint);
             var started = Stopwatch.GetTimestamp();
             await shim.StartAsync(info, _options.ServiceStartTimeout, cancellationToken).ConfigureAwait(false);
             LogServiceStarted(_executorId, sessionId, shim.ProcessId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -143,6 +143,13 @@ public sealed class FlameExecutorManagerOptions : IValidatableObject
     /// </summary>
     public long MaxPackageBytes { get; set; } = 1L << 30;
 
+    /// <summary>
+    /// The object cache endpoint given to every service as <c>FLAME_CACHE_ENDPOINT</c>, as Flame's executor manager
+    /// passes its <c>cache.endpoint</c> (e.g. <c>grpc://10.0.0.7:9090</c>). Default: none, and the variable is not set;
+    /// the embedded executor manager gets the session manager's advertised cache endpoint.
+    /// </summary>
+    public string? CacheEndpoint { get; set; }
+
     /// <summary>The pass-through list in effect: <see cref="PassEnvironment"/>, or <see cref="DefaultPassEnvironment"/>.</summary>
     public IReadOnlyList<string> EffectivePassEnvironment => PassEnvironment ?? DefaultPassEnvironment;
 

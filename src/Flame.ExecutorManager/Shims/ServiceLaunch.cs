@@ -23,6 +23,9 @@ internal static class ServiceLaunch
     /// <summary>The session the service is started for.</summary>
     public const string SessionIdVariable = "FLAME_SESSION_ID";
 
+    /// <summary>The object cache's endpoint, when the node knows one (Flame's name).</summary>
+    public const string CacheEndpointVariable = "FLAME_CACHE_ENDPOINT";
+
     /// <summary>
     /// The start info of the service of <paramref name="application"/> for <paramref name="sessionId"/>, as Flame
     /// starts it but in a clean environment: <c>spec.command</c> with <c>spec.arguments</c> as separate arguments;
@@ -37,7 +40,7 @@ internal static class ServiceLaunch
     /// does not allow its command or working directory.</exception>
     public static ProcessStartInfo BuildStartInfo(
         V1.Application application, string sessionId, string executorId, ExecutorDirectory directory, string gatewayEndpoint,
-        NodeGuard guard, InstalledPackage? package = null)
+        NodeGuard guard, InstalledPackage? package = null, string? cacheEndpoint = null)
     {
         var spec = application.Spec ?? new V1.ApplicationSpec();
         var name = application.Metadata?.Name ?? "";
@@ -79,6 +82,8 @@ internal static class ServiceLaunch
         environment[EndpointVariable] = gatewayEndpoint;
         environment[ExecutorIdVariable] = executorId;
         environment[SessionIdVariable] = sessionId;
+        if (!string.IsNullOrEmpty(cacheEndpoint))
+            environment[CacheEndpointVariable] = cacheEndpoint;
         package?.AddTo(environment, guard.Inherited);
 
         Func<string, string?> child = v => environment.TryGetValue(v, out var value) ? value : null;

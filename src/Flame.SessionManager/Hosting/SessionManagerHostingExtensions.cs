@@ -87,6 +87,8 @@ public static class SessionManagerHostingExtensions
                 SiloTls.Use(silo, certificate!, securityOptions.Tls.CaFile!);
         });
 
+        // After UseOrleans: the Flight server starts after the silo and stops before it.
+        builder.AddSessionManagerObjectCache(store, cluster);
         builder.Services.AddSingleton(security);
         builder.Services.AddSingleton<TokenAuthenticator>();
         builder.Services.AddSingleton<AuditLog>();
@@ -127,7 +129,7 @@ public static class SessionManagerHostingExtensions
     }
 
     /// <summary>The sections under <c>Flame</c> that something reads; a misspelt one would otherwise be ignored.</summary>
-    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "Scheduling", "ExecutorManager", "Security"];
+    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "Scheduling", "ExecutorManager", "Security", "ObjectCache"];
 
     private static void RefuseUnknownSections(IConfiguration configuration)
     {
