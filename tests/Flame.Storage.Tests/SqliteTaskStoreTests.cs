@@ -28,7 +28,7 @@ public sealed class SqliteTaskStoreTests : TaskStoreContractTests
     }
 
     [Fact]
-    public async Task Open_CreatesTheSchemaOnce_InWalMode_AndRecordsVersions2And3()
+    public async Task Open_CreatesTheSchemaOnce_InWalMode_AndRecordsVersions2To4()
     {
         await ReopenAsync();
 
@@ -36,7 +36,7 @@ public sealed class SqliteTaskStoreTests : TaskStoreContractTests
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT group_concat(version) FROM (SELECT version FROM flame_schema_migrations ORDER BY version)";
-        Assert.Equal("2,3", await command.ExecuteScalarAsync());
+        Assert.Equal("2,3,4", await command.ExecuteScalarAsync());
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", await command.ExecuteScalarAsync());
     }

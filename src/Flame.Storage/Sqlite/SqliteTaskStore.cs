@@ -75,6 +75,12 @@ public sealed class SqliteTaskStore : GroupCommitTaskStore
 
     private protected override string OpenSessions => "open = 1";
 
+    private protected override string ClosedSessions => "open = 0";
+
+    private protected override string SpecText(string field) => $"json_extract(json, '$.spec.{field}')";
+
+    private protected override string SpecNumber(string field) => SpecText(field);
+
     private protected override async Task<DbDataReader> QueryAsync(string sql, object[] parameters, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_readConnectionString);
