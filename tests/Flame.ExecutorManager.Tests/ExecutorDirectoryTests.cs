@@ -16,6 +16,26 @@ public sealed class ExecutorDirectoryTests
         Assert.False(directory.SocketPathShortened);
     }
 
+    [Fact, System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Prepare_CreatesTheExecutorsDirectory_ForItsOwnerOnly()
+    {
+        var work = Directory.CreateTempSubdirectory("flame-private-").FullName;
+        try
+        {
+            var directory = ExecutorDirectory.For(Path.Combine(work, "work"), "e-1");
+
+            directory.Prepare();
+
+            const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            Assert.Equal(ownerOnly, File.GetUnixFileMode(directory.Root));
+            Assert.Equal(ownerOnly, File.GetUnixFileMode(Path.Combine(work, "work", "executors")));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Fact]
     public void For_KeepsASocketPathOfExactly107Bytes()
     {

@@ -40,4 +40,29 @@ public sealed class SqliteTaskStoreTests : TaskStoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", await command.ExecuteScalarAsync());
     }
+
+    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    [Fact, System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Open_CreatesItsDirectoryForItsOwnerOnly_AndTheDatabaseWalAndShmFilesOwnerReadWriteOnly()
+    {
+        Assert.Equal(OwnerReadWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(DatabasePath)!));
+        foreach (var file in new[] { DatabasePath, DatabasePath + "-wal", DatabasePath + "-shm" })
+            Assert.Equal(OwnerReadWrite, File.GetUnixFileMode(file));
+    }
+
+    [Fact, System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Open_MakesPrivate_TheFilesAnOlderVersionLeftReadableByAll()
+    {
+        await Store.SaveSessionAsync(new StoredSession { Id = "s", Application = "a", Open = true, CreationTime = 1, Json = "{}" });
+        if (Store is IAsyncDisposable disposable)
+            await disposable.DisposeAsync();
+        const UnixFileMode readableByAll = OwnerReadWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        File.SetUnixFileMode(DatabasePath, readableByAll);
+
+        await ReopenAsync();
+
+        Assert.Equal(OwnerReadWrite, File.GetUnixFileMode(DatabasePath));
+        Assert.NotNull(await Store.LoadSessionAsync("s"));
+    }
 }

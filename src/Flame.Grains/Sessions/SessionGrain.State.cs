@@ -38,7 +38,6 @@ public sealed partial class SessionGrain : ISessionJournalTarget
             await GrainFactory.GetGrain<ISessionOwnerGrain>(owner).OpenAsync(Id, _limits.MaxOpenSessionsPerOwner);
         try
         {
-            await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).AddAsync(Id);
             var now = Now;
             _session = new SessionData(Resolved(spec), application, now);
             AddEvent(SessionEventCodes.Created, "created", now);
@@ -68,6 +67,26 @@ public sealed partial class SessionGrain : ISessionJournalTarget
         events.Add(new FlameEvent { Code = code, Message = message, CreationTime = now });
         _journal.SessionChanged();
     }
+
+    /// <summary>
+    /// Delays the collection of this activation while it has something to do (tasks to run, executors, watchers,
+    /// changes not yet written): only an idle session leaves memory. The check's timer does not itself keep the grain.
+    /// </summary>
+    private void KeepWhileBusy()
+    {
+        var age = _limits.IdleSessionLifetime;
+        var period = age / 2;
+        this.RegisterGrainTimer(() =>
+        {
+            if (Busy())
+                DelayDeactivation(age);
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(period, period) { Interleave = true, KeepAlive = false });
+    }
+
+    private bool Busy() =>
+        _session is not null && (_creating || _tasks.CountOf(TaskState.Pending) > 0 || _tasks.CountOf(TaskState.Running) > 0
+                                 || _dispatcher.Count > 0 || _watchers.Any || !_journal.AllPublished);
 
     /// <summary>Closed with nothing pending or running: no task will change again.</summary>
     private bool IsDone() =>
