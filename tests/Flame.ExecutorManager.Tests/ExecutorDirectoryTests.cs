@@ -22,13 +22,13 @@ public sealed class ExecutorDirectoryTests
         var work = Directory.CreateTempSubdirectory("flame-private-").FullName;
         try
         {
-            var directory = ExecutorDirectory.For(Path.Combine(work, "work"), "e-1");
+            // The executor manager makes <work>/executors 0700 at start (EnsureWorkDirectory); each executor's is made here.
+            Directory.CreateDirectory(Path.Combine(work, "executors"));
+            var directory = ExecutorDirectory.For(work, "e-1");
 
             directory.Prepare();
 
-            const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-            Assert.Equal(ownerOnly, File.GetUnixFileMode(directory.Root));
-            Assert.Equal(ownerOnly, File.GetUnixFileMode(Path.Combine(work, "work", "executors")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory.Root));
         }
         finally
         {

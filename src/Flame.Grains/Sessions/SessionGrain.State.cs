@@ -86,7 +86,17 @@ public sealed partial class SessionGrain : ISessionJournalTarget
 
     private bool Busy() =>
         _session is not null && (_creating || _tasks.CountOf(TaskState.Pending) > 0 || _tasks.CountOf(TaskState.Running) > 0
-                                 || _dispatcher.Count > 0 || _watchers.Any || !_journal.AllPublished);
+                                 || _dispatcher.Count > 0 || _watchers.Any || !_journal.AllPublished
+                                 || (_session.State == SessionState.Open && _session.Spec.MinInstances > 0));
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Out of memory, out of the scheduler's view: an idle session has no demand, and it reports again when it is
+        // back. Otherwise the view would keep a row for every session ever touched.
+        if (_session is not null && !Busy())
+            _ = Scheduler.ReportSessionAsync(Demand() with { Deleted = true });
+        return Task.CompletedTask;
+    }
 
     /// <summary>Closed with nothing pending or running: no task will change again.</summary>
     private bool IsDone() =>
