@@ -7,7 +7,8 @@
 #
 # The store is seeded directly with SQL (python3's sqlite3), not through the API: a million CreateSession calls take
 # longer than the run is worth. The seed copies the rows of one session (and its tasks) made through the API, so the
-# rows are what the session manager itself writes. FLAME_BENCH_BUILD=0 skips the publish.
+# rows are what the session manager itself writes. They all have the owner `anonymous`, so the run raises
+# Flame:Limits:MaxOpenSessionsPerOwner (whose count a restart reads from the store). FLAME_BENCH_BUILD=0 skips the publish.
 set -euo pipefail
 
 readonly REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +53,7 @@ start() {
         --Flame:SessionManager:SiloPort="$silo" --Flame:SessionManager:OrleansGatewayPort="$gateway" \
         --Flame:SessionManager:RegisterBuiltInApplications=false --Flame:SessionManager:EmbeddedExecutorManager=false \
         --Flame:Storage:DataDirectory="$work/data" --Flame:Limits:MaxSessionsPerList=10000 \
+        --Flame:Limits:MaxOpenSessionsPerOwner=100000000 \
         --Logging:LogLevel:Flame.Grains.Scheduling=Debug >>"$work/session-manager.log" 2>&1 &
     sm=$!
 }
@@ -73,7 +75,9 @@ while True:
         create(field(1, f"first-{time.time_ns()}".encode()) + field(2, spec), timeout=30)
         print(f"{time.time() - started:.2f}")
         break
-    except grpc.RpcError:
+    except grpc.RpcError as error:
+        if error.code() != grpc.StatusCode.UNAVAILABLE:
+            sys.exit(f"CreateSession failed: {error.code()} {error.details()}")
         time.sleep(0.02)
 PYEOF
 }
