@@ -138,7 +138,7 @@ grep -h "Recovery:" "$work/session-manager.log" | tail -n 1 | sed 's/^/recovery 
 
 # 4. The list, through the paged extension.
 list_started=$(date +%s.%N)
-listed=$(ctl list -s | tail -n +2 | wc -l)
+listed=$(ctl --timeout 3600 list -s | tail -n +2 | wc -l)
 printf "flmctl list -s: %d sessions in %.1f s\n" "$listed" "$(echo "$(date +%s.%N) - $list_started" | bc)"
 printf "RSS after the list: %s MiB\n" "$(rss_mib "$sm")"
 
