@@ -79,7 +79,7 @@ public sealed record SessionDemand
     [Id(6)] public uint Priority { get; init; }
     /// <summary>Open sessions get new executors; closed ones only finish their running tasks.</summary>
     [Id(7)] public bool Open { get; init; }
-    /// <summary>The session is gone: forget it.</summary>
+    /// <summary>The session is gone (deleted, or idle and out of memory until something needs it): forget it.</summary>
     [Id(8)] public bool Deleted { get; init; }
     /// <summary>What one executor of it needs.</summary>
     [Id(9)] public ResourceRequirement? ResReq { get; init; }

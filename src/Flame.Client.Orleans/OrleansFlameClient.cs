@@ -21,9 +21,6 @@ public sealed partial class OrleansFlameClient : IFlameClient
     /// <summary>Tasks read from a session grain per call when listing.</summary>
     public const int TaskPageSize = 1000;
 
-    /// <summary>Session grains read at once when listing sessions.</summary>
-    public const int SessionListParallelism = 32;
-
     /// <summary>
     /// How often a session watch checks that its session still holds it: 5 seconds, so that a watch lost with a dead
     /// silo resumes a few seconds after the session is back on another.
@@ -147,39 +144,44 @@ public sealed partial class OrleansFlameClient : IFlameClient
     }
 
     /// <inheritdoc />
-    /// <remarks>
-    /// Reads the ids from the session directory, then up to <see cref="SessionListParallelism"/> sessions at
-    /// once, yielding them in directory order. Sessions deleted meanwhile (NotFound) are skipped.
-    /// </remarks>
-    public async IAsyncEnumerable<SessionInfo> ListSessionsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<SessionInfo> ListSessionsAsync(CancellationToken cancellationToken = default) =>
+        ListSessionsAsync(new SessionFilter(), cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Pages from the session directory, which reads the task store: no session grain is activated.</remarks>
+    public async IAsyncEnumerable<SessionInfo> ListSessionsAsync(SessionFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var ids = await Call(_grainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).ListAsync(), cancellationToken)
-            .ConfigureAwait(false);
-        var window = new Queue<Task<SessionInfo?>>(Math.Min(ids.Count, SessionListParallelism));
-        var next = 0;
-        while (next < ids.Count && window.Count < SessionListParallelism)
-            window.Enqueue(GetSessionOrNullAsync(ids[next++]));
-        while (window.Count > 0)
+        ArgumentNullException.ThrowIfNull(filter);
+        var directory = _grainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key);
+        bool? open = filter.State is { } state ? state == SessionState.Open : null;
+        string? token = null;
+        do
         {
-            var session = await Call(window.Dequeue(), cancellationToken).ConfigureAwait(false);
-            if (next < ids.Count)
-                window.Enqueue(GetSessionOrNullAsync(ids[next++]));
-            if (session is not null)
+            var page = await Call(directory.ListPageAsync(token, filter.PageSize, open, filter.Application), cancellationToken).ConfigureAwait(false);
+            foreach (var session in page.Sessions)
                 yield return session;
+            token = page.NextPageToken;
+        }
+        while (token is not null);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> PruneSessionsAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken = default)
+    {
+        var directory = _grainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key);
+        var total = 0;
+        while (true)
+        {
+            var deleted = await Call(directory.PruneClosedAsync(closedBefore.ToUnixTimeMilliseconds(), PruneBatch), cancellationToken).ConfigureAwait(false);
+            total += deleted.Count;
+            // A short batch is the last one (or all that is left runs tasks still: the next prune takes those).
+            if (deleted.Count < PruneBatch)
+                return total;
         }
     }
 
-    private async Task<SessionInfo?> GetSessionOrNullAsync(string sessionId)
-    {
-        try
-        {
-            return await Session(sessionId).GetAsync().ConfigureAwait(false);
-        }
-        catch (FlameException ex) when (ex.Kind == FlameErrorKind.NotFound)
-        {
-            return null;
-        }
-    }
+    /// <summary>Sessions deleted per directory call when pruning.</summary>
+    private const int PruneBatch = 1_000;
 
     // ---------------------------------------------------------------- tasks
 

@@ -144,7 +144,7 @@ public sealed class GrpcFlameClient : IFlameClient
         ("flame.v1.Frontend", "OpenSession"), ("flame.v1.Frontend", "GetSession"), ("flame.v1.Frontend", "ListSession"),
         ("flame.v1.Frontend", "GetTask"), ("flame.v1.Frontend", "ListTask"), ("flame.v1.Frontend", "WatchTask"),
         ("flame.v1.Frontend", "ListExecutor"), ("flame.v1.Frontend", "ListNodes"), ("flame.v1.Frontend", "GetNode"),
-        ("flame.v1.FrontendExt", "WatchSession"),
+        ("flame.v1.FrontendExt", "WatchSession"), ("flame.v1.FrontendExt", "ListSessions"),
         ("flame.v1.ClusterExt", "GetClusterStatus"),
         ("grpc.health.v1.Health", "Check"),
     ];
@@ -237,11 +237,56 @@ public sealed class GrpcFlameClient : IFlameClient
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<SessionInfo> ListSessionsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<SessionInfo> ListSessionsAsync(CancellationToken cancellationToken = default) =>
+        ListSessionsAsync(new SessionFilter(), cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Pages with FrontendExt.ListSessions. A gateway without it (Flame's own, UNIMPLEMENTED) answers the one unary
+    /// ListSession, filtered here.
+    /// </remarks>
+    public async IAsyncEnumerable<SessionInfo> ListSessionsAsync(SessionFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Safe(ct => Unary(_client.ListSessionAsync(new V1.ListSessionRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
-        foreach (var session in list.Sessions)
-            yield return session.ToDomain();
+        ArgumentNullException.ThrowIfNull(filter);
+        var request = new V1.ListSessionsRequest { PageSize = filter.PageSize, Application = filter.Application ?? "" };
+        if (filter.State is { } state)
+            request.State = state.ToWire();
+        while (true)
+        {
+            V1.ListSessionsResponse page;
+            try
+            {
+                page = await Safe(ct => _ext.ListSessionsAsync(request, cancellationToken: ct).ResponseAsync, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented && request.PageToken.Length == 0)
+            {
+                page = null!;
+            }
+            catch (RpcException ex)
+            {
+                throw FlameStatus.FromRpcException(ex);
+            }
+            if (page is null)
+            {
+                var list = await Safe(ct => Unary(_client.ListSessionAsync(new V1.ListSessionRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+                foreach (var session in list.Sessions.Select(s => s.ToDomain()))
+                    if ((filter.State is null || session.Status.State == filter.State) && (filter.Application is null || session.Spec.Application == filter.Application))
+                        yield return session;
+                yield break;
+            }
+            foreach (var session in page.Sessions)
+                yield return session.ToDomain();
+            if (page.NextPageToken.Length == 0)
+                yield break;
+            request.PageToken = page.NextPageToken;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<int> PruneSessionsAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken = default)
+    {
+        var request = new V1.PruneSessionsRequest { ClosedBefore = closedBefore.ToUnixTimeMilliseconds() };
+        return (await Unary(_ext.PruneSessionsAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).Deleted;
     }
 
     // ---------------------------------------------------------------- tasks

@@ -55,8 +55,17 @@ public interface IFlameClient : IAsyncDisposable
     /// <summary>One session; NotFound if unknown.</summary>
     Task<SessionInfo> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default);
 
-    /// <summary>Every session, oldest first.</summary>
+    /// <summary>Every session, oldest first (read a page at a time, however many there are).</summary>
     IAsyncEnumerable<SessionInfo> ListSessionsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The sessions that <paramref name="filter"/> lets through, oldest first, read a page at a time.</summary>
+    IAsyncEnumerable<SessionInfo> ListSessionsAsync(SessionFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the sessions closed before <paramref name="closedBefore"/> with their tasks (those still running a task
+    /// are left for later); returns how many were deleted.
+    /// </summary>
+    Task<int> PruneSessionsAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken = default);
 
     // ---------------------------------------------------------------- tasks
 

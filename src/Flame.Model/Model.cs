@@ -222,6 +222,17 @@ public sealed record SessionStatus
     public IReadOnlyList<FlameEvent> Events { get; init; } = [];
 }
 
+/// <summary>Which sessions a list shows; null fields let every session through.</summary>
+public sealed record SessionFilter
+{
+    /// <summary>Only sessions in this state.</summary>
+    public SessionState? State { get; init; }
+    /// <summary>Only sessions of this application.</summary>
+    public string? Application { get; init; }
+    /// <summary>Sessions read per call (1 to 10,000). Default 1,000.</summary>
+    public int PageSize { get; init; } = 1_000;
+}
+
 /// <summary>A session: its id, spec and status.</summary>
 public sealed record SessionInfo
 {

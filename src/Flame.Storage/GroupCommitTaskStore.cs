@@ -125,6 +125,15 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
     /// <summary>The condition selecting open sessions, as the partial index on them is declared.</summary>
     private protected abstract string OpenSessions { get; }
 
+    /// <summary>The condition selecting closed sessions, as the partial index on them is declared.</summary>
+    private protected abstract string ClosedSessions { get; }
+
+    /// <summary>The SQL expression of a text field of <c>spec</c> in a session row's JSON column (null when absent).</summary>
+    private protected abstract string SpecText(string field);
+
+    /// <summary>The SQL expression of a number field of <c>spec</c> in a session row's JSON column (null when absent).</summary>
+    private protected abstract string SpecNumber(string field);
+
     /// <inheritdoc />
     public async Task<IReadOnlyList<StoredApplication>> LoadApplicationsAsync(CancellationToken cancellationToken = default) =>
         await ListAsync($"SELECT name, json FROM flame_applications ORDER BY name {OrdinalOrder}", [], StoredRows.ReadApplication, cancellationToken)
@@ -140,6 +149,49 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
         await ListAsync(
             $"SELECT id FROM flame_sessions{(openOnly ? " WHERE " + OpenSessions : "")} ORDER BY id {OrdinalOrder}", [],
             reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredSessionSummary>> LoadSessionPageAsync(StoredSessionQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Max, 1);
+        var (sql, parameters) = StoredRows.SessionPage(query, OrdinalOrder);
+        var sessions = await ListAsync(sql, parameters, StoredRows.ReadSession, cancellationToken).ConfigureAwait(false);
+        if (sessions.Count == 0)
+            return [];
+        var counts = sessions.ToDictionary(s => s.Id, _ => new int[StoredRows.TaskStates], StringComparer.Ordinal);
+        var ids = sessions.Select(s => (object)s.Id).ToArray();
+        var countSql = "SELECT session_id, CAST(state AS integer), count(*) FROM flame_tasks WHERE session_id IN ("
+                       + string.Join(", ", ids.Select((_, i) => $"${i + 1}")) + ") GROUP BY session_id, state";
+        foreach (var (id, state, count) in await ListAsync(countSql, ids, r => (r.GetString(0), r.GetInt32(1), r.GetInt64(2)), cancellationToken)
+                     .ConfigureAwait(false))
+            if (state is >= 0 and < StoredRows.TaskStates)
+                counts[id][state] = (int)count;
+        return [.. sessions.Select(s => new StoredSessionSummary { Session = s, TaskCounts = counts[s.Id] })];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredSessionWork>> LoadOpenSessionsWithWorkAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = await ListAsync(
+            "SELECT t.session_id, CAST(t.state AS integer), count(*) FROM flame_tasks t JOIN flame_sessions s ON s.id = t.session_id"
+            + $" WHERE s.{OpenSessions} AND t.state IN (0, 1) GROUP BY t.session_id, t.state", [],
+            r => (Id: r.GetString(0), State: r.GetInt32(1), Count: (int)r.GetInt64(2)), cancellationToken).ConfigureAwait(false);
+        var keeping = await ListAsync($"SELECT id FROM flame_sessions WHERE {OpenSessions} AND {SpecNumber("minInstances")} > 0", [],
+            r => (Id: r.GetString(0), State: 0, Count: 0), cancellationToken).ConfigureAwait(false);
+        return [.. rows.Concat(keeping).GroupBy(r => r.Id, StringComparer.Ordinal).Select(g =>
+            new StoredSessionWork(g.Key, g.Where(r => r.State == 0).Sum(r => r.Count), g.Where(r => r.State == 1).Sum(r => r.Count)))];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> LoadOpenSessionIdsOfOwnerAsync(string owner, CancellationToken cancellationToken = default) =>
+        await ListAsync($"SELECT id FROM flame_sessions WHERE {OpenSessions} AND {SpecText("owner")} = $1", [owner],
+            reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> LoadClosedSessionIdsAsync(long closedBefore, int max, CancellationToken cancellationToken = default) =>
+        await ListAsync(
+            $"SELECT id FROM flame_sessions WHERE {ClosedSessions} AND completion_time < $1 ORDER BY completion_time LIMIT $2",
+            [closedBefore, max], reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async IAsyncEnumerable<StoredTask> LoadTasksAsync(string sessionId, long afterId, [EnumeratorCancellation] CancellationToken cancellationToken = default)

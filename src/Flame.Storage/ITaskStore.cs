@@ -43,6 +43,26 @@ public interface ITaskStore
     Task<IReadOnlyList<string>> LoadSessionIdsAsync(bool openOnly, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Up to <see cref="StoredSessionQuery.Max"/> sessions after the query's position, oldest first (by creation time,
+    /// then id in ordinal order), with the counts of their tasks by state. Served by an index: a page costs the same
+    /// whatever the number of sessions.
+    /// </summary>
+    Task<IReadOnlyList<StoredSessionSummary>> LoadSessionPageAsync(StoredSessionQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The open sessions that have pending or running tasks, with those counts, and those that keep executors while idle
+    /// (<c>spec.minInstances</c> above 0 in their JSON), in no set order: the work a restarted cluster must serve
+    /// without waiting for a client. One pass over the task rows, never one query per session.
+    /// </summary>
+    Task<IReadOnlyList<StoredSessionWork>> LoadOpenSessionsWithWorkAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The ids of the open sessions of <paramref name="owner"/> (the <c>spec.owner</c> of the session's JSON).</summary>
+    Task<IReadOnlyList<string>> LoadOpenSessionIdsOfOwnerAsync(string owner, CancellationToken cancellationToken = default);
+
+    /// <summary>Up to <paramref name="max"/> ids of sessions closed before <paramref name="closedBefore"/> (ms since the Unix epoch), oldest close first.</summary>
+    Task<IReadOnlyList<string>> LoadClosedSessionIdsAsync(long closedBefore, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Creates or updates tasks of a session: one row per task. A task whose <see cref="StoredTask.Input"/> is given
     /// is written with it; an update without input leaves the stored input alone. When the same task appears several
     /// times in what is committed together, the last one wins (its input: the last one given).
@@ -134,3 +154,38 @@ public sealed record StoredTask
     /// <summary>The explicit event list of a task whose life was unusual (a retry), serialised by its owner; usually null.</summary>
     public string? History { get; init; }
 }
+
+/// <summary>Which sessions <see cref="ITaskStore.LoadSessionPageAsync"/> returns.</summary>
+public sealed record StoredSessionQuery
+{
+    /// <summary>The creation time of the last session of the previous page (0 for the first page).</summary>
+    public long AfterCreationTime { get; init; }
+
+    /// <summary>The id of the last session of the previous page ("" for the first page).</summary>
+    public string AfterId { get; init; } = "";
+
+    /// <summary>How many sessions at most.</summary>
+    public required int Max { get; init; }
+
+    /// <summary>Open sessions only (true), closed ones only (false), or both (null).</summary>
+    public bool? Open { get; init; }
+
+    /// <summary>Sessions of this application only; null for all.</summary>
+    public string? Application { get; init; }
+}
+
+/// <summary>A session's row and the counts of its tasks by state.</summary>
+public sealed record StoredSessionSummary
+{
+    /// <summary>The session's own row.</summary>
+    public required StoredSession Session { get; init; }
+
+    /// <summary>Task counts indexed by state (0 Pending … 4 Cancelled).</summary>
+    public required IReadOnlyList<int> TaskCounts { get; init; }
+}
+
+/// <summary>An open session with work to run, from <see cref="ITaskStore.LoadOpenSessionsWithWorkAsync"/>.</summary>
+/// <param name="SessionId">The session.</param>
+/// <param name="Pending">Its pending tasks.</param>
+/// <param name="Running">Its tasks that were running when the store was last written.</param>
+public sealed record StoredSessionWork(string SessionId, int Pending, int Running);

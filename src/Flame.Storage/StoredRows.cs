@@ -27,6 +27,30 @@ internal static class StoredRows
 
     public const string SelectTask = SelectTasks + " AND t.task_id = $2";
 
+    /// <summary>Task states 0 (Pending) to 4 (Cancelled).</summary>
+    public const int TaskStates = 5;
+
+    /// <summary>A page of sessions after a (creation_time, id) position, served by the index flame_sessions_listing.</summary>
+    public static (string Sql, object[] Parameters) SessionPage(StoredSessionQuery query, string ordinalOrder)
+    {
+        var parameters = new List<object> { query.AfterCreationTime, query.AfterId };
+        var sql = new System.Text.StringBuilder(
+            $"SELECT id, application, open, creation_time, completion_time, json FROM flame_sessions WHERE (creation_time, id {ordinalOrder}) > ($1, $2)");
+        if (query.Open is { } open)
+        {
+            parameters.Add(open);
+            sql.Append($" AND open = ${parameters.Count}");
+        }
+        if (query.Application is { } application)
+        {
+            parameters.Add(application);
+            sql.Append($" AND application = ${parameters.Count}");
+        }
+        parameters.Add(query.Max);
+        sql.Append($" ORDER BY creation_time, id {ordinalOrder} LIMIT ${parameters.Count}");
+        return (sql.ToString(), [.. parameters]);
+    }
+
     public static StoredApplication ReadApplication(DbDataReader reader) =>
         new() { Name = reader.GetString(0), Json = reader.GetString(1) };
 

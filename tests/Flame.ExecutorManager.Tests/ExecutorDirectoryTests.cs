@@ -16,6 +16,26 @@ public sealed class ExecutorDirectoryTests
         Assert.False(directory.SocketPathShortened);
     }
 
+    [Fact, System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Prepare_CreatesTheExecutorsDirectory_ForItsOwnerOnly()
+    {
+        var work = Directory.CreateTempSubdirectory("flame-private-").FullName;
+        try
+        {
+            // The executor manager makes <work>/executors 0700 at start (EnsureWorkDirectory); each executor's is made here.
+            Directory.CreateDirectory(Path.Combine(work, "executors"));
+            var directory = ExecutorDirectory.For(work, "e-1");
+
+            directory.Prepare();
+
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory.Root));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Fact]
     public void For_KeepsASocketPathOfExactly107Bytes()
     {

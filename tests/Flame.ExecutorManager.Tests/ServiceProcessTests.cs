@@ -23,6 +23,15 @@ public sealed class ServiceProcessTests : IDisposable
         Assert.True(new FileInfo(LogPath).Length > 300000, $"the log holds {new FileInfo(LogPath).Length} bytes");
     }
 
+    [Fact, System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task TheLog_IsReadableAndWritableByItsOwnerOnly()
+    {
+        using var process = Start("echo private");
+        await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(LogPath));
+    }
+
     [Fact]
     public async Task Output_IsAppended_AcrossServices()
     {

@@ -61,4 +61,16 @@ public sealed class LatentTaskStore(ITaskStore inner, TimeSpan latency) : ITaskS
 
     public Task<StoredTask?> LoadTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default) =>
         inner.LoadTaskAsync(sessionId, taskId, cancellationToken);
+
+    public Task<IReadOnlyList<StoredSessionSummary>> LoadSessionPageAsync(StoredSessionQuery query, CancellationToken cancellationToken = default) =>
+        inner.LoadSessionPageAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<StoredSessionWork>> LoadOpenSessionsWithWorkAsync(CancellationToken cancellationToken = default) =>
+        inner.LoadOpenSessionsWithWorkAsync(cancellationToken);
+
+    public Task<IReadOnlyList<string>> LoadOpenSessionIdsOfOwnerAsync(string owner, CancellationToken cancellationToken = default) =>
+        inner.LoadOpenSessionIdsOfOwnerAsync(owner, cancellationToken);
+
+    public Task<IReadOnlyList<string>> LoadClosedSessionIdsAsync(long closedBefore, int max, CancellationToken cancellationToken = default) =>
+        inner.LoadClosedSessionIdsAsync(closedBefore, max, cancellationToken);
 }

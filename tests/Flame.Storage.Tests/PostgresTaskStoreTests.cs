@@ -12,7 +12,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
-    /// <summary>A new database with deploy/postgres/002_flame_store.sql and 003_flame_tokens.sql applied through Npgsql.</summary>
+    /// <summary>A new database with deploy/postgres/002_flame_store.sql, 003_flame_tokens.sql and 004_flame_sessions_listing.sql applied through Npgsql.</summary>
     public async Task<string> CreateDatabaseAsync()
     {
         var database = await Server.CreateDatabaseAsync("store");
@@ -24,7 +24,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
-        foreach (var file in new[] { "002_flame_store.sql", "003_flame_tokens.sql" })
+        foreach (var file in new[] { "002_flame_store.sql", "003_flame_tokens.sql", "004_flame_sessions_listing.sql" })
         {
             var script = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "schema", file));
             await using var command = new NpgsqlCommand(script, connection);

@@ -28,7 +28,7 @@ public sealed class SqliteTaskStoreTests : TaskStoreContractTests
     }
 
     [Fact]
-    public async Task Open_CreatesTheSchemaOnce_InWalMode_AndRecordsVersions2And3()
+    public async Task Open_CreatesTheSchemaOnce_InWalMode_AndRecordsVersions2To4()
     {
         await ReopenAsync();
 
@@ -36,8 +36,33 @@ public sealed class SqliteTaskStoreTests : TaskStoreContractTests
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT group_concat(version) FROM (SELECT version FROM flame_schema_migrations ORDER BY version)";
-        Assert.Equal("2,3", await command.ExecuteScalarAsync());
+        Assert.Equal("2,3,4", await command.ExecuteScalarAsync());
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", await command.ExecuteScalarAsync());
+    }
+
+    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    [Fact, System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Open_CreatesItsDirectoryForItsOwnerOnly_AndTheDatabaseWalAndShmFilesOwnerReadWriteOnly()
+    {
+        Assert.Equal(OwnerReadWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(DatabasePath)!));
+        foreach (var file in new[] { DatabasePath, DatabasePath + "-wal", DatabasePath + "-shm" })
+            Assert.Equal(OwnerReadWrite, File.GetUnixFileMode(file));
+    }
+
+    [Fact, System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Open_MakesPrivate_TheFilesAnOlderVersionLeftReadableByAll()
+    {
+        await Store.SaveSessionAsync(new StoredSession { Id = "s", Application = "a", Open = true, CreationTime = 1, Json = "{}" });
+        if (Store is IAsyncDisposable disposable)
+            await disposable.DisposeAsync();
+        const UnixFileMode readableByAll = OwnerReadWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        File.SetUnixFileMode(DatabasePath, readableByAll);
+
+        await ReopenAsync();
+
+        Assert.Equal(OwnerReadWrite, File.GetUnixFileMode(DatabasePath));
+        Assert.NotNull(await Store.LoadSessionAsync("s"));
     }
 }

@@ -7,7 +7,7 @@ namespace Flame.Storage.Tests;
 /// The behaviour every <see cref="ITaskStore"/> must have. Each store runs it through a subclass that says how to open
 /// the store (again, on the same data, for the durable ones) and how to count raw rows.
 /// </summary>
-public abstract class TaskStoreContractTests : IAsyncLifetime
+public abstract partial class TaskStoreContractTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 

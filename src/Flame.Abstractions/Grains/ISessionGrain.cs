@@ -147,21 +147,50 @@ public sealed class SessionBatchOrder
     }
 }
 
-/// <summary>The ids of every existing session, for listing. One activation, key <see cref="Key"/>.</summary>
+/// <summary>
+/// Lists sessions from the task store, a page at a time, without activating their grains; wakes the sessions with work
+/// after a restart; prunes old closed sessions. Keeps nothing in memory: a stateless worker, key <see cref="Key"/>.
+/// </summary>
 [Alias("flame.ISessionDirectoryGrain")]
 public interface ISessionDirectoryGrain : IGrainWithIntegerKey
 {
-    /// <summary>The key of the one directory.</summary>
+    /// <summary>The key of the directory.</summary>
     public const long Key = 0;
 
-    /// <summary>Records a new session.</summary>
+    /// <summary>Nothing: the task store is the directory (kept for callers of older versions).</summary>
     [Alias("Add")] Task AddAsync(string sessionId);
-    /// <summary>Forgets a deleted session.</summary>
+    /// <summary>Nothing: the task store is the directory (kept for callers of older versions).</summary>
     [Alias("Remove")] Task RemoveAsync(string sessionId);
-    /// <summary>All session ids, oldest first (after a restart: in id order).</summary>
+    /// <summary>All session ids, oldest first. Reads them all: for tests and small clusters; lists use <see cref="ListPageAsync"/>.</summary>
     [Alias("List")] Task<IReadOnlyList<string>> ListAsync();
-    /// <summary>Wakes every open session (see <see cref="ISessionGrain.WakeAsync"/>); the scheduler asks for it when it starts.</summary>
+    /// <summary>
+    /// Wakes the open sessions that have work (pending or running tasks, or min_instances), found by one query of the
+    /// task store (see <see cref="ISessionGrain.WakeAsync"/>); the scheduler asks for it when it starts. Idle sessions
+    /// stay in the store until something needs them.
+    /// </summary>
     [OneWay, Alias("WakeOpenSessions")] Task WakeOpenSessionsAsync();
+    /// <summary>
+    /// Up to <paramref name="max"/> sessions after <paramref name="pageToken"/> (null or empty: from the first), oldest
+    /// first (creation time, then id), as the task store has them; <paramref name="open"/> and
+    /// <paramref name="application"/> filter when given. InvalidArgument for a malformed token.
+    /// </summary>
+    [Alias("ListPage")] Task<SessionListPage> ListPageAsync(string? pageToken, int max, bool? open, string? application);
+    /// <summary>Deletes up to <paramref name="max"/> sessions closed before <paramref name="closedBefore"/> (ms since the Unix epoch), oldest first; returns their ids.</summary>
+    [Alias("PruneClosed")] Task<IReadOnlyList<string>> PruneClosedAsync(long closedBefore, int max);
+}
+
+/// <summary>A page of sessions and where the next one starts.</summary>
+[GenerateSerializer, Immutable, Alias("flame.SessionListPage")]
+public sealed record SessionListPage
+{
+    /// <summary>The sessions, oldest first.</summary>
+    [Id(0)] public required IReadOnlyList<SessionInfo> Sessions { get; init; }
+    /// <summary>The token of the next page; null after the last one.</summary>
+    [Id(1)] public string? NextPageToken { get; init; }
+
+    /// <summary>The token of the page that starts after <paramref name="session"/>: "{creation time}:{id}".</summary>
+    public static string TokenAfter(SessionInfo session) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{session.Status.CreationTime}:{session.Id}");
 }
 
 /// <summary>The read side of the cluster view: nodes and executors. Served by the scheduler, key <see cref="Key"/>.</summary>

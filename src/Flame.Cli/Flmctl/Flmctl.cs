@@ -126,6 +126,7 @@ public static class Flmctl
         root.Subcommands.Add(AppFileCommand("update", "Replaces an application's spec with a YAML file's (one document)", stdout, stderr, Action,
             async (client, name, spec, ct) => { await client.UpdateApplicationAsync(name, spec, ct); return $"application {name} updated"; }));
         root.Subcommands.Add(UnregisterCommand(stdout, Action));
+        root.Subcommands.Add(PruneCommand(stdout, Action));
         root.Subcommands.Add(MigrateCommand(stdout));
         root.Subcommands.Add(HealthCommand.Command(stdout, color, Connected));
         root.Subcommands.Add(TokenCommand.Command(stdout, Connected));
@@ -143,20 +144,79 @@ public static class Flmctl
         var sessions = new Option<bool>("--session", "-s") { Description = "List sessions" };
         var executors = new Option<bool>("--executor", "-e") { Description = "List executors" };
         var nodes = new Option<bool>("--node", "-n") { Description = "List nodes" };
-        var command = new Command("list", "Lists applications (-a), sessions (-s), executors (-e) or nodes (-n) as a table; given several, the first of these") { apps, sessions, executors, nodes };
+        var state = new Option<string?>("--state") { Description = "With -s: only sessions in this state", HelpName = "open|closed" };
+        state.AcceptOnlyFromAmong("open", "closed");
+        var application = new Option<string?>("--app") { Description = "With -s: only sessions of this application", HelpName = "NAME" };
+        var command = new Command("list", "Lists applications (-a), sessions (-s), executors (-e) or nodes (-n) as a table; given several, the first of these")
+        {
+            apps, sessions, executors, nodes, state, application,
+        };
         return bind(command, async (parse, client, ct) =>
         {
             var chosen = new[] { parse.GetValue(apps), parse.GetValue(sessions), parse.GetValue(executors), parse.GetValue(nodes) };
             if (!chosen.Any(c => c))
                 throw new CliUsageException("list: give one of -a (applications), -s (sessions), -e (executors), -n (nodes)");
+            if (!chosen[0] && chosen[1])
+            {
+                var filter = new SessionFilter
+                {
+                    State = parse.GetValue(state) is { } s ? (s == "open" ? SessionState.Open : SessionState.Closed) : null,
+                    Application = parse.GetValue(application),
+                };
+                await WriteSessionsAsync(client.ListSessionsAsync(filter, ct), stdout, color, ct);
+                return 0;
+            }
             var table =
                 chosen[0] ? Views.Applications(await client.ListApplicationsAsync(ct).ToListAsync(ct), color)
-                : chosen[1] ? Views.Sessions(await client.ListSessionsAsync(ct).ToListAsync(ct), color)
                 : chosen[2] ? Views.Executors(await client.ListExecutorsAsync(ct).ToListAsync(ct), color)
                 : Views.Nodes(await client.ListNodesAsync(ct).ToListAsync(ct), color, DateTimeOffset.UtcNow);
             table.WriteTo(stdout);
             return 0;
         });
+    }
+
+    /// <summary>Any number of sessions: written a page at a time as they arrive, never held whole.</summary>
+    private static async Task WriteSessionsAsync(IAsyncEnumerable<SessionInfo> sessions, TextWriter stdout, bool color, CancellationToken ct)
+    {
+        const int Piece = 1_000;
+        var piece = new List<SessionInfo>(Piece);
+        int[]? widths = null;
+        await foreach (var session in sessions.WithCancellation(ct))
+        {
+            piece.Add(session);
+            if (piece.Count == Piece)
+            {
+                widths = Views.Sessions(piece, color).WriteTo(stdout, "", header: widths is null, widths);
+                piece.Clear();
+            }
+        }
+        if (piece.Count > 0 || widths is null)
+            Views.Sessions(piece, color).WriteTo(stdout, "", header: widths is null, widths);
+    }
+
+    // ------------------------------------------------------------------ prune
+
+    private static Command PruneCommand(TextWriter stdout, ActionBinder bind)
+    {
+        var olderThan = new Option<string>("--older-than") { Description = "Delete the sessions closed longer ago than this: 30d, 12h, 45m or 90s", HelpName = "AGE", Required = true };
+        var command = new Command("prune", "Deletes closed sessions, with their tasks, closed longer ago than --older-than (admin)") { olderThan };
+        return bind(command, async (parse, client, ct) =>
+        {
+            var age = ParseAge(parse.GetValue(olderThan)!);
+            var deleted = await client.PruneSessionsAsync(DateTimeOffset.UtcNow - age, ct);
+            stdout.WriteLine($"{deleted} session(s) closed before {DateTimeOffset.UtcNow - age:u} deleted");
+            return 0;
+        });
+    }
+
+    /// <summary>"30d", "12h", "45m", "90s": a whole number and one unit.</summary>
+    internal static TimeSpan ParseAge(string text)
+    {
+        var unit = text.Length > 1 ? text[^1] : ' ';
+        if (!long.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            || unit is not ('d' or 'h' or 'm' or 's') || n > 36_500L * 86_400)
+            throw new CliUsageException($"prune: --older-than '{text}' is not an age: give a whole number and d, h, m or s (e.g. 30d)");
+        return unit switch { 'd' => TimeSpan.FromDays(n), 'h' => TimeSpan.FromHours(n), 'm' => TimeSpan.FromMinutes(n), _ => TimeSpan.FromSeconds(n) };
     }
 
     // ------------------------------------------------------------------ view

@@ -36,14 +36,23 @@ public sealed class Table(params string[] headers)
     }
 
     /// <summary>Writes the table, one line per row after the header line.</summary>
-    public void WriteTo(TextWriter writer, string indent = "")
+    public void WriteTo(TextWriter writer, string indent = "") => WriteTo(writer, indent, header: true, atLeast: null);
+
+    /// <summary>
+    /// Writes the rows, after the header line if <paramref name="header"/>, with columns at least
+    /// <paramref name="atLeast"/> wide; returns the widths used. A long list is written this way a piece at a time,
+    /// each piece's widths given to the next, so that it is never held whole.
+    /// </summary>
+    public int[] WriteTo(TextWriter writer, string indent, bool header, int[]? atLeast)
     {
         var widths = new int[Headers.Count];
         for (var i = 0; i < widths.Length; i++)
-            widths[i] = Math.Max(Headers[i].Length, _rows.Count == 0 ? 0 : _rows.Max(r => r[i].Length));
-        WriteRow(writer, indent, [.. Headers], widths, header: true);
+            widths[i] = Math.Max(Math.Max(Headers[i].Length, atLeast?[i] ?? 0), _rows.Count == 0 ? 0 : _rows.Max(r => r[i].Length));
+        if (header)
+            WriteRow(writer, indent, [.. Headers], widths, header: true);
         foreach (var row in _rows)
             WriteRow(writer, indent, row, widths, header: false);
+        return widths;
     }
 
     /// <inheritdoc/>

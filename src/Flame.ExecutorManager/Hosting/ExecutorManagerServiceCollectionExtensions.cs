@@ -57,7 +57,8 @@ public static class ExecutorManagerServiceCollectionExtensions
     {
         try
         {
-            Directory.CreateDirectory(Path.Combine(workDirectory, "executors"));
+            Shims.PrivateDirectory.Create(workDirectory);
+            Shims.PrivateDirectory.Create(Path.Combine(workDirectory, "executors"));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

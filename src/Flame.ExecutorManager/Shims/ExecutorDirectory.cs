@@ -46,7 +46,7 @@ internal sealed record ExecutorDirectory(string Root, string SocketPath, string 
     /// <summary>Creates the directories of the socket and the log, and removes a socket left by an earlier service.</summary>
     public void Prepare()
     {
-        Directory.CreateDirectory(Root);
+        PrivateDirectory.Create(Root);
         Directory.CreateDirectory(Path.GetDirectoryName(SocketPath)!);
         File.Delete(SocketPath);
     }
@@ -60,6 +60,22 @@ internal sealed record ExecutorDirectory(string Root, string SocketPath, string 
         foreach (var c in id)
             builder.Append(c is '/' or '\\' or '\0' ? '_' : c);
         return builder.Length == 0 || builder.ToString() is "." or ".." ? "_" + builder : builder.ToString();
+    }
+}
+
+/// <summary>Directories only their owner may enter (0700): executors' files hold task inputs, outputs and logs.</summary>
+internal static class PrivateDirectory
+{
+    /// <summary>The owner's read, write and search bits.</summary>
+    public const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Creates <paramref name="path"/> (and missing parents) 0700; one that exists keeps its mode.</summary>
+    public static void Create(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(path);
+        else
+            Directory.CreateDirectory(path, Mode);
     }
 }
 

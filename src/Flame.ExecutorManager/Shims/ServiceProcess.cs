@@ -55,7 +55,11 @@ internal sealed partial class ServiceProcess : IDisposable
     /// <exception cref="ServiceStartException">The process cannot be started (no such file, not executable, …).</exception>
     public static ServiceProcess Start(ProcessStartInfo info, string logPath)
     {
-        var log = new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        // Private: a service's output may hold what its tasks compute (0600; the mode applies when the file is created).
+        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var log = new FileStream(logPath, options);
         try
         {
             var header = Encoding.UTF8.GetBytes(

@@ -18,6 +18,9 @@ public static class FlameGrainsServiceCollectionExtensions
         services.TryAddSingleton<Sessions.SessionTaskReader>();
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(limits));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(execution ?? new FlameExecutionOptions()));
+        // Idle sessions leave memory; a busy one delays its own collection (SessionGrain.KeepWhileBusy).
+        services.Configure<Orleans.Configuration.GrainCollectionOptions>(o =>
+            o.ClassSpecificCollectionAge[typeof(Sessions.SessionGrain).FullName!] = limits.IdleSessionLifetime);
         return services;
     }
 }

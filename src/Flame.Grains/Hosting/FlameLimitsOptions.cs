@@ -106,6 +106,29 @@ public sealed class FlameLimitsOptions
     [Range(1, int.MaxValue)]
     public int MaxOpenSessionsPerOwner { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long a session grain with nothing to do (no pending or running task, no executor, no watcher, nothing left
+    /// to write) stays in memory after its last call; it is then deactivated, and comes back from the task store when
+    /// something needs it. Default 2 minutes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan IdleSessionLifetime { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Most sessions one unary ListSession answers (the oldest first); the answer also stays under 3.5 MiB, below the
+    /// 4 MiB that gRPC clients accept by default. A cut answer says so in its status message; FrontendExt.ListSessions
+    /// (<c>flmctl list -s</c>) pages through all. Default 10,000.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxSessionsPerList { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a closed session and its tasks are kept after the close; older ones are deleted from the task store
+    /// (checked every minute). Zero keeps them until deleted by hand (<c>flmctl prune</c>, DeleteSession). Default zero.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "36500.00:00:00")]
+    public TimeSpan ClosedSessionRetention { get; set; } = TimeSpan.Zero;
+
     /// <summary>The largest of the limits: what a transport must be able to carry in one message.</summary>
     public int LargestPayloadBytes => Math.Max(MaxTaskInputBytes, Math.Max(MaxTaskOutputBytes, MaxCommonDataBytes));
 }

@@ -1,65 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
 using Flame.Storage;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
 
 namespace Flame.Grains.Sessions;
 
 /// <summary>
-/// The ids of every existing session, in creation order; after a restart, read back from the task store (whose
-/// session rows are the truth: a session is in the store before its creation is acknowledged).
+/// The sessions as the task store has them (its session rows are the truth: a session is in the store before its
+/// creation is acknowledged). Holds nothing, so a million sessions cost it nothing, and any silo serves it locally.
 /// See <see cref="ISessionDirectoryGrain"/>.
 /// </summary>
-[CollectionAgeLimit(AlwaysActive = true)]
-public sealed class SessionDirectoryGrain(ITaskStore store) : Grain, ISessionDirectoryGrain
+[StatelessWorker]
+public sealed partial class SessionDirectoryGrain(ITaskStore store, ILogger<SessionDirectoryGrain> logger) : Grain, ISessionDirectoryGrain
 {
-    // Insertion-ordered set: a dictionary from id to its position in an append-only list with holes,
-    // so that add and remove are O(1) and listing keeps creation order.
-    private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
-    private readonly List<string?> _ids = [];
+    /// <summary>Most sessions one page holds.</summary>
+    public const int MaxPage = 10_000;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public Task AddAsync(string sessionId) => Task.CompletedTask;
+
+    public Task RemoveAsync(string sessionId) => Task.CompletedTask;
+
+    public async Task<IReadOnlyList<string>> ListAsync()
     {
-        foreach (var id in await store.LoadSessionIdsAsync(openOnly: false, cancellationToken))
-            await AddAsync(id);
+        var ids = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await ListPageAsync(token, MaxPage, open: null, application: null);
+            ids.AddRange(page.Sessions.Select(s => s.Id));
+            token = page.NextPageToken;
+        }
+        while (token is not null);
+        return ids;
     }
 
     public async Task WakeOpenSessionsAsync()
     {
-        foreach (var id in await store.LoadSessionIdsAsync(openOnly: true))
-            _ = GrainFactory.GetGrain<ISessionGrain>(id).WakeAsync(); // one-way
+        var started = Stopwatch.GetTimestamp();
+        var work = await store.LoadOpenSessionsWithWorkAsync();
+        foreach (var session in work)
+            _ = GrainFactory.GetGrain<ISessionGrain>(session.SessionId).WakeAsync(); // one-way: each activates on its own
+        LogRecovery(work.Count, work.Sum(w => (long)w.Pending), work.Sum(w => (long)w.Running), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    public Task AddAsync(string sessionId)
+    public async Task<SessionListPage> ListPageAsync(string? pageToken, int max, bool? open, string? application)
     {
-        if (!_positions.ContainsKey(sessionId))
+        if (max is < 1 or > MaxPage)
+            throw FlameException.InvalidArgument($"page size {max} is out of range: 1 to {MaxPage}");
+        var (afterTime, afterId) = ParseToken(pageToken);
+        var rows = await store.LoadSessionPageAsync(new StoredSessionQuery
         {
-            _positions[sessionId] = _ids.Count;
-            _ids.Add(sessionId);
-        }
-        return Task.CompletedTask;
+            AfterCreationTime = afterTime,
+            AfterId = afterId,
+            Max = max,
+            Open = open,
+            Application = string.IsNullOrEmpty(application) ? null : application,
+        });
+        SessionInfo[] sessions = [.. rows.Select(ToInfo)];
+        return new SessionListPage
+        {
+            Sessions = sessions,
+            NextPageToken = sessions.Length == max ? SessionListPage.TokenAfter(sessions[^1]) : null,
+        };
     }
 
-    public Task RemoveAsync(string sessionId)
+    public async Task<IReadOnlyList<string>> PruneClosedAsync(long closedBefore, int max)
     {
-        if (_positions.Remove(sessionId, out var position))
+        if (max is < 1 or > MaxPage)
+            throw FlameException.InvalidArgument($"prune size {max} is out of range: 1 to {MaxPage}");
+        var deleted = new List<string>();
+        foreach (var id in await store.LoadClosedSessionIdsAsync(closedBefore, max))
         {
-            _ids[position] = null;
-            if (_positions.Count < _ids.Count / 2)
-                Compact();
+            try
+            {
+                await GrainFactory.GetGrain<ISessionGrain>(id).DeleteAsync();
+                deleted.Add(id);
+            }
+            catch (FlameException ex) when (ex.Kind is FlameErrorKind.NotFound or FlameErrorKind.FailedPrecondition)
+            {
+                // Deleted meanwhile, or still running a task: the next prune takes it.
+            }
         }
-        return Task.CompletedTask;
+        if (deleted.Count > 0)
+            LogPruned(deleted.Count, DateTimeOffset.FromUnixTimeMilliseconds(closedBefore));
+        return deleted;
     }
 
-    public Task<IReadOnlyList<string>> ListAsync() =>
-        Task.FromResult<IReadOnlyList<string>>(_ids.Where(id => id is not null).ToArray()!);
-
-    private void Compact()
+    /// <summary>A token is the last session's creation time and id: "{ms}:{id}" (ids may hold ':'; the time may not).</summary>
+    private static (long Time, string Id) ParseToken(string? token)
     {
-        var live = _ids.Where(id => id is not null).ToList();
-        _ids.Clear();
-        _positions.Clear();
-        foreach (var id in live)
+        if (string.IsNullOrEmpty(token))
+            return (0, "");
+        var colon = token.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !long.TryParse(token.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var time))
+            throw FlameException.InvalidArgument($"page token '{LogText.Escape(token, 100)}' is malformed: pass the next_page_token of the previous page");
+        return (time, token[(colon + 1)..]);
+    }
+
+    /// <summary>The session as its row and task counts show it: what GetSession shows once the session's changes are written.</summary>
+    private static SessionInfo ToInfo(StoredSessionSummary row)
+    {
+        var form = StoredForms.Read<StoredSessionForm>(row.Session.Json);
+        var counts = row.TaskCounts;
+        return new SessionInfo
         {
-            _positions[id!] = _ids.Count;
-            _ids.Add(id);
-        }
+            Id = row.Session.Id,
+            Spec = form.Spec,
+            Status = new SessionStatus
+            {
+                State = form.State,
+                CreationTime = form.CreationTime,
+                CompletionTime = form.CompletionTime,
+                Pending = counts[(int)TaskState.Pending],
+                Running = counts[(int)TaskState.Running],
+                Succeed = counts[(int)TaskState.Succeed],
+                Failed = counts[(int)TaskState.Failed],
+                Cancelled = counts[(int)TaskState.Cancelled],
+                Events = form.Events,
+            },
+        };
     }
 }

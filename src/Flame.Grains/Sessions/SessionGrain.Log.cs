@@ -13,6 +13,7 @@ public sealed partial class SessionGrain
     [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Session {SessionId} deleted")]
     private partial void LogDeleted(string sessionId);
 
-    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Session {SessionId} restored from the task store: {Tasks} task(s), {Lost} running task(s) lost an attempt")]
+    // Debug: after a restart sessions come back one by one as they are needed; the recovery's one line is the directory's (1199).
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Debug, Message = "Session {SessionId} restored from the task store: {Tasks} task(s), {Lost} running task(s) lost an attempt")]
     private partial void LogRestored(string sessionId, int tasks, int lost);
 }

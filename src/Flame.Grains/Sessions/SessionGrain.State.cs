@@ -38,7 +38,6 @@ public sealed partial class SessionGrain : ISessionJournalTarget
             await GrainFactory.GetGrain<ISessionOwnerGrain>(owner).OpenAsync(Id, _limits.MaxOpenSessionsPerOwner);
         try
         {
-            await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).AddAsync(Id);
             var now = Now;
             _session = new SessionData(Resolved(spec), application, now);
             AddEvent(SessionEventCodes.Created, "created", now);
@@ -67,6 +66,36 @@ public sealed partial class SessionGrain : ISessionJournalTarget
             events.RemoveAt(1); // keep the creation event, drop the oldest after it
         events.Add(new FlameEvent { Code = code, Message = message, CreationTime = now });
         _journal.SessionChanged();
+    }
+
+    /// <summary>
+    /// Delays the collection of this activation while it has something to do (tasks to run, executors, watchers,
+    /// changes not yet written): only an idle session leaves memory. The check's timer does not itself keep the grain.
+    /// </summary>
+    private void KeepWhileBusy()
+    {
+        var age = _limits.IdleSessionLifetime;
+        var period = age / 2;
+        this.RegisterGrainTimer(() =>
+        {
+            if (Busy())
+                DelayDeactivation(age);
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(period, period) { Interleave = true, KeepAlive = false });
+    }
+
+    private bool Busy() =>
+        _session is not null && (_creating || _tasks.CountOf(TaskState.Pending) > 0 || _tasks.CountOf(TaskState.Running) > 0
+                                 || _dispatcher.Count > 0 || _watchers.Any || !_journal.AllPublished
+                                 || (_session.State == SessionState.Open && _session.Spec.MinInstances > 0));
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Out of memory, out of the scheduler's view: an idle session has no demand, and it reports again when it is
+        // back. Otherwise the view would keep a row for every session ever touched.
+        if (_session is not null && !Busy())
+            _ = Scheduler.ReportSessionAsync(Demand() with { Deleted = true });
+        return Task.CompletedTask;
     }
 
     /// <summary>Closed with nothing pending or running: no task will change again.</summary>

@@ -24,8 +24,8 @@ namespace Flame.Grains.Sessions;
 /// dies before a Running state is written, the task simply runs again.
 /// </para>
 /// </remarks>
-// Its state is in the task store; it stays active while it exists because executors long-poll it.
-[CollectionAgeLimit(AlwaysActive = true)]
+// Its state is in the task store: an idle session leaves memory after Flame:Limits:IdleSessionLifetime (the collection
+// age AddFlameGrains sets) and comes back from the store when called; a busy one keeps itself (KeepWhileBusy).
 public sealed partial class SessionGrain : Grain, ISessionGrain
 {
     private const int MaxSessionEvents = 1000;
@@ -76,6 +76,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        KeepWhileBusy();
         var row = await _store.LoadSessionAsync(Id, cancellationToken);
         if (row is null)
             return;
@@ -184,7 +185,6 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         // Nothing of the session may be written after its delete: forget what is not flushed yet.
         _journal.Forget();
         await _store.DeleteSessionAsync(Id);
-        await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).RemoveAsync(Id);
         _ = _demand.Deleted(Demand() with { Deleted = true, Open = false });
         _session = null;
         _tasks = new TaskTable();

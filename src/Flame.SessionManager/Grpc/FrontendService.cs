@@ -16,7 +16,9 @@ namespace Flame.SessionManager.Grpc;
 /// The method table (<see cref="AccessPolicy"/>) has already let the caller in; what a user may touch is checked here:
 /// only the sessions it owns, and applications without their environment values.
 /// </remarks>
-internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory grains, Flame.Grains.Sessions.SessionTaskReader tasks, Authorizer authorizer)
+internal sealed class FrontendService(
+    OrleansFlameClient flame, IGrainFactory grains, Flame.Grains.Sessions.SessionTaskReader tasks, Authorizer authorizer,
+    SessionListing listing, Microsoft.Extensions.Options.IOptions<Flame.Grains.Hosting.FlameLimitsOptions> limits)
     : Frontend.FrontendBase
 {
     private static readonly Result Ok = new() { ReturnCode = 0 };
@@ -66,11 +68,27 @@ internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory gr
     public override async Task<Application> GetApplication(GetApplicationRequest request, ServerCallContext context) =>
         Authorizer.Visible(Caller.Of(context), await flame.GetApplicationAsync(request.Name, context.CancellationToken)).ToWire();
 
+    /// <summary>By name; cut at <see cref="SessionListing.MaxAnswerBytes"/> (then the status message says so).</summary>
     public override async Task<ApplicationList> ListApplication(ListApplicationRequest request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
-        return (await flame.ListApplicationsAsync(context.CancellationToken).Select(a => Authorizer.Visible(caller, a))
-            .ToListAsync(context.CancellationToken)).ToWire();
+        var list = new ApplicationList();
+        long bytes = 0;
+        var total = 0;
+        await foreach (var application in flame.ListApplicationsAsync(context.CancellationToken))
+        {
+            total++;
+            var wire = Authorizer.Visible(caller, application).ToWire();
+            var size = wire.CalculateSize() + 6;
+            if (bytes + size > SessionListing.MaxAnswerBytes && list.Applications.Count > 0)
+                continue;
+            bytes += size;
+            list.Applications.Add(wire);
+        }
+        if (list.Applications.Count < total)
+            context.Status = new Status(StatusCode.OK,
+                $"list cut at {list.Applications.Count} of {total} applications to stay under 3.5 MiB; GetApplication reads the others by name");
+        return list;
     }
 
     public override async Task<ExecutorList> ListExecutor(ListExecutorRequest request, ServerCallContext context) =>
@@ -139,12 +157,22 @@ internal sealed class FrontendService(OrleansFlameClient flame, IGrainFactory gr
     public override async Task<Session> GetSession(GetSessionRequest request, ServerCallContext context) =>
         Authorizer.CheckOwned(Caller.Of(context), await flame.GetSessionAsync(request.SessionId, context.CancellationToken), "GetSession").ToWire();
 
-    /// <summary>A user sees only its own sessions.</summary>
+    /// <summary>
+    /// A user sees only its own sessions. Oldest first, at most Flame:Limits:MaxSessionsPerList and 3.5 MiB, so that a
+    /// client with gRPC's default 4 MiB limit can read it; a cut list says so in its status message, and
+    /// FrontendExt.ListSessions pages through all.
+    /// </summary>
     public override async Task<SessionList> ListSession(ListSessionRequest request, ServerCallContext context)
     {
-        var caller = Caller.Of(context);
-        return (await flame.ListSessionsAsync(context.CancellationToken).Where(s => Authorizer.MayTouch(caller, s))
-            .ToListAsync(context.CancellationToken)).ToWire();
+        var max = limits.Value.MaxSessionsPerList;
+        var (sessions, next) = await listing.FillAsync(Caller.Of(context), null, max, int.MaxValue, null, null, context.CancellationToken);
+        var list = new SessionList();
+        list.Sessions.AddRange(sessions);
+        if (next is not null)
+            context.Status = new Status(StatusCode.OK,
+                $"list cut at {sessions.Count} sessions (the oldest; Flame:Limits:MaxSessionsPerList is {max}, and an answer stays under 3.5 MiB); "
+                + "FrontendExt.ListSessions pages through all of them (flmctl list -s)");
+        return list;
     }
 
     public override async Task<WireTask> CreateTask(CreateTaskRequest request, ServerCallContext context)

@@ -128,8 +128,19 @@ public static partial class SessionManagerApp
     {
         try
         {
-            Directory.CreateDirectory(directory);
-            return new FileStream(Path.Combine(directory, "flame.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // Private (0700): the store in it holds every task's input and output. One made readable by an older
+            // version is closed too: it is the session manager's own.
+            if (OperatingSystem.IsWindows())
+                Directory.CreateDirectory(directory);
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            return new FileStream(Path.Combine(directory, "flame.lock"), options);
         }
         catch (IOException ex) when (ex is not DirectoryNotFoundException)
         {

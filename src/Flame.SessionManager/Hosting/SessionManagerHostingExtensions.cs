@@ -111,6 +111,7 @@ public static class SessionManagerHostingExtensions
         // grpc.health.v1 and /healthz report the same check: this silo is an Active cluster member.
         builder.Services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         builder.Services.AddSingleton<OrleansFlameClient>();
+        builder.Services.AddFlameSessionLists();
         builder.Services.AddSingleton(new WatchStreamCounter(limits.MaxWatchStreamsPerConnection));
         builder.Services.AddSingleton<ExecutorSessions>();
         // The one task exchange: every wire form of the executors' per-task calls goes through it.

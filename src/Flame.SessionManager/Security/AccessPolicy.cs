@@ -35,7 +35,8 @@ public static class AccessPolicy
         Add("flame.v1.Frontend", MethodAccess.User, "GetApplication", "ListApplication",
             "CreateSession", "DeleteSession", "OpenSession", "CloseSession", "GetSession", "ListSession",
             "CreateTask", "GetTask", "WatchTask", "ListTask");
-        Add("flame.v1.FrontendExt", MethodAccess.User, "CreateTasks", "WatchSession");
+        Add("flame.v1.FrontendExt", MethodAccess.User, "CreateTasks", "WatchSession", "ListSessions");
+        Add("flame.v1.FrontendExt", MethodAccess.Admin, "PruneSessions");
         Add("flame.v1.Backend", MethodAccess.Node, "RegisterNode", "SyncNode", "ReleaseNode", "WatchNode",
             "RegisterExecutor", "UnregisterExecutor", "BindExecutor", "BindExecutorCompleted", "UnbindExecutor",
             "UnbindExecutorCompleted", "LaunchTask", "CompleteTask");

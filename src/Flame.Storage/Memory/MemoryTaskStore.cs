@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Runtime.CompilerServices;
 
 namespace Flame.Storage.Memory;
@@ -92,6 +93,69 @@ public sealed class MemoryTaskStore : ITaskStore
         lock (_lock)
             return Task.FromResult<IReadOnlyList<string>>(
                 [.. _sessions.Values.Where(s => !openOnly || s.Open).Select(s => s.Id).Order(StringComparer.Ordinal)]);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<StoredSessionSummary>> LoadSessionPageAsync(StoredSessionQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Max, 1);
+        lock (_lock)
+            return Task.FromResult<IReadOnlyList<StoredSessionSummary>>([.. _sessions.Values
+                .Where(s => s.CreationTime > query.AfterCreationTime
+                            || (s.CreationTime == query.AfterCreationTime && string.CompareOrdinal(s.Id, query.AfterId) > 0))
+                .Where(s => query.Open is not { } open || s.Open == open)
+                .Where(s => query.Application is not { } application || s.Application == application)
+                .OrderBy(s => s.CreationTime).ThenBy(s => s.Id, StringComparer.Ordinal)
+                .Take(query.Max)
+                .Select(s => new StoredSessionSummary { Session = s, TaskCounts = CountsOf(s.Id) })]);
+    }
+
+    private int[] CountsOf(string sessionId)
+    {
+        var counts = new int[5];
+        if (_tasks.TryGetValue(sessionId, out var table))
+            foreach (var task in table.Values)
+                if (task.State is >= 0 and < 5)
+                    counts[task.State]++;
+        return counts;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<StoredSessionWork>> LoadOpenSessionsWithWorkAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return Task.FromResult<IReadOnlyList<StoredSessionWork>>([.. _sessions.Values.Where(s => s.Open)
+                .Select(s => (Work: CountsOf(s.Id) is var c ? new StoredSessionWork(s.Id, c[0], c[1]) : null!, s.Json))
+                .Where(w => w.Work.Pending > 0 || w.Work.Running > 0 || SpecField(w.Json, "minInstances") is { ValueKind: JsonValueKind.Number } n && n.GetDouble() > 0)
+                .Select(w => w.Work)]);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> LoadOpenSessionIdsOfOwnerAsync(string owner, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return Task.FromResult<IReadOnlyList<string>>([.. _sessions.Values.Where(s => s.Open && OwnerOf(s.Json) == owner).Select(s => s.Id)]);
+    }
+
+    private static string? OwnerOf(string json) =>
+        SpecField(json, "owner") is { ValueKind: JsonValueKind.String } owner ? owner.GetString() : null;
+
+    private static JsonElement? SpecField(string json, string field)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object
+               && spec.TryGetProperty(field, out var value)
+            ? value.Clone()
+            : null;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> LoadClosedSessionIdsAsync(long closedBefore, int max, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return Task.FromResult<IReadOnlyList<string>>([.. _sessions.Values
+                .Where(s => !s.Open && s.CompletionTime is { } at && at < closedBefore)
+                .OrderBy(s => s.CompletionTime).Take(max).Select(s => s.Id)]);
     }
 
     /// <inheritdoc />

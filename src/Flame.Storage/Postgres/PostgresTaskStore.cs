@@ -56,6 +56,12 @@ public sealed class PostgresTaskStore : GroupCommitTaskStore
 
     private protected override string OpenSessions => "open";
 
+    private protected override string ClosedSessions => "NOT open";
+
+    private protected override string SpecText(string field) => $"(json::jsonb #>> '{{spec,{field}}}')";
+
+    private protected override string SpecNumber(string field) => $"({SpecText(field)})::numeric";
+
     private protected override async Task<DbDataReader> QueryAsync(string sql, object[] parameters, CancellationToken cancellationToken)
     {
         // A data source's command opens a pooled connection and returns it when the reader is disposed. The command

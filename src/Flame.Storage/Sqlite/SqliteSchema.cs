@@ -3,13 +3,13 @@ using Microsoft.Data.Sqlite;
 namespace Flame.Storage.Sqlite;
 
 /// <summary>
-/// The SQLite form of <c>deploy/postgres/002_flame_store.sql</c> and <c>003_flame_tokens.sql</c>, created by the store itself on open (idempotent).
+/// The SQLite form of <c>deploy/postgres/002_flame_store.sql</c> and <c>003_flame_tokens.sql</c> and <c>004_flame_sessions_listing.sql</c>, created by the store itself on open (idempotent).
 /// Same tables and columns; the reasons for the payloads table are stronger here, since SQLite rewrites a whole row on
 /// every update, blob included.
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int Version = 3;
+    public const int Version = 4;
 
     private const string Script = """
         CREATE TABLE IF NOT EXISTS flame_schema_migrations
@@ -74,6 +74,13 @@ internal static class SqliteSchema
         );
 
         INSERT INTO flame_schema_migrations (version, name) VALUES (3, '003_flame_tokens')
+        ON CONFLICT (version) DO NOTHING;
+
+        CREATE INDEX IF NOT EXISTS flame_sessions_listing ON flame_sessions (creation_time, id);
+
+        CREATE INDEX IF NOT EXISTS flame_sessions_closed ON flame_sessions (completion_time) WHERE open = 0;
+
+        INSERT INTO flame_schema_migrations (version, name) VALUES (4, '004_flame_sessions_listing')
         ON CONFLICT (version) DO NOTHING;
         """;
 

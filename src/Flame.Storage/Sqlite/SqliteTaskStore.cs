@@ -25,8 +25,13 @@ public sealed class SqliteTaskStore : GroupCommitTaskStore
         : base(options, logger ?? NullLogger<SqliteTaskStore>.Instance)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
-            Directory.CreateDirectory(directory);
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            if (OperatingSystem.IsWindows())
+                Directory.CreateDirectory(directory);
+            else
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true };
         _readConnectionString = builder.ToString();
         // The writer's connection is never shared, so it needs no pool: closing it releases the file at once.
@@ -36,6 +41,7 @@ public sealed class SqliteTaskStore : GroupCommitTaskStore
         try
         {
             Execute(_writer, "PRAGMA journal_mode=WAL");
+            MakePrivate(path);
             Execute(_writer, Options.SqliteFullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
             SqliteSchema.Apply(_writer);
             _writes = new SqliteWrites(_writer, Options.PayloadThreshold);
@@ -46,6 +52,19 @@ public sealed class SqliteTaskStore : GroupCommitTaskStore
             throw;
         }
         StartWriter();
+    }
+
+    /// <summary>
+    /// The database and its WAL and shared-memory files hold every task's input and output: 0600, also for files an
+    /// older version created readable by all. SQLite gives the WAL and SHM files it creates later the database's mode.
+    /// </summary>
+    private static void MakePrivate(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+            if (File.Exists(file))
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     private static void Execute(SqliteConnection connection, string sql)
@@ -79,6 +98,12 @@ public sealed class SqliteTaskStore : GroupCommitTaskStore
     private protected override string OrdinalOrder => "";
 
     private protected override string OpenSessions => "open = 1";
+
+    private protected override string ClosedSessions => "open = 0";
+
+    private protected override string SpecText(string field) => $"json_extract(json, '$.spec.{field}')";
+
+    private protected override string SpecNumber(string field) => SpecText(field);
 
     private protected override async Task<DbDataReader> QueryAsync(string sql, object[] parameters, CancellationToken cancellationToken)
     {
