@@ -104,10 +104,18 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         var lost = _tasks.IdsIn(TaskState.Running);
         foreach (var taskId in lost)
             _outcomes.FailAttempt(taskId, "the silo that held the session stopped while the task ran");
-        AddEvent(SessionEventCodes.Restored,
-            $"restored from the task store: {_tasks.Count} task(s), {lost.Count} running task(s) lost an attempt", Now);
+        // An idle session left memory on purpose and comes back often: that is not news. One that had work (or keeps
+        // executors) only leaves memory with its silo, and that is an event its users see.
+        if (_tasks.CountOf(TaskState.Pending) > 0 || lost.Count > 0
+            || (_session.State == SessionState.Open && _session.Spec.MinInstances > 0))
+        {
+            AddEvent(SessionEventCodes.Restored,
+                $"restored from the task store: {_tasks.Count} task(s), {lost.Count} running task(s) lost an attempt", Now);
+            LogRestored(Id, _tasks.Count, lost.Count);
+        }
+        else
+            LogReactivated(Id, _tasks.Count);
         _demand.Report(force: true);
-        LogRestored(Id, _tasks.Count, lost.Count);
     }
 
     public Task WakeAsync()
