@@ -3,8 +3,9 @@
 #
 # Builds the session-manager, executor-manager and certs images with the container engine that is there (docker
 # when `docker info` answers, else podman), starts compose.yaml (PostgreSQL, two session managers, two executor
-# managers), runs flmping and the Pi sample through a gateway, kills session-manager-1's container while a Pi
-# session runs and sees that session finish with its estimate, then tears everything down. Exit 0 when all of that
+# managers), runs flmping through session-manager-1's gateway and the Pi sample through session-manager-2's, kills
+# session-manager-1's container while the Pi session runs and sees that session finish with its estimate, then tears
+# everything down. Exit 0 when all of that
 # held; otherwise one line "compose-smoke: FAILED: ..." on stderr (with the logs above it) and exit 1 (2 for a
 # usage mistake, 124 when it ran out of time).
 #
@@ -237,12 +238,13 @@ nodes_ready() { [ "$(in_client flmctl list -n --endpoint "$gateways" | awk '$2 =
 wait_until "both executor managers (em-1, em-2) Ready" 120 nodes_ready
 say "cluster up: both silos Active, nodes em-1 and em-2 Ready"
 
-# --- flmping through session-manager-2's gateway.
-run_logged "flmping through session-manager-2's gateway" flmping in_client flmping --endpoint https://session-manager-2:8080 --tasks 20
-say "flmping: 20 tasks through session-manager-2's gateway"
+# --- flmping through session-manager-1's gateway.
+run_logged "flmping through session-manager-1's gateway" flmping in_client flmping --endpoint https://session-manager-1:8080 --tasks 20
+say "flmping: 20 tasks through session-manager-1's gateway"
 
-# --- The Pi sample through session-manager-1's gateway (session-manager-2's when that one dies), and the kill.
-in_client dotnet /opt/flame/samples/pi/pi-client.dll --endpoint https://session-manager-1:8080 --endpoint https://session-manager-2:8080 \
+# --- The Pi sample through session-manager-2's gateway, and session-manager-1 killed while its session runs: the
+# grains that silo held (the session's, the scheduler's, executors') move to the survivor and the session finishes.
+in_client dotnet /opt/flame/samples/pi/pi-client.dll --endpoint https://session-manager-2:8080 \
     --app pi-smoke --tasks 40 --samples 20000000 --timeout 300 >"$state/pi.log" 2>&1 &
 pi_pid=$!
 pi_running() {
