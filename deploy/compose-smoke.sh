@@ -80,6 +80,11 @@ cleanup() {
     if [ ${#compose[@]} -gt 0 ]; then
         "${compose[@]}" down -v --remove-orphans --timeout 10 >"$state/down.log" 2>&1 \
             || { echo "compose-smoke: compose down failed:" >&2; tail -n 20 "$state/down.log" >&2; }
+        # Whatever compose down left (it fails when a signal stopped the engine's service too early).
+        local label="label=com.docker.compose.project=$project"
+        "$engine" ps -aq --filter "$label" | xargs -r "$engine" rm -f >/dev/null 2>&1
+        "$engine" volume ls -q --filter "$label" | xargs -r "$engine" volume rm -f >/dev/null 2>&1
+        "$engine" network ls -q --filter "$label" | xargs -r "$engine" network rm -f >/dev/null 2>&1
     fi
     if [ "${FLAME_SMOKE_KEEP_IMAGES:-0}" != 1 ] && [ ${#created_images[@]} -gt 0 ]; then
         "$engine" rmi -f "${created_images[@]}" >/dev/null 2>&1
@@ -119,7 +124,8 @@ elif command -v docker-compose >/dev/null; then
     if [ "$engine" = podman ]; then
         # docker-compose speaks the Docker API: podman serves it on a socket of this run.
         export DOCKER_HOST="unix://$state/podman.sock"
-        podman system service --time=0 "$DOCKER_HOST" >"$state/podman-service.log" 2>&1 &
+        # In a session of its own: the signal of `timeout` to this script's group must leave it serving compose down.
+        setsid podman system service --time=0 "$DOCKER_HOST" >"$state/podman-service.log" 2>&1 &
         service_pid=$!
         wait_until "podman system service to answer on $DOCKER_HOST" 30 docker-compose "${compose_files[@]}" -p "$project" ps
     fi
