@@ -232,7 +232,10 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
             }
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 await ApplyWithRetryAsync(batch).ConfigureAwait(false);
+                Diagnostics.StoreMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                Diagnostics.StoreMetrics.CommitBatchSize.Record(rows);
                 Interlocked.Increment(ref _commits);
                 foreach (var write in writes)
                     write.Done.TrySetResult();

@@ -41,6 +41,7 @@ public sealed partial class SessionGrain : ISessionJournalTarget
             await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).AddAsync(Id);
             var now = Now;
             _session = new SessionData(Resolved(spec), application, now);
+            Observe();
             AddEvent(SessionEventCodes.Created, "created", now);
             await _journal.Durable();
         }

@@ -86,6 +86,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             State = form.State,
             CompletionTime = form.CompletionTime,
         };
+        Observe();
         _session.Events.AddRange(form.Events);
         if (form.State == SessionState.Open && form.Spec.Owner is { } owner)
             _ = GrainFactory.GetGrain<ISessionOwnerGrain>(owner).RestoredAsync(Id); // one-way
@@ -184,6 +185,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         await _store.DeleteSessionAsync(Id);
         await GrainFactory.GetGrain<ISessionDirectoryGrain>(ISessionDirectoryGrain.Key).RemoveAsync(Id);
         _ = _demand.Deleted(Demand() with { Deleted = true, Open = false });
+        StopObserving();
         _session = null;
         _tasks = new TaskTable();
         _watchers.Clear();

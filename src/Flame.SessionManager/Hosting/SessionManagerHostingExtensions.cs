@@ -127,7 +127,7 @@ public static class SessionManagerHostingExtensions
     }
 
     /// <summary>The sections under <c>Flame</c> that something reads; a misspelt one would otherwise be ignored.</summary>
-    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "Scheduling", "ExecutorManager", "Security"];
+    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "Scheduling", "ExecutorManager", "Security", "Observability"];
 
     private static void RefuseUnknownSections(IConfiguration configuration)
     {
