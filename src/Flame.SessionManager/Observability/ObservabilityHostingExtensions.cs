@@ -38,14 +38,18 @@ public static class ObservabilityHostingExtensions
                 $"configuration key '{FlameObservabilityOptions.Section}:OtlpEndpoint': '{options.OtlpEndpoint}' is not an absolute URI, e.g. http://127.0.0.1:4317");
 
         var telemetry = builder.Services.AddOpenTelemetry();
-        telemetry.WithMetrics(metrics =>
+        // Nothing to export to (Endpoint none, no OTLP): no listener at all, so the instruments cost nothing.
+        if (endpoint is not null || otlp is not null)
         {
-            metrics.AddMeter([.. Meters]).AddRuntimeInstrumentation();
-            if (endpoint is not null)
-                metrics.AddPrometheusExporter();
-            if (otlp is not null)
-                metrics.AddOtlpExporter(o => o.Endpoint = otlp);
-        });
+            telemetry.WithMetrics(metrics =>
+            {
+                metrics.AddMeter([.. Meters]).AddRuntimeInstrumentation();
+                if (endpoint is not null)
+                    metrics.AddPrometheusExporter();
+                if (otlp is not null)
+                    metrics.AddOtlpExporter(o => o.Endpoint = otlp);
+            });
+        }
         if (options.TraceSampleRatio > 0)
         {
             telemetry.WithTracing(tracing =>
