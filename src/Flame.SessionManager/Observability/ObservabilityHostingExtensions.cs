@@ -54,7 +54,8 @@ public static class ObservabilityHostingExtensions
         {
             telemetry.WithTracing(tracing =>
             {
-                tracing.AddSource(FlameTracing.SourceName)
+                // The gateway's calls: ASP.NET Core reads a client's W3C traceparent header, so its calls join its trace.
+                tracing.AddAspNetCoreInstrumentation().AddSource(FlameTracing.SourceName)
                     .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)));
                 if (otlp is not null)
                     tracing.AddOtlpExporter(o => o.Endpoint = otlp);
