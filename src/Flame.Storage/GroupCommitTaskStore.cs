@@ -313,7 +313,10 @@ public abstract partial class GroupCommitTaskStore : ITaskStore, IAsyncDisposabl
             }
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 await ApplyWithRetryAsync(batch).ConfigureAwait(false);
+                Diagnostics.StoreMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                Diagnostics.StoreMetrics.CommitBatchSize.Record(rows);
                 Interlocked.Increment(ref _commits);
                 Interlocked.Exchange(ref _fullAt, 0);
                 foreach (var write in writes)

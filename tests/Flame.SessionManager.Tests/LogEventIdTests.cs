@@ -22,6 +22,7 @@ public sealed class LogEventIdTests
         ("Flame.SessionManager.Security", 2100, 2199),
         ("Flame.SessionManager.Hosting", 2200, 2299),
         ("Flame.Hosting", 2300, 2399),
+        ("Flame.SessionManager.Observability", 2400, 2499),
         ("Flame.Storage", 3000, 3999),
         ("Flame.ExecutorManager", 4000, 4999),
         ("Flame.Client", 5000, 5999),

@@ -48,6 +48,8 @@ public sealed class InProcessGateway : IAsyncDisposable
             ["Flame:SessionManager:RegisterBuiltInApplications"] = "false",
             ["Flame:SessionManager:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["Logging:LogLevel:Default"] = "Warning",
+            // The dashboard's default port (8090) is one per machine: a test that wants it gives a free one.
+            ["Flame:Observability:Endpoint"] = "none",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;

@@ -14,6 +14,20 @@ internal static class PiRun
     /// <summary>The service binary, copied next to pi-client.dll by the project reference to PiService.</summary>
     public const string ServiceFileName = "pi-service.dll";
 
+    /// <summary>Redraws the progress a few times a second until <paramref name="stop"/>: display only.</summary>
+    private static async Task ShowProgressAsync(Flame.Cli.Progress progress, Func<int> done, int total, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+                progress.Update(done(), total, "tasks done");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     public static async Task<int> RunAsync(PiOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         // The endpoint as given, with the CA and token of a secured cluster from FLAME_CA_FILE and FLAME_TOKEN(_FILE).
@@ -30,6 +44,10 @@ internal static class PiRun
             var done = 0;
             var stopwatch = Stopwatch.StartNew();
             TaskInfo[] tasks;
+            // On stderr, so that stdout keeps only the estimate: a bar on a terminal, plain lines otherwise.
+            var progress = new Flame.Cli.Progress(error, ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
+            using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var showing = ShowProgressAsync(progress, () => Volatile.Read(ref done), options.Tasks, stopProgress.Token);
             try
             {
                 // Every task at once: the cluster queues them and its executors take them as they can.
@@ -44,6 +62,12 @@ internal static class PiRun
             {
                 throw new PiRunException($"timed out after {options.Timeout.TotalSeconds:F0} s with {Volatile.Read(ref done)} of {options.Tasks} tasks done "
                     + $"(does the cluster have an executor manager that can start '{options.Application}'?)");
+            }
+            finally
+            {
+                await stopProgress.CancelAsync();
+                await showing;
+                progress.Update(Volatile.Read(ref done), options.Tasks, "tasks done", final: true);
             }
             stopwatch.Stop();
 

@@ -90,7 +90,9 @@ public static class Flmctl
                     parse.GetValue(tokenFile), Tool, stderr);
                 var address = connection.Display;
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
+                // Watching lasts as long as the session does: --timeout bounds the other commands' wait for the gateway.
+                if (command.Name != WatchCommand.Name)
+                    deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
                 try
                 {
                     return await body(parse, connection, deadline.Token);
@@ -128,6 +130,7 @@ public static class Flmctl
         root.Subcommands.Add(UnregisterCommand(stdout, Action));
         root.Subcommands.Add(PruneCommand(stdout, Action));
         root.Subcommands.Add(MigrateCommand(stdout));
+        root.Subcommands.Add(WatchCommand.Command(stdout, ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected, Action));
         root.Subcommands.Add(HealthCommand.Command(stdout, color, Connected));
         root.Subcommands.Add(TokenCommand.Command(stdout, Connected));
         root.Subcommands.Add(CompletionCommand(stdout));

@@ -229,16 +229,18 @@ public sealed class Ping(PingOptions options)
         }
     }
 
-    private static void PrintProgress(SessionStatus s, int total, bool final)
+    // A bar on a terminal, plain lines otherwise (issue 18); the final line keeps Flame's own form, which scripts read.
+    private readonly Progress _progress = new(Console.Out, !Console.IsOutputRedirected);
+
+    private void PrintProgress(SessionStatus s, int total, bool final)
     {
-        var line = $"Total: {total,8}  Succeed: {s.Succeed,8}  Failed: {s.Failed,6}  Pending: {s.Pending,8}  Running: {s.Running,4}";
-        if (Console.IsOutputRedirected)
+        if (final)
         {
-            if (final) Console.WriteLine(line);
+            _progress.Break();
+            Console.WriteLine($"Total: {total,8}  Succeed: {s.Succeed,8}  Failed: {s.Failed,6}  Pending: {s.Pending,8}  Running: {s.Running,4}");
             return;
         }
-        Console.Write("\r" + line);
-        if (final) Console.WriteLine();
+        _progress.Update(s.Succeed + s.Failed + s.Cancelled, total, Progress.Counts(s));
     }
 
     private void PrintPerf(string title, TimeSpan elapsed, double[] latencies)

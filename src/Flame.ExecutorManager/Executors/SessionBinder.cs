@@ -94,7 +94,11 @@ internal sealed partial class SessionBinder : IDisposable
             var info = ServiceLaunch.BuildStartInfo(application, sessionId, _executorId, directory, _gatewayEndpoint, _guard, package, _options.CacheEndpoint);
             var started = Stopwatch.GetTimestamp();
             await shim.StartAsync(info, _options.ServiceStartTimeout, cancellationToken).ConfigureAwait(false);
-            LogServiceStarted(_executorId, sessionId, shim.ProcessId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var took = Stopwatch.GetElapsedTime(started);
+            var app = new KeyValuePair<string, object?>("application", application.Metadata?.Name ?? "");
+            Diagnostics.ExecutorManagerMetrics.ServicesStarted.Add(1, app);
+            Diagnostics.ExecutorManagerMetrics.ServiceStartDuration.Record(took.TotalSeconds, app);
+            LogServiceStarted(_executorId, sessionId, shim.ProcessId, took.TotalMilliseconds);
             LogTaskChannel(_executorId, shim.ProcessId, shim.Tasks!.Name, shim.Tasks.Reason);
         }
         catch (ServiceStartException ex)

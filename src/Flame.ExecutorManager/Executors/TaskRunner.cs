@@ -35,6 +35,7 @@ internal sealed partial class TaskRunner(HostShim shim, string executorId, strin
         var taskId = task.Metadata?.Id ?? "";
         DateTime? deadline = taskTimeout > TimeSpan.Zero ? DateTime.UtcNow + taskTimeout : null;
         LogTaskInvoking(executorId, sessionId, taskId);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             if (!sent && behind is null)
@@ -72,6 +73,10 @@ internal sealed partial class TaskRunner(HostShim shim, string executorId, strin
                 ReturnCode = -3,
                 Message = $"the service answered task {taskId} with gRPC status {ex.StatusCode}: {ex.Status.Detail}",
             }, false, false);
+        }
+        finally
+        {
+            Diagnostics.ExecutorManagerMetrics.TaskInvokeDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 

@@ -149,6 +149,7 @@ public sealed partial class ExecutorGrain(
                 // The session is gone; LaunchTask will say there is no work, and the executor unbinds.
             }
             SetState(ExecutorState.Bound, sessionId);
+            CountBind(bound: true, executor.BoundAt);
             LogBound(Id, sessionId!);
         }
         else
@@ -156,6 +157,7 @@ public sealed partial class ExecutorGrain(
             ExecutorStateMachine.Move(Id, executor.State, ExecutorState.Idle, "BindExecutorCompleted (failed)");
             _executor = _executor! with { Application = null }; // its service was stopped
             SetState(ExecutorState.Idle, sessionId: null);
+            CountBind(bound: false, null);
             var reason = string.IsNullOrWhiteSpace(message) ? "OnSessionEnter failed" : message;
             LogBindFailed(Id, sessionId!, reason);
             // Flame's event 1001 text: its clients look for "failed to bind session" and the service's own words.

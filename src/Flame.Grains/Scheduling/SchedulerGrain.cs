@@ -81,6 +81,7 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
 
     public async Task<int> ScheduleAsync()
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var now = DateTime.UtcNow;
         foreach (var (node, until) in _refusedUntil.ToList())
             if (until <= now)
@@ -121,6 +122,7 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
                 case PreemptAction preempt:
                     // Remembered (the policy counts it and will not undo it); the session lets the executor go at its
                     // next task boundary, and once it is idle the next pass binds it to ForSession.
+                    Diagnostics.FlameMetrics.Preemptions.Add(1);
                     _preemptions[preempt.ExecutorId] = new Preemption(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, nowMs, preempt.Release);
                     LogPreemptionPlanned(preempt.ExecutorId, preempt.FromSession, preempt.ForSession, preempt.Reason);
                     var why = preempt.Release
@@ -144,6 +146,7 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
         }
         // Forgotten once a node runs the shim (or the session has no demand): told again if it happens again.
         _toldNoNodeForShim = noNodeForShim ?? (_toldNoNodeForShim.Count == 0 ? _toldNoNodeForShim : new(StringComparer.Ordinal));
+        Diagnostics.FlameMetrics.SchedulerPass.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         // A state that lasts, not a decision: a pass that only finds such sessions changed nothing.
         return actions.Count - (noNodeForShim?.Count ?? 0);
     }

@@ -40,6 +40,7 @@ public sealed partial class SessionGrain : ISessionJournalTarget
         {
             var now = Now;
             _session = new SessionData(Resolved(spec), application, now);
+            Observe();
             AddEvent(SessionEventCodes.Created, "created", now);
             await _journal.Durable();
         }
@@ -95,6 +96,7 @@ public sealed partial class SessionGrain : ISessionJournalTarget
         // back. Otherwise the view would keep a row for every session ever touched.
         if (_session is not null && !Busy())
             _ = Scheduler.ReportSessionAsync(Demand() with { Deleted = true });
+        StopObserving(); // and out of the metrics' gauges
         return Task.CompletedTask;
     }
 

@@ -87,6 +87,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
             State = form.State,
             CompletionTime = form.CompletionTime,
         };
+        Observe();
         _session.Events.AddRange(form.Events);
         if (form.State == SessionState.Open && form.Spec.Owner is { } owner)
             _ = GrainFactory.GetGrain<ISessionOwnerGrain>(owner).RestoredAsync(Id); // one-way
@@ -194,6 +195,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         _journal.Forget();
         await _store.DeleteSessionAsync(Id);
         _ = _demand.Deleted(Demand() with { Deleted = true, Open = false });
+        StopObserving();
         _session = null;
         _tasks = new TaskTable();
         _watchers.Clear();

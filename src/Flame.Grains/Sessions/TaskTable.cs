@@ -26,6 +26,9 @@ internal sealed class TaskTable
     private Dictionary<int, string>? _failureMessages;
     private readonly int[] _counts = new int[5];
 
+    /// <summary>Where the table's changes are counted (the metrics); none in a table that is only being read.</summary>
+    public Diagnostics.SessionMetrics? Metrics { get; set; }
+
     /// <summary>How many tasks exist.</summary>
     public int Count => _count;
 
@@ -33,7 +36,11 @@ internal sealed class TaskTable
     public int CountOf(TaskState state) => _counts[(int)state];
 
     /// <summary>Adds a pending task and returns its id (1, 2, …).</summary>
-    public long Add(byte[]? input, long now) => Append(input, now, enqueue: true);
+    public long Add(byte[]? input, long now)
+    {
+        Metrics?.Created();
+        return Append(input, now, enqueue: true);
+    }
 
     private long Append(byte[]? input, long now, bool enqueue)
     {
@@ -68,6 +75,7 @@ internal sealed class TaskTable
             Transition(id, ref r, TaskState.Running, now, message);
             r.StartTime = now;
             r.Attempts++;
+            Metrics?.Started(now - r.CreationTime);
             return true;
         }
         id = 0;
@@ -85,6 +93,7 @@ internal sealed class TaskTable
         Transition(id, ref r, terminal, now, message);
         r.Output = output;
         r.CompletionTime = now;
+        Metrics?.Finished(terminal, now - r.StartTime);
         if (terminal == TaskState.Failed && message is not null)
             (_failureMessages ??= [])[(int)(id - 1)] = message;
     }
@@ -131,6 +140,7 @@ internal sealed class TaskTable
             var id = index + 1L;
             Transition(id, ref r, terminal, now, message);
             r.CompletionTime = now;
+            Metrics?.Finished(terminal, null);
             if (terminal == TaskState.Failed)
                 (_failureMessages ??= [])[index] = message;
             finished++;

@@ -1,3 +1,4 @@
+using Flame.SessionManager.Observability;
 using Flame.SessionManager.Options;
 using Flame.SessionManager.Storage;
 using Microsoft.Extensions.Options;
@@ -51,6 +52,7 @@ public static partial class SessionManagerApp
         });
         builder.Configuration.AddServerArguments(arguments, overrides);
         builder.AddFlameSessionManager();
+        builder.AddFlameObservability();
         var app = builder.Build();
         var security = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Flame.Security");
         app.Services.GetService<GatewayCertificate>()?.UseLogger(security);

@@ -130,7 +130,7 @@ public static class SessionManagerHostingExtensions
     }
 
     /// <summary>The sections under <c>Flame</c> that something reads; a misspelt one would otherwise be ignored.</summary>
-    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "Scheduling", "ExecutorManager", "Security", "ObjectCache"];
+    private static readonly string[] KnownSections = ["SessionManager", "Cluster", "Storage", "Limits", "Execution", "Scheduling", "ExecutorManager", "Security", "ObjectCache", "Observability"];
 
     private static void RefuseUnknownSections(IConfiguration configuration)
     {
