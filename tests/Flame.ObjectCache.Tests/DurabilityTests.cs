@@ -61,7 +61,7 @@ public sealed class DurabilityTests
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "schema", "010_flame_objects.sql")), connection);
+            await using var command = new NpgsqlCommand(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "schema", "005_flame_objects.sql")), connection);
             await command.ExecuteNonQueryAsync();
         }
         await using var store = SqlObjectStore.OpenPostgres(connectionString);

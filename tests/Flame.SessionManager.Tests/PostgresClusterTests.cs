@@ -35,7 +35,7 @@ public sealed class PostgresSchemaTests(PostgresFixture fixture)
     {
         var database = await fixture.Server.CreateDatabaseAsync();
 
-        string[] all = ["001_orleans.sql", "002_flame_store.sql", "003_flame_tokens.sql", "004_flame_sessions_listing.sql"];
+        string[] all = ["001_orleans.sql", "002_flame_store.sql", "003_flame_tokens.sql", "004_flame_sessions_listing.sql", "005_flame_objects.sql"];
         Assert.Equal(all, PostgresSchema.Scripts.Select(s => s.Name));
         Assert.Equal(all, await PostgresSchema.MissingAsync(database));
         Assert.Equal(all, await PostgresSchema.ApplyAsync(database));

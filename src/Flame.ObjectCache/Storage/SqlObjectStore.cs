@@ -8,11 +8,11 @@ namespace Flame.ObjectCache.Storage;
 /// Objects in SQL: <c>flame_objects</c> (one small row per key, rewritten per write) and <c>flame_object_pieces</c> (the
 /// base and each patch, by version), the same statements on SQLite and PostgreSQL. SQLite is one file of this
 /// machine, written through one connection; PostgreSQL is the cluster's database, with pooled connections and the
-/// schema of <c>deploy/postgres/010_flame_objects.sql</c>.
+/// schema of <c>deploy/postgres/005_flame_objects.sql</c>.
 /// </summary>
 public sealed class SqlObjectStore : IObjectStore, IAsyncDisposable
 {
-    /// <summary>The SQLite schema; the PostgreSQL one is the same in <c>deploy/postgres/010_flame_objects.sql</c>.</summary>
+    /// <summary>The SQLite schema; the PostgreSQL one is the same in <c>deploy/postgres/005_flame_objects.sql</c>.</summary>
     private const string SqliteSchema = """
         PRAGMA journal_mode = WAL;
         CREATE TABLE IF NOT EXISTS flame_objects (

@@ -1,4 +1,4 @@
--- 010_flame_objects.sql: the object cache (src/Flame.ObjectCache, Storage/SqlObjectStore.cs) on PostgreSQL 15+.
+-- 005_flame_objects.sql: the object cache (src/Flame.ObjectCache, Storage/SqlObjectStore.cs) on PostgreSQL 15+.
 --
 -- flame_objects holds one small row per object key, rewritten by every put and patch; the payloads (the base at
 -- base_version and one row per patch at its version) live in flame_object_pieces, so that rewrite never carries them.
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS flame_object_pieces
 ALTER TABLE flame_object_pieces ALTER COLUMN data SET STORAGE EXTERNAL;
 
 INSERT INTO flame_schema_migrations (version, name)
-VALUES (10, '010_flame_objects')
+VALUES (5, '005_flame_objects')
 ON CONFLICT (version) DO NOTHING;
 
 COMMIT;
