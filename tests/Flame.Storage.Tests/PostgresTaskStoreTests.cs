@@ -64,7 +64,7 @@ public sealed class PostgresTaskStoreTests(PostgresServerFixture fixture) : Task
         await using var connection = new NpgsqlConnection(_database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT string_agg(version::text, ',' ORDER BY version) FROM flame_schema_migrations", connection);
-        Assert.Equal("2,3", await command.ExecuteScalarAsync());
+        Assert.Equal("2,3,4", await command.ExecuteScalarAsync());
     }
 
     [Fact]

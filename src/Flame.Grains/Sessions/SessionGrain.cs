@@ -109,11 +109,12 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         // executors) only leaves memory with its silo, and that is an event its users see.
         if (_tasks.CountOf(TaskState.Pending) > 0 || lost.Count > 0
             || (_session.State == SessionState.Open && _session.Spec.MinInstances > 0))
-        {
             AddEvent(SessionEventCodes.Restored,
                 $"restored from the task store: {_tasks.Count} task(s), {lost.Count} running task(s) lost an attempt", Now);
+        // A line each only where attempts were lost (as many as there were executors, not sessions): a restart's
+        // sessions with pending work come back under the recovery's one summary line (1199).
+        if (lost.Count > 0)
             LogRestored(Id, _tasks.Count, lost.Count);
-        }
         else
             LogReactivated(Id, _tasks.Count);
         _demand.Report(force: true);
