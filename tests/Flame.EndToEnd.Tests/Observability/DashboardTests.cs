@@ -30,21 +30,21 @@ public sealed class DashboardTests
         var marker = Guid.NewGuid().ToString("N");
         // A reload would lose this: the page must change under it.
         ((IJavaScriptExecutor)browser).ExecuteScript($"window.flameMarker = '{marker}';");
-        int Done() => int.Parse(browser.FindElement(By.CssSelector("#detail-progress .bar")).GetDomAttribute("data-done")!);
-        await Wait.UntilAsync(() => browser.FindElements(By.CssSelector("#detail-progress .bar")).Count == 1 && browser.FindElement(By.Id("connection")).Text == "live",
+        int Done() => Fresh(() => int.Parse(browser.FindElement(By.CssSelector("#detail-progress .bar")).GetDomAttribute("data-done")!));
+        await Wait.UntilAsync(() => Fresh(() => browser.FindElements(By.CssSelector("#detail-progress .bar")).Count == 1 && browser.FindElement(By.Id("connection")).Text == "live"),
             "the page to be live and show the empty session", TimeSpan.FromSeconds(60), () => browser.FindElement(By.TagName("body")).Text);
 
         // The browser is up before the work starts: a loaded machine may take long to start it.
         await cluster.Client.CreateTasksAsync(session.Id, Enumerable.Range(1, 40).Select(i => $"slowecho:300:{i}"));
         var firstDone = -1;
-        await Wait.UntilAsync(() =>
+        await Wait.UntilAsync(() => Fresh(() =>
             {
                 var rows = browser.FindElements(By.CssSelector("#sessions tbody tr[data-id]"));
                 if (rows.All(r => r.GetDomAttribute("data-id") != session.Id) || browser.FindElements(By.CssSelector("#detail-progress .bar")).Count == 0)
                     return false;
                 firstDone = Done();
                 return firstDone is > 0 and < 40;
-            },
+            }),
             "the dashboard to show the session with some but not all of its 40 tasks done", TimeSpan.FromSeconds(60),
             () => browser.FindElement(By.Id("sessions")).Text);
         Directory.CreateDirectory(Screenshots);
@@ -53,17 +53,17 @@ public sealed class DashboardTests
         var laterDone = firstDone;
         await Wait.UntilAsync(() => (laterDone = Done()) > firstDone,
             $"the session's progress to move past {firstDone} done", TimeSpan.FromSeconds(60), () => $"{laterDone} done");
-        var tasks = browser.FindElements(By.CssSelector("#tasks tbody tr[data-task]"));
-        Assert.True(tasks.Count > 0, "the session's tasks should be listed");
+        var listed = Fresh(() => browser.FindElements(By.CssSelector("#tasks tbody tr[data-task]")).Count);
+        Assert.True(listed > 0, "the session's tasks should be listed");
         Assert.Equal(marker, ((IJavaScriptExecutor)browser).ExecuteScript("return window.flameMarker;"));
 
         // The filter shows one state only.
-        browser.FindElement(By.CssSelector("#filters button[data-filter='succeeded']")).Click();
-        await Wait.UntilAsync(() =>
+        Fresh(() => { browser.FindElement(By.CssSelector("#filters button[data-filter='succeeded']")).Click(); return true; });
+        await Wait.UntilAsync(() => Fresh(() =>
             {
                 var states = browser.FindElements(By.CssSelector("#tasks tbody tr[data-task] .state")).Select(e => e.Text).ToList();
                 return states.Count > 0 && states.All(s => s == "succeeded");
-            },
+            }),
             "the task list to show succeeded tasks only", TimeSpan.FromSeconds(30), () => browser.FindElement(By.Id("tasks")).Text);
         ((ITakesScreenshot)browser).GetScreenshot().SaveAsFile(Path.Combine(Screenshots, "dashboard-succeeded-filter.png"));
 
@@ -71,6 +71,24 @@ public sealed class DashboardTests
         await Wait.UntilAsync(() => Done() == 40, "the dashboard to show all 40 tasks done", TimeSpan.FromSeconds(30), () => $"{Done()} done");
         ((ITakesScreenshot)browser).GetScreenshot().SaveAsFile(Path.Combine(Screenshots, "dashboard-finished.png"));
         Assert.Equal(marker, ((IJavaScriptExecutor)browser).ExecuteScript("return window.flameMarker;"));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> again when the page re-rendered under it: the dashboard redraws on every push, so
+    /// an element found a moment ago may be gone (a user's click simply lands on the new one).
+    /// </summary>
+    private static T Fresh<T>(Func<T> read)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return read();
+            }
+            catch (StaleElementReferenceException) when (attempt < 20)
+            {
+            }
+        }
     }
 
     /// <summary>Headless Chromium through Debian's chromedriver: no driver download (Selenium Manager stays out).</summary>
