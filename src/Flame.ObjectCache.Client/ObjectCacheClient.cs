@@ -14,6 +14,17 @@ namespace Flame.ObjectCache;
 /// <param name="Patches">The patches after the base, oldest first.</param>
 public sealed record CachedObject(long Version, byte[] Base, IReadOnlyList<byte[]> Patches);
 
+/// <summary>What the cache holds under one key, as a full read shows it (for tools: the payload is read and dropped).</summary>
+/// <param name="Key">The full key.</param>
+/// <param name="Version">The current version (the last patch's, else the base's).</param>
+/// <param name="BaseVersion">The base's version.</param>
+/// <param name="Patches">The patches after the base.</param>
+/// <param name="Native">Whether it is a native Arrow table (<c>flame.cache.format=arrow-table-v1</c>).</param>
+/// <param name="Rows">A native table's rows; the rows of the base and patches otherwise.</param>
+/// <param name="Metadata">The schema metadata of the read (a native table's <c>flame.cache.*</c> keys; empty otherwise).</param>
+public sealed record ObjectDescription(string Key, long Version, long BaseVersion, int Patches, bool Native, long Rows,
+    IReadOnlyDictionary<string, string> Metadata);
+
 /// <summary>
 /// A .NET client of Flame's object cache over Arrow Flight, the counterpart of flamepy's <c>put_object</c>,
 /// <c>get_object</c>, <c>update_object</c>, <c>patch_object</c> and <c>delete_objects</c>: new objects go to the configured
@@ -126,6 +137,38 @@ public sealed class ObjectCacheClient : IDisposable
             found.Add((info.Endpoints.FirstOrDefault()?.Ticket.Ticket.ToStringUtf8() ?? string.Join('/', info.Descriptor.Paths), info.TotalBytes));
         }
         return found;
+    }
+
+    /// <summary>The version, patches and metadata of <paramref name="key"/>, from a full read (<c>key:0</c>).</summary>
+    /// <exception cref="RpcException"><c>NotFound</c> when there is no such object; <c>InvalidArgument</c> for a malformed key.</exception>
+    public async Task<ObjectDescription> DescribeObjectAsync(string key, CancellationToken cancellationToken = default)
+    {
+        using var call = Client(_endpoint).GetStream(new FlightTicket($"{key}:0"), null, null, cancellationToken);
+        var schema = await call.ResponseStream.Schema;
+        var native = ObjectSchemas.IsNative(schema);
+        var metadata = schema.Metadata ?? new Dictionary<string, string>();
+        long version = 0, baseVersion = 0, rows = 0;
+        var patches = 0;
+        while (await call.ResponseStream.MoveNext(cancellationToken))
+        {
+            var batch = call.ResponseStream.Current;
+            rows += batch.Length;
+            if (native)
+                continue;
+            var versions = (UInt64Array)batch.Column(0);
+            var kinds = (StringArray)batch.Column(1);
+            for (var i = 0; i < batch.Length; i++)
+            {
+                version = (long)versions.GetValue(i)!.Value;
+                if (kinds.GetString(i) == ObjectSchemas.BaseKind)
+                    baseVersion = version;
+                else
+                    patches++;
+            }
+        }
+        if (native)
+            version = baseVersion = long.TryParse(metadata.GetValueOrDefault(ObjectSchemas.VersionKey), out var v) ? v : 0;
+        return new ObjectDescription(key, version, baseVersion, patches, native, rows, metadata);
     }
 
     private async Task<ObjectRef> WriteAsync(string endpoint, FlightDescriptor descriptor, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

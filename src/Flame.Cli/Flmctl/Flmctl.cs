@@ -7,7 +7,7 @@ using Flame.Client.Configuration;
 namespace Flame.Cli.Control;
 
 /// <summary>
-/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, migrate, health, token, completion.
+/// flmctl, Flame's control tool: list, view, create, close, delete, register, update, unregister, migrate, health, token, object, completion.
 /// It takes Flame's flmctl flags beside its own (<c>create --app -p -r</c>, <c>update -a FILE</c>,
 /// <c>view --output-format</c>) and Flame's application files.
 /// Program.cs only calls <see cref="RunAsync(string[], TextWriter, TextWriter)"/>, which tests call in-process too.
@@ -133,6 +133,7 @@ public static class Flmctl
         root.Subcommands.Add(WatchCommand.Command(stdout, ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected, Action));
         root.Subcommands.Add(HealthCommand.Command(stdout, color, Connected));
         root.Subcommands.Add(TokenCommand.Command(stdout, Connected));
+        root.Subcommands.Add(ObjectCommand.Command(stdout, stderr, color, context, config, timeout));
         root.Subcommands.Add(CompletionCommand(stdout));
         return root;
     }

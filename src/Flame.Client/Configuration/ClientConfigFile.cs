@@ -4,7 +4,7 @@ using YamlDotNet.Serialization;
 namespace Flame.Client.Configuration;
 
 // The client configuration file as YAML classes (see FlameClientConfig for the format). Flame's own sections
-// (cache, package, runner) are read so that they are known keys; this client does not use them.
+// (cache, package, runner) are read so that they are known keys; only cache.endpoint is used (by flmctl object).
 
 /// <summary>The whole file.</summary>
 internal sealed class ClientConfigFile
@@ -92,7 +92,7 @@ internal sealed class ContextSection
             { Length: 0 } => throw error(prefix + "token_file", "must be a non-empty string"),
             var file => ExpandHome(file),
         };
-        return new FlameContext(Name, endpoints, caFile, tokenFile);
+        return new FlameContext(Name, endpoints, caFile, tokenFile, string.IsNullOrWhiteSpace(Cache?.Endpoint) ? null : Cache.Endpoint);
     }
 
     private static string ExpandHome(string file) =>
@@ -116,7 +116,7 @@ internal sealed class TlsSection
     [YamlMember(Alias = "ca_file")] public string? CaFile { get; set; }
 }
 
-/// <summary><c>contexts[].cache</c>: Flame's object cache (not used by this client).</summary>
+/// <summary><c>contexts[].cache</c>: Flame's object cache (flmctl's object commands use its endpoint).</summary>
 internal sealed class CacheSection
 {
     [YamlMember(Alias = "endpoint")] public string? Endpoint { get; set; }

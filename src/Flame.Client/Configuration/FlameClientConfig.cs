@@ -28,7 +28,7 @@ namespace Flame.Client.Configuration;
 /// <c>tls.ca_file</c>. The token: a token file given explicitly (<c>--token-file</c>), else <c>FLAME_TOKEN</c>, else
 /// <c>FLAME_TOKEN_FILE</c>, else the context's <c>token_file</c>; without one, calls carry no credential. A missing file
 /// is an empty configuration. Flame's <c>cache</c>, <c>package</c> and <c>runner</c> sections are read and not used by
-/// this client; any other key is ignored, as Flame ignores it, and reported in <see cref="Warnings"/> so that a misspelt
+/// this client (the cache's endpoint is <see cref="FlameContext.CacheEndpoint"/>, for flmctl's object commands); any other key is ignored, as Flame ignores it, and reported in <see cref="Warnings"/> so that a misspelt
 /// key is noticed.
 /// </remarks>
 public sealed class FlameClientConfig
@@ -217,7 +217,8 @@ public sealed class FlameClientConfig
 /// <param name="Endpoints">Its gateways, in the order they are tried.</param>
 /// <param name="CaFile">A PEM file of the CA that signs the gateways' certificates (https only), or null for the system's trust.</param>
 /// <param name="TokenFile">A file holding the bearer token (<c>token_file</c>), or null.</param>
-public sealed record FlameContext(string Name, IReadOnlyList<Uri> Endpoints, string? CaFile, string? TokenFile = null);
+/// <param name="CacheEndpoint">The object cache's endpoint (<c>cache.endpoint</c>, e.g. <c>grpc://127.0.0.1:9090</c>), or null.</param>
+public sealed record FlameContext(string Name, IReadOnlyList<Uri> Endpoints, string? CaFile, string? TokenFile = null, string? CacheEndpoint = null);
 
 /// <summary>Where a client connects.</summary>
 /// <param name="Endpoints">The gateways, in the order they are tried; at least one, all http or all https.</param>

@@ -40,6 +40,7 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
     private readonly SessionJournal _journal;
     private readonly WatcherFanOut _watchers;
     private readonly DemandReporter _demand;
+    private readonly ISessionDeletionHook[] _deletionHooks;
     private readonly TaskOutcomes _outcomes;
     private readonly ExecutorDispatcher _dispatcher;
     private SessionData? _session;
@@ -52,8 +53,10 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         IOptions<FlameExecutionOptions> execution,
         ITaskStore store,
         TimeProvider clock,
-        ILogger<SessionGrain> logger)
+        ILogger<SessionGrain> logger,
+        IEnumerable<ISessionDeletionHook> deletionHooks)
     {
+        _deletionHooks = [.. deletionHooks];
         _limits = limits.Value;
         _execution = execution.Value;
         _store = store;
@@ -195,6 +198,9 @@ public sealed partial class SessionGrain : Grain, ISessionGrain
         // Nothing of the session may be written after its delete: forget what is not flushed yet.
         _journal.Forget();
         await _store.DeleteSessionAsync(Id);
+        // Awaited, so that what goes with the session (its cached objects) is gone when the caller hears it deleted.
+        foreach (var hook in _deletionHooks)
+            await hook.SessionDeletedAsync(session.Spec.Application, Id);
         _ = _demand.Deleted(Demand() with { Deleted = true, Open = false });
         StopObserving();
         _session = null;

@@ -109,18 +109,8 @@ public sealed partial class ObjectCacheFlightServer(IGrainFactory grains, IObjec
         });
 
     /// <summary>Deletes the object <paramref name="target"/>, or every object under it when it ends with <c>/</c>; how many.</summary>
-    public async Task<int> DeleteAsync(string target, CancellationToken cancellationToken)
-    {
-        if (!target.EndsWith('/'))
-        {
-            await grains.GetGrain<IObjectGrain>(target).DeleteAsync();
-            return 1;
-        }
-        var found = await store.ListAsync(target, cancellationToken);
-        // Through each grain, so that an active one forgets its version too; a later put starts again at 1.
-        await Task.WhenAll(found.Select(m => grains.GetGrain<IObjectGrain>(m.Key).DeleteAsync()));
-        return found.Count;
-    }
+    public Task<int> DeleteAsync(string target, CancellationToken cancellationToken) =>
+        ObjectDeletion.DeleteAsync(grains, store, target, cancellationToken);
 
     /// <inheritdoc />
     public override Task<FlightInfo> GetFlightInfo(FlightDescriptor request, ServerCallContext context) =>

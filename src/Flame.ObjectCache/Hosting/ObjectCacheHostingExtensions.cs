@@ -33,6 +33,9 @@ public static class ObjectCacheHostingExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new ObjectMemory(maxMemory, options.MaxObjects, options.Eviction == EvictionPolicy.Lru));
         builder.Services.AddSingleton<IObjectStore>(store);
+        // On the store, not the Flight server: a session's objects go with it even when the endpoint is none.
+        if (options.DeleteWithSession)
+            builder.Services.AddSingleton<ISessionDeletionHook, SessionObjectsDeletion>();
         // A payload crosses silos in one grain message: room for the largest object and the message around it.
         builder.Services.Configure<SiloMessagingOptions>(o =>
             o.MaxMessageBodySize = Math.Max(o.MaxMessageBodySize, (int)Math.Min(int.MaxValue, options.MaxObjectBytes + 1024L * 1024)));
