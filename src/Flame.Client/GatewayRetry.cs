@@ -21,6 +21,16 @@ internal sealed class GatewayRetry
         && !flame.Message.StartsWith("TLS handshake", StringComparison.Ordinal);
 
     /// <summary>
+    /// <paramref name="exception"/> as the caller should see it: a cancellation the caller did not ask for (its
+    /// <paramref name="callerToken"/> is not cancelled) is a connect timeout or a call the channel gave up on, so the
+    /// gateway did not answer: <see cref="FlameErrorKind.Unavailable"/>, which is retried like any other.
+    /// </summary>
+    public static Exception Classify(Exception exception, CancellationToken callerToken) =>
+        exception is OperationCanceledException && !callerToken.IsCancellationRequested
+            ? new FlameException(FlameErrorKind.Unavailable, $"the gateway did not answer in time: {exception.Message}")
+            : exception;
+
+    /// <summary>
     /// Runs <paramref name="call"/> until it succeeds, fails otherwise, or the budget is spent. Only once a gateway was
     /// reached (<paramref name="reached"/>): a client whose gateways never answered (a wrong address) learns it at once.
     /// </summary>
@@ -33,8 +43,12 @@ internal sealed class GatewayRetry
             {
                 return await call(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsRetryable(ex) && reached() && attempts.CanWait)
+            catch (Exception ex) when (IsRetryable(Classify(ex, cancellationToken)) && reached() && attempts.CanWait)
             {
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw Classify(ex, cancellationToken);
             }
             await attempts.WaitAsync(cancellationToken).ConfigureAwait(false);
         }

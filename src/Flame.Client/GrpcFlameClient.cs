@@ -164,7 +164,7 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(spec);
         var request = new V1.RegisterApplicationRequest { Name = name ?? "", Application = spec.ToWire() };
-        await Checked(_client.RegisterApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await Checked(_client.RegisterApplicationAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -172,27 +172,27 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(spec);
         var request = new V1.UpdateApplicationRequest { Name = name ?? "", Application = spec.ToWire() };
-        await Checked(_client.UpdateApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await Checked(_client.UpdateApplicationAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task UnregisterApplicationAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.UnregisterApplicationRequest { Name = name ?? "" };
-        await Checked(_client.UnregisterApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await Checked(_client.UnregisterApplicationAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<ApplicationInfo> GetApplicationAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetApplicationRequest { Name = name ?? "" };
-        return (await Safe(ct => Unary(_client.GetApplicationAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.GetApplicationAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ApplicationInfo> ListApplicationsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Safe(ct => Unary(_client.ListApplicationAsync(new V1.ListApplicationRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListApplicationAsync(new V1.ListApplicationRequest(), cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         foreach (var app in list.Applications)
             yield return app.ToDomain();
     }
@@ -204,14 +204,14 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(spec);
         var request = new V1.CreateSessionRequest { SessionId = sessionId ?? "", Session = spec.ToWire() };
-        return (await Unary(_client.CreateSessionAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDomain();
+        return (await Unary(_client.CreateSessionAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async Task<SessionInfo> OpenSessionAsync(string sessionId, SessionSpec? spec = null, CancellationToken cancellationToken = default)
     {
         var request = new V1.OpenSessionRequest { SessionId = sessionId ?? "", Session = spec?.ToWire() };
-        return (await Safe(ct => Unary(_client.OpenSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.OpenSessionAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
@@ -219,21 +219,21 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         var request = new V1.CloseSessionRequest { SessionId = sessionId ?? "" };
         // Closing is idempotent: a second close answers the closed session.
-        return (await Safe(ct => Unary(_client.CloseSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.CloseSessionAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async Task<SessionInfo> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var request = new V1.DeleteSessionRequest { SessionId = sessionId ?? "" };
-        return (await Unary(_client.DeleteSessionAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDomain();
+        return (await Unary(_client.DeleteSessionAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async Task<SessionInfo> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetSessionRequest { SessionId = sessionId ?? "" };
-        return (await Safe(ct => Unary(_client.GetSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.GetSessionAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
@@ -268,7 +268,7 @@ public sealed class GrpcFlameClient : IFlameClient
             }
             if (page is null)
             {
-                var list = await Safe(ct => Unary(_client.ListSessionAsync(new V1.ListSessionRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+                var list = await Safe(ct => Unary(_client.ListSessionAsync(new V1.ListSessionRequest(), cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
                 foreach (var session in list.Sessions.Select(s => s.ToDomain()))
                     if ((filter.State is null || session.Status.State == filter.State) && (filter.Application is null || session.Spec.Application == filter.Application))
                         yield return session;
@@ -286,7 +286,7 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<int> PruneSessionsAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken = default)
     {
         var request = new V1.PruneSessionsRequest { ClosedBefore = closedBefore.ToUnixTimeMilliseconds() };
-        return (await Unary(_ext.PruneSessionsAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).Deleted;
+        return (await Unary(_ext.PruneSessionsAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false)).Deleted;
     }
 
     // ---------------------------------------------------------------- tasks
@@ -297,7 +297,7 @@ public sealed class GrpcFlameClient : IFlameClient
         var request = new V1.CreateTaskRequest { Task = WireMapping.NewTaskSpec(sessionId, input) };
         // The same key on every attempt: the session creates the task once however often the request arrives.
         var key = KeyHeader();
-        var task = await Safe(ct => Unary(_client.CreateTaskAsync(request, key, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var task = await Safe(ct => Unary(_client.CreateTaskAsync(request, key, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         return ToDomain(task);
     }
 
@@ -309,7 +309,7 @@ public sealed class GrpcFlameClient : IFlameClient
         foreach (var input in inputs)
             request.Inputs.Add(input is null ? Google.Protobuf.ByteString.Empty : Google.Protobuf.UnsafeByteOperations.UnsafeWrap(input));
         var key = KeyHeader();
-        var response = await Safe(ct => Unary(_ext.CreateTasksAsync(request, key, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var response = await Safe(ct => Unary(_ext.CreateTasksAsync(request, key, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         return response.FirstTaskId;
     }
 
@@ -346,6 +346,10 @@ public sealed class GrpcFlameClient : IFlameClient
                 {
                     throw FlameStatus.FromRpcException(ex);
                 }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw GatewayRetry.Classify(ex, cancellationToken);
+                }
                 var tasks = new TaskInfo[batch.Tasks.Count];
                 for (var i = 0; i < tasks.Length; i++)
                     tasks[i] = ToDomain(batch.Tasks[i]);
@@ -358,7 +362,7 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<TaskInfo> GetTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetTaskRequest { SessionId = sessionId ?? "", TaskId = FlameIds.FormatTaskId(taskId) };
-        var task = await Safe(ct => Unary(_client.GetTaskAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var task = await Safe(ct => Unary(_client.GetTaskAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         return ToDomain(task);
     }
 
@@ -389,7 +393,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <inheritdoc />
     public async IAsyncEnumerable<ExecutorInfo> ListExecutorsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Safe(ct => Unary(_client.ListExecutorAsync(new V1.ListExecutorRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListExecutorAsync(new V1.ListExecutorRequest(), cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         foreach (var executor in list.Executors)
             yield return executor.ToDomain();
     }
@@ -397,7 +401,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <inheritdoc />
     public async IAsyncEnumerable<NodeInfo> ListNodesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Safe(ct => Unary(_client.ListNodesAsync(new V1.ListNodesRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListNodesAsync(new V1.ListNodesRequest(), cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         foreach (var node in list.Nodes)
             yield return node.ToDomain();
     }
@@ -406,7 +410,7 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<NodeInfo> GetNodeAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetNodeRequest { Name = name ?? "" };
-        var response = await Safe(ct => Unary(_client.GetNodeAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var response = await Safe(ct => Unary(_client.GetNodeAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         return response.Node?.ToDomain() ?? throw FlameException.NotFound($"node '{name}' not found");
     }
 
@@ -426,7 +430,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <summary>A new idempotency key for one create (sent with each of its attempts).</summary>
     private static Metadata KeyHeader() => new() { { IdempotencyKey.Header, IdempotencyKey.New() } };
 
-    private async Task<T> Unary<T>(AsyncUnaryCall<T> call)
+    private async Task<T> Unary<T>(AsyncUnaryCall<T> call, CancellationToken cancellationToken)
     {
         using (call)
         {
@@ -439,6 +443,10 @@ public sealed class GrpcFlameClient : IFlameClient
             catch (RpcException ex)
             {
                 throw FlameStatus.FromRpcException(ex);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw GatewayRetry.Classify(ex, cancellationToken);
             }
         }
     }
@@ -474,6 +482,10 @@ public sealed class GrpcFlameClient : IFlameClient
                 {
                     throw FlameStatus.FromRpcException(ex);
                 }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw GatewayRetry.Classify(ex, cancellationToken);
+                }
                 yield return item;
             }
         }
@@ -493,7 +505,7 @@ public sealed class GrpcFlameClient : IFlameClient
     }
 
     /// <summary>A call answered by a <c>flame.v1.Result</c>: a non-zero return code throws, with the kind its trailer names.</summary>
-    private async Task Checked(AsyncUnaryCall<V1.Result> call)
+    private async Task Checked(AsyncUnaryCall<V1.Result> call, CancellationToken cancellationToken)
     {
         using (call)
         {
@@ -506,6 +518,10 @@ public sealed class GrpcFlameClient : IFlameClient
             catch (RpcException ex)
             {
                 throw FlameStatus.FromRpcException(ex);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw GatewayRetry.Classify(ex, cancellationToken);
             }
             if (result.ReturnCode != 0)
                 throw FlameStatus.FromResult(result, call.GetTrailers());
