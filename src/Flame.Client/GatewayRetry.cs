@@ -32,9 +32,11 @@ internal sealed class GatewayRetry
 
     /// <summary>
     /// Runs <paramref name="call"/> until it succeeds, fails otherwise, or the budget is spent. Only once a gateway was
-    /// reached (<paramref name="reached"/>): a client whose gateways never answered (a wrong address) learns it at once.
+    /// reached (<paramref name="reached"/>): before that, the call is sent again only while <paramref name="tryNext"/>
+    /// puts another gateway first, so a client whose gateways never answer (a wrong address) learns it after one try each.
     /// </summary>
-    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, Func<bool> reached, CancellationToken cancellationToken)
+    public static async Task<T> RunAsync<T>(
+        Func<CancellationToken, Task<T>> call, Func<bool> reached, Func<bool> tryNext, CancellationToken cancellationToken)
     {
         var attempts = new Attempts();
         while (true)
@@ -42,6 +44,10 @@ internal sealed class GatewayRetry
             try
             {
                 return await call(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsRetryable(Classify(ex, cancellationToken)) && !reached() && tryNext())
+            {
+                continue;
             }
             catch (Exception ex) when (IsRetryable(Classify(ex, cancellationToken)) && reached() && attempts.CanWait)
             {

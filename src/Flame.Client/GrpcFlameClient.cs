@@ -29,6 +29,8 @@ public sealed class GrpcFlameClient : IFlameClient
     private readonly bool _failover;
     // A gateway answered once: from then on an UNAVAILABLE means one died, and waiting for another is worth it.
     private volatile bool _reached;
+    // Several gateways: before one answered, a connect failure tries the next one first.
+    private readonly GatewayOrder? _order;
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/>, e.g. <c>http://127.0.0.1:8080</c> (an endpoint without a scheme
@@ -53,10 +55,12 @@ public sealed class GrpcFlameClient : IFlameClient
     /// </summary>
     public GrpcFlameClient(FlameConnection connection)
     {
-        _ownedChannel = CreateChannel(connection);
+        ArgumentNullException.ThrowIfNull(connection);
+        _failover = connection.Endpoints.Count > 1;
+        _order = _failover ? new GatewayOrder(connection.Endpoints) : null;
+        _ownedChannel = CreateChannel(connection, _order);
         _client = new V1.Frontend.FrontendClient(_ownedChannel);
         _ext = new V1.FrontendExt.FrontendExtClient(_ownedChannel);
-        _failover = connection.Endpoints.Count > 1;
     }
 
     /// <summary>
@@ -114,7 +118,9 @@ public sealed class GrpcFlameClient : IFlameClient
     /// present a certificate that this CA signed, for their host name. Every call carries
     /// <see cref="FlameConnection.Token"/>, if any. The caller disposes the channel.
     /// </summary>
-    public static GrpcChannel CreateChannel(FlameConnection connection)
+    public static GrpcChannel CreateChannel(FlameConnection connection) => CreateChannel(connection, null);
+
+    private static GrpcChannel CreateChannel(FlameConnection connection, GatewayOrder? order)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var options = CreateChannelOptions();
@@ -131,7 +137,7 @@ public sealed class GrpcFlameClient : IFlameClient
                 retry.Names.Add(new MethodName { Service = service, Method = method });
             options.ServiceConfig = new ServiceConfig { MethodConfigs = { retry } };
         }
-        return GatewayChannels.Create(connection.Endpoints, options);
+        return GatewayChannels.Create(connection.Endpoints, options, order);
     }
 
     /// <summary>
@@ -425,7 +431,7 @@ public sealed class GrpcFlameClient : IFlameClient
 
     /// <summary>A call that is safe to send again: with several gateways, sent again through another on UNAVAILABLE.</summary>
     private Task<T> Safe<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
-        _failover ? GatewayRetry.RunAsync(call, () => _reached, cancellationToken) : call(cancellationToken);
+        _failover ? GatewayRetry.RunAsync(call, () => _reached, _order!.MoveOn, cancellationToken) : call(cancellationToken);
 
     /// <summary>A new idempotency key for one create (sent with each of its attempts).</summary>
     private static Metadata KeyHeader() => new() { { IdempotencyKey.Header, IdempotencyKey.New() } };
