@@ -58,7 +58,7 @@ public sealed class FailoverTests : IAsyncLifetime
     {
         var live = await StartGatewayAsync();
         var mark = await MarkAsync(live, "live");
-        await using var silent = new SilentGateway(acceptConnections: false);
+        await using var silent = new SilentGateway();
         await using var client = new GrpcFlameClient($"{silent.Endpoint},{live.Endpoint}");
 
         // pi-client's first calls: a read, then changes that are not sent twice. None may end as a cancellation.
