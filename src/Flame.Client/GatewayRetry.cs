@@ -21,10 +21,22 @@ internal sealed class GatewayRetry
         && !flame.Message.StartsWith("TLS handshake", StringComparison.Ordinal);
 
     /// <summary>
-    /// Runs <paramref name="call"/> until it succeeds, fails otherwise, or the budget is spent. Only once a gateway was
-    /// reached (<paramref name="reached"/>): a client whose gateways never answered (a wrong address) learns it at once.
+    /// <paramref name="exception"/> as the caller should see it: a cancellation the caller did not ask for (its
+    /// <paramref name="callerToken"/> is not cancelled) is a connect timeout or a call the channel gave up on, so the
+    /// gateway did not answer: <see cref="FlameErrorKind.Unavailable"/>, which is retried like any other.
     /// </summary>
-    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, Func<bool> reached, CancellationToken cancellationToken)
+    public static Exception Classify(Exception exception, CancellationToken callerToken) =>
+        exception is OperationCanceledException && !callerToken.IsCancellationRequested
+            ? new FlameException(FlameErrorKind.Unavailable, $"the gateway did not answer in time: {exception.Message}")
+            : exception;
+
+    /// <summary>
+    /// Runs <paramref name="call"/> until it succeeds, fails otherwise, or the budget is spent. Only once a gateway was
+    /// reached (<paramref name="reached"/>): before that, the call is sent again only while <paramref name="tryNext"/>
+    /// puts another gateway first, so a client whose gateways never answer (a wrong address) learns it after one try each.
+    /// </summary>
+    public static async Task<T> RunAsync<T>(
+        Func<CancellationToken, Task<T>> call, Func<bool> reached, Func<bool> tryNext, CancellationToken cancellationToken)
     {
         var attempts = new Attempts();
         while (true)
@@ -33,8 +45,16 @@ internal sealed class GatewayRetry
             {
                 return await call(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsRetryable(ex) && reached() && attempts.CanWait)
+            catch (Exception ex) when (IsRetryable(Classify(ex, cancellationToken)) && !reached() && tryNext())
             {
+                continue;
+            }
+            catch (Exception ex) when (IsRetryable(Classify(ex, cancellationToken)) && reached() && attempts.CanWait)
+            {
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw Classify(ex, cancellationToken);
             }
             await attempts.WaitAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -29,6 +29,8 @@ public sealed class GrpcFlameClient : IFlameClient
     private readonly bool _failover;
     // A gateway answered once: from then on an UNAVAILABLE means one died, and waiting for another is worth it.
     private volatile bool _reached;
+    // Several gateways: before one answered, a connect failure tries the next one first.
+    private readonly GatewayOrder? _order;
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/>, e.g. <c>http://127.0.0.1:8080</c> (an endpoint without a scheme
@@ -53,10 +55,12 @@ public sealed class GrpcFlameClient : IFlameClient
     /// </summary>
     public GrpcFlameClient(FlameConnection connection)
     {
-        _ownedChannel = CreateChannel(connection);
+        ArgumentNullException.ThrowIfNull(connection);
+        _failover = connection.Endpoints.Count > 1;
+        _order = _failover ? new GatewayOrder(connection.Endpoints) : null;
+        _ownedChannel = CreateChannel(connection, _order);
         _client = new V1.Frontend.FrontendClient(_ownedChannel);
         _ext = new V1.FrontendExt.FrontendExtClient(_ownedChannel);
-        _failover = connection.Endpoints.Count > 1;
     }
 
     /// <summary>
@@ -114,7 +118,9 @@ public sealed class GrpcFlameClient : IFlameClient
     /// present a certificate that this CA signed, for their host name. Every call carries
     /// <see cref="FlameConnection.Token"/>, if any. The caller disposes the channel.
     /// </summary>
-    public static GrpcChannel CreateChannel(FlameConnection connection)
+    public static GrpcChannel CreateChannel(FlameConnection connection) => CreateChannel(connection, null);
+
+    private static GrpcChannel CreateChannel(FlameConnection connection, GatewayOrder? order)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var options = CreateChannelOptions();
@@ -131,7 +137,7 @@ public sealed class GrpcFlameClient : IFlameClient
                 retry.Names.Add(new MethodName { Service = service, Method = method });
             options.ServiceConfig = new ServiceConfig { MethodConfigs = { retry } };
         }
-        return GatewayChannels.Create(connection.Endpoints, options);
+        return GatewayChannels.Create(connection.Endpoints, options, order);
     }
 
     /// <summary>
@@ -164,7 +170,7 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(spec);
         var request = new V1.RegisterApplicationRequest { Name = name ?? "", Application = spec.ToWire() };
-        await Checked(_client.RegisterApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await Checked(_client.RegisterApplicationAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -172,27 +178,27 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(spec);
         var request = new V1.UpdateApplicationRequest { Name = name ?? "", Application = spec.ToWire() };
-        await Checked(_client.UpdateApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await Checked(_client.UpdateApplicationAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task UnregisterApplicationAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.UnregisterApplicationRequest { Name = name ?? "" };
-        await Checked(_client.UnregisterApplicationAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        await Checked(_client.UnregisterApplicationAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<ApplicationInfo> GetApplicationAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetApplicationRequest { Name = name ?? "" };
-        return (await Safe(ct => Unary(_client.GetApplicationAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.GetApplicationAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ApplicationInfo> ListApplicationsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Safe(ct => Unary(_client.ListApplicationAsync(new V1.ListApplicationRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListApplicationAsync(new V1.ListApplicationRequest(), cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         foreach (var app in list.Applications)
             yield return app.ToDomain();
     }
@@ -204,14 +210,14 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         ArgumentNullException.ThrowIfNull(spec);
         var request = new V1.CreateSessionRequest { SessionId = sessionId ?? "", Session = spec.ToWire() };
-        return (await Unary(_client.CreateSessionAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDomain();
+        return (await Unary(_client.CreateSessionAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async Task<SessionInfo> OpenSessionAsync(string sessionId, SessionSpec? spec = null, CancellationToken cancellationToken = default)
     {
         var request = new V1.OpenSessionRequest { SessionId = sessionId ?? "", Session = spec?.ToWire() };
-        return (await Safe(ct => Unary(_client.OpenSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.OpenSessionAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
@@ -219,21 +225,21 @@ public sealed class GrpcFlameClient : IFlameClient
     {
         var request = new V1.CloseSessionRequest { SessionId = sessionId ?? "" };
         // Closing is idempotent: a second close answers the closed session.
-        return (await Safe(ct => Unary(_client.CloseSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.CloseSessionAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async Task<SessionInfo> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var request = new V1.DeleteSessionRequest { SessionId = sessionId ?? "" };
-        return (await Unary(_client.DeleteSessionAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).ToDomain();
+        return (await Unary(_client.DeleteSessionAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
     public async Task<SessionInfo> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetSessionRequest { SessionId = sessionId ?? "" };
-        return (await Safe(ct => Unary(_client.GetSessionAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false)).ToDomain();
+        return (await Safe(ct => Unary(_client.GetSessionAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false)).ToDomain();
     }
 
     /// <inheritdoc />
@@ -268,7 +274,7 @@ public sealed class GrpcFlameClient : IFlameClient
             }
             if (page is null)
             {
-                var list = await Safe(ct => Unary(_client.ListSessionAsync(new V1.ListSessionRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+                var list = await Safe(ct => Unary(_client.ListSessionAsync(new V1.ListSessionRequest(), cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
                 foreach (var session in list.Sessions.Select(s => s.ToDomain()))
                     if ((filter.State is null || session.Status.State == filter.State) && (filter.Application is null || session.Spec.Application == filter.Application))
                         yield return session;
@@ -286,7 +292,7 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<int> PruneSessionsAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken = default)
     {
         var request = new V1.PruneSessionsRequest { ClosedBefore = closedBefore.ToUnixTimeMilliseconds() };
-        return (await Unary(_ext.PruneSessionsAsync(request, cancellationToken: cancellationToken)).ConfigureAwait(false)).Deleted;
+        return (await Unary(_ext.PruneSessionsAsync(request, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false)).Deleted;
     }
 
     // ---------------------------------------------------------------- tasks
@@ -297,7 +303,7 @@ public sealed class GrpcFlameClient : IFlameClient
         var request = new V1.CreateTaskRequest { Task = WireMapping.NewTaskSpec(sessionId, input) };
         // The same key on every attempt: the session creates the task once however often the request arrives.
         var key = KeyHeader();
-        var task = await Safe(ct => Unary(_client.CreateTaskAsync(request, key, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var task = await Safe(ct => Unary(_client.CreateTaskAsync(request, key, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         return ToDomain(task);
     }
 
@@ -309,7 +315,7 @@ public sealed class GrpcFlameClient : IFlameClient
         foreach (var input in inputs)
             request.Inputs.Add(input is null ? Google.Protobuf.ByteString.Empty : Google.Protobuf.UnsafeByteOperations.UnsafeWrap(input));
         var key = KeyHeader();
-        var response = await Safe(ct => Unary(_ext.CreateTasksAsync(request, key, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var response = await Safe(ct => Unary(_ext.CreateTasksAsync(request, key, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         return response.FirstTaskId;
     }
 
@@ -346,6 +352,10 @@ public sealed class GrpcFlameClient : IFlameClient
                 {
                     throw FlameStatus.FromRpcException(ex);
                 }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw GatewayRetry.Classify(ex, cancellationToken);
+                }
                 var tasks = new TaskInfo[batch.Tasks.Count];
                 for (var i = 0; i < tasks.Length; i++)
                     tasks[i] = ToDomain(batch.Tasks[i]);
@@ -358,7 +368,7 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<TaskInfo> GetTaskAsync(string sessionId, long taskId, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetTaskRequest { SessionId = sessionId ?? "", TaskId = FlameIds.FormatTaskId(taskId) };
-        var task = await Safe(ct => Unary(_client.GetTaskAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var task = await Safe(ct => Unary(_client.GetTaskAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         return ToDomain(task);
     }
 
@@ -389,7 +399,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <inheritdoc />
     public async IAsyncEnumerable<ExecutorInfo> ListExecutorsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Safe(ct => Unary(_client.ListExecutorAsync(new V1.ListExecutorRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListExecutorAsync(new V1.ListExecutorRequest(), cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         foreach (var executor in list.Executors)
             yield return executor.ToDomain();
     }
@@ -397,7 +407,7 @@ public sealed class GrpcFlameClient : IFlameClient
     /// <inheritdoc />
     public async IAsyncEnumerable<NodeInfo> ListNodesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var list = await Safe(ct => Unary(_client.ListNodesAsync(new V1.ListNodesRequest(), cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var list = await Safe(ct => Unary(_client.ListNodesAsync(new V1.ListNodesRequest(), cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         foreach (var node in list.Nodes)
             yield return node.ToDomain();
     }
@@ -406,7 +416,7 @@ public sealed class GrpcFlameClient : IFlameClient
     public async Task<NodeInfo> GetNodeAsync(string name, CancellationToken cancellationToken = default)
     {
         var request = new V1.GetNodeRequest { Name = name ?? "" };
-        var response = await Safe(ct => Unary(_client.GetNodeAsync(request, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
+        var response = await Safe(ct => Unary(_client.GetNodeAsync(request, cancellationToken: ct), ct), cancellationToken).ConfigureAwait(false);
         return response.Node?.ToDomain() ?? throw FlameException.NotFound($"node '{name}' not found");
     }
 
@@ -421,12 +431,12 @@ public sealed class GrpcFlameClient : IFlameClient
 
     /// <summary>A call that is safe to send again: with several gateways, sent again through another on UNAVAILABLE.</summary>
     private Task<T> Safe<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
-        _failover ? GatewayRetry.RunAsync(call, () => _reached, cancellationToken) : call(cancellationToken);
+        _failover ? GatewayRetry.RunAsync(call, () => _reached, _order!.MoveOn, cancellationToken) : call(cancellationToken);
 
     /// <summary>A new idempotency key for one create (sent with each of its attempts).</summary>
     private static Metadata KeyHeader() => new() { { IdempotencyKey.Header, IdempotencyKey.New() } };
 
-    private async Task<T> Unary<T>(AsyncUnaryCall<T> call)
+    private async Task<T> Unary<T>(AsyncUnaryCall<T> call, CancellationToken cancellationToken)
     {
         using (call)
         {
@@ -439,6 +449,10 @@ public sealed class GrpcFlameClient : IFlameClient
             catch (RpcException ex)
             {
                 throw FlameStatus.FromRpcException(ex);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw GatewayRetry.Classify(ex, cancellationToken);
             }
         }
     }
@@ -474,6 +488,10 @@ public sealed class GrpcFlameClient : IFlameClient
                 {
                     throw FlameStatus.FromRpcException(ex);
                 }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw GatewayRetry.Classify(ex, cancellationToken);
+                }
                 yield return item;
             }
         }
@@ -493,7 +511,7 @@ public sealed class GrpcFlameClient : IFlameClient
     }
 
     /// <summary>A call answered by a <c>flame.v1.Result</c>: a non-zero return code throws, with the kind its trailer names.</summary>
-    private async Task Checked(AsyncUnaryCall<V1.Result> call)
+    private async Task Checked(AsyncUnaryCall<V1.Result> call, CancellationToken cancellationToken)
     {
         using (call)
         {
@@ -506,6 +524,10 @@ public sealed class GrpcFlameClient : IFlameClient
             catch (RpcException ex)
             {
                 throw FlameStatus.FromRpcException(ex);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw GatewayRetry.Classify(ex, cancellationToken);
             }
             if (result.ReturnCode != 0)
                 throw FlameStatus.FromResult(result, call.GetTrailers());

@@ -5,7 +5,8 @@ namespace Flame.Client;
 /// <summary>
 /// <c>WatchTask</c>, <c>WatchSession</c> and <c>ListTask</c> that outlive their gateway: when the stream breaks with
 /// <see cref="FlameErrorKind.Unavailable"/>, it is opened again (on another gateway) and resumes where it left off,
-/// with nothing missed and nothing reported twice.
+/// with nothing missed and nothing reported twice. A cancellation the caller did not ask for (a connect timeout, a
+/// call the channel gave up on during a cluster restart) counts as <see cref="FlameErrorKind.Unavailable"/> too.
 /// </summary>
 internal static class ResumingStreams
 {
@@ -58,9 +59,14 @@ internal static class ResumingStreams
                             yield break;
                         batch = stream.Current;
                     }
-                    catch (Exception ex) when (reached && GatewayRetry.IsRetryable(ex) && attempts.CanWait)
+                    catch (Exception ex) when (reached && GatewayRetry.IsRetryable(GatewayRetry.Classify(ex, cancellationToken)) && attempts.CanWait)
                     {
                         break;
+                    }
+                    catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // Not the caller's cancellation: a gateway that did not answer, and the budget is spent.
+                        throw GatewayRetry.Classify(ex, cancellationToken);
                     }
                     reached = true;
                     if (catchUp)
@@ -71,9 +77,13 @@ internal static class ResumingStreams
                         {
                             missed = await FinishedAsync(list(cancellationToken), reported).ConfigureAwait(false);
                         }
-                        catch (Exception ex) when (GatewayRetry.IsRetryable(ex) && attempts.CanWait)
+                        catch (Exception ex) when (GatewayRetry.IsRetryable(GatewayRetry.Classify(ex, cancellationToken)) && attempts.CanWait)
                         {
                             break;
+                        }
+                        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            throw GatewayRetry.Classify(ex, cancellationToken);
                         }
                         if (missed.Count > 0)
                             yield return missed;
@@ -129,9 +139,14 @@ internal static class ResumingStreams
                             yield break;
                         item = stream.Current;
                     }
-                    catch (Exception ex) when (reached && GatewayRetry.IsRetryable(ex) && attempts.CanWait)
+                    catch (Exception ex) when (reached && GatewayRetry.IsRetryable(GatewayRetry.Classify(ex, cancellationToken)) && attempts.CanWait)
                     {
                         break;
+                    }
+                    catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // Not the caller's cancellation: a gateway that did not answer, and the budget is spent.
+                        throw GatewayRetry.Classify(ex, cancellationToken);
                     }
                     reached = true;
                     if (isNew(item))

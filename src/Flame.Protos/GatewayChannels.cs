@@ -86,8 +86,12 @@ public static class GatewayChannels
     /// credentials chosen by their scheme, and <paramref name="options"/>'s <see cref="GrpcChannelOptions.ServiceConfig"/>
     /// (e.g. retry policies) kept. <paramref name="options"/> is modified and must not be shared.
     /// </summary>
+    /// <param name="endpoints">The gateways, in the order they are tried.</param>
+    /// <param name="options">The channel's options.</param>
+    /// <param name="resolver">With several gateways, a resolver of the <c>static</c> scheme that hands the channel the
+    /// addresses (and may change their order later); by default they are handed once, as given.</param>
     /// <exception cref="ArgumentException">No address, or both http and https addresses.</exception>
-    public static GrpcChannel Create(IReadOnlyList<Uri> endpoints, GrpcChannelOptions options)
+    public static GrpcChannel Create(IReadOnlyList<Uri> endpoints, GrpcChannelOptions options, ResolverFactory? resolver = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(options);
@@ -99,7 +103,7 @@ public static class GatewayChannels
             return GrpcChannel.ForAddress(endpoints[0], options);
 
         var addresses = endpoints.Select(u => new BalancerAddress(u.IdnHost, u.Port)).ToArray();
-        options.ServiceProvider = new Resolvers(new StaticResolverFactory(_ => addresses));
+        options.ServiceProvider = new Resolvers(resolver ?? new StaticResolverFactory(_ => addresses));
         options.Credentials = endpoints[0].Scheme == Uri.UriSchemeHttps ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
         options.ServiceConfig ??= new ServiceConfig();
         options.ServiceConfig.LoadBalancingConfigs.Clear();

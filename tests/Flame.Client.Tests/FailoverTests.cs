@@ -54,6 +54,21 @@ public sealed class FailoverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Client_UsesTheSecondGateway_WhenConnectingToTheFirstTimesOut()
+    {
+        var live = await StartGatewayAsync();
+        var mark = await MarkAsync(live, "live");
+        await using var silent = new SilentGateway();
+        await using var client = new GrpcFlameClient($"{silent.Endpoint},{live.Endpoint}");
+
+        // pi-client's first calls: a read, then changes that are not sent twice. None may end as a cancellation.
+        Assert.Equal(mark, (await Wait.For(client.GetApplicationAsync(mark), "the application, from the live gateway")).Name);
+        var session = await Wait.For(client.CreateSessionAsync(null, new SessionSpec { Application = mark }), "a session on the live gateway");
+        var task = await Wait.For(client.CreateTaskAsync(session.Id, [1]), "a task on the live gateway");
+        Assert.Equal(TaskState.Pending, task.State);
+    }
+
+    [Fact]
     public async Task Client_KeepsWorking_WhenTheGatewayItUsesStops()
     {
         var first = await StartGatewayAsync();

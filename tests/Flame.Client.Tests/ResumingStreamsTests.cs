@@ -105,4 +105,45 @@ public sealed class ResumingStreamsTests
         });
         Assert.Equal((FlameErrorKind.NotFound, 1), (error.Kind, opened));
     }
+
+    [Fact]
+    public async Task A_watch_cancelled_by_something_other_than_the_caller_resumes_as_if_its_gateway_had_died()
+    {
+        var opened = 0;
+        IAsyncEnumerable<IReadOnlyList<TaskInfo>> Open(CancellationToken ct) => ++opened switch
+        {
+            // What the channel throws when it gives a call up during a cluster restart (ThrowOperationCanceledOnCancellation).
+            1 => Scripted<IReadOnlyList<TaskInfo>>([[], [Task(1, TaskState.Succeed)]], new TaskCanceledException()),
+            _ => Scripted<IReadOnlyList<TaskInfo>>([[], [Task(2, TaskState.Succeed)]], null),
+        };
+        IAsyncEnumerable<TaskInfo> List(CancellationToken ct) => Scripted([Task(1, TaskState.Succeed), Task(2, TaskState.Running)], null);
+
+        var seen = new List<long>();
+        await foreach (var batch in ResumingStreams.WatchSessionAsync(Open, List, reached: false, CancellationToken.None))
+            seen.AddRange(batch.Select(t => t.Id));
+
+        Assert.Equal(2, opened);
+        Assert.Equal([1, 2], seen);
+    }
+
+    [Fact]
+    public async Task A_watch_cancelled_by_the_caller_is_not_resumed()
+    {
+        using var cancel = new CancellationTokenSource();
+        var opened = 0;
+        IAsyncEnumerable<TaskInfo> Open(CancellationToken ct)
+        {
+            opened++;
+            cancel.Cancel();
+            return Scripted([Task(1, TaskState.Pending)], new OperationCanceledException(ct));
+        }
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in ResumingStreams.WatchTaskAsync(Open, reached: true, cancel.Token))
+            {
+            }
+        });
+        Assert.Equal(1, opened);
+    }
 }

@@ -50,6 +50,11 @@ catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
     Console.Error.WriteLine("pi-client: cancelled");
     return 130;
 }
+catch (OperationCanceledException ex)
+{
+    // Not Ctrl+C: a timeout inside the client (e.g. connecting); one line, never a stack trace.
+    Console.Error.WriteLine($"pi-client: cannot reach the Flame gateway at {options.Endpoint}: {OneLine(ex.Message)}");
+}
 catch (PiRunException ex)
 {
     Console.Error.WriteLine($"pi-client: {ex.Message}");
