@@ -169,16 +169,26 @@ wait_for() { # description, command...
     done
 }
 
+# True while the process of pid file $1 exists and is not a zombie. During start a process may not have exec'd its
+# program yet (its command line is still this script's), so start checks only that it has not exited.
+running() {
+    local pid state
+    [[ -f "$1" ]] || return 1
+    pid="$(cat "$1")"
+    state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" || return 1
+    [[ -n "$state" && "$state" != Z ]]
+}
+
 # Fails as soon as a started process has exited, naming it and quoting its last log line.
 check_processes() {
     local name
     for name in "${SESSION_MANAGERS[@]}"; do
-        alive "$STATE/pids/$name.pid" flame-session-manager \
+        running "$STATE/pids/$name.pid" \
             || fail "$name exited during start: $(last_line "$STATE/logs/$name.log") (log: $STATE/logs/$name.log)"
     done
     for name in "${EXECUTOR_MANAGERS[@]}"; do
         [[ -f "$STATE/pids/$name.pid" ]] || continue
-        alive "$STATE/pids/$name.pid" flame-executor-manager \
+        running "$STATE/pids/$name.pid" \
             || fail "$name exited during start: $(last_line "$STATE/logs/$name.log") (log: $STATE/logs/$name.log)"
     done
 }
