@@ -48,17 +48,7 @@ public sealed class SchedulingTests(SchedulingFixture fixture)
     public async Task HighPriority_GetsItsFirstExecutorAtTheLowOnesNextTaskBoundary_NotAfterTheFixedBoundTime()
     {
         var client = _cluster.Client;
-        // Services that stay up between sessions (reuse-services): binding the low session then costs no process start,
-        // so the test measures the scheduler, not how fast a loaded machine starts four processes.
-        var app = await _cluster.RegisterTestApplicationAsync("first", labels: [ApplicationLabels.ReuseServices]);
-        var warm = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name });
-        await client.CreateTasksAsync(warm.Id, Enumerable.Range(1, 40).Select(_ => (byte[]?)Utf8("sleep:1000")).ToList());
-        await _cluster.UntilAsync(
-            async () => (await ExecutorsOfAsync(client, warm.Id)).Count(e => e.State == ExecutorState.Bound) == 4,
-            "a first session to bring up 4 services", TasksTimeout);
-        await client.CloseSessionAsync(warm.Id);
-        await _cluster.WaitUntilNoExecutorServesAsync(warm.Id);
-
+        var app = await _cluster.RegisterTestApplicationAsync("first");
         // The low session's executors are bound after this moment: with the fixed hysteresis of before
         // (Flame:Scheduling:MinBoundTimeSeconds, 10 s, while no bind time is measured) none could be taken before
         // 10 s from it.
