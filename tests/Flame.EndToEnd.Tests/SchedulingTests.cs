@@ -45,36 +45,6 @@ public sealed class SchedulingTests(SchedulingFixture fixture)
     }
 
     [Fact]
-    public async Task HighPriority_GetsItsFirstExecutorAtTheLowOnesNextTaskBoundary_NotAfterTheFixedBoundTime()
-    {
-        var client = _cluster.Client;
-        var app = await _cluster.RegisterTestApplicationAsync("first");
-        // The low session's executors are bound after this moment: with the fixed hysteresis of before
-        // (Flame:Scheduling:MinBoundTimeSeconds, 10 s, while no bind time is measured) none could be taken before
-        // 10 s from it.
-        var lowCreated = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var low = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name, Priority = 0 });
-        await client.CreateTasksAsync(low.Id, Enumerable.Range(1, 200).Select(_ => (byte[]?)Utf8("sleep:300")).ToList());
-        await _cluster.UntilAsync(
-            async () => (await ExecutorsOfAsync(client, low.Id)).Count(e => e.State == ExecutorState.Bound) == 4,
-            "the low-priority session to hold all 4 executors", TasksTimeout);
-
-        var high = await client.CreateSessionAsync(null, new SessionSpec { Application = app.Name, Priority = 10 });
-        await client.CreateTasksAsync(high.Id, [Utf8("echo:1")]);
-        await _cluster.WaitUntilAllTerminalAsync(high.Id, 1);
-
-        var task = Assert.Single(await client.CheckTasksAsync(high.Id, 1));
-        Assert.Equal(TaskState.Succeed, task.State);
-        var running = task.Events.First(e => e.Code == (int)TaskState.Running).CreationTime;
-        Assert.True(running < lowCreated + 10_000,
-            $"the high-priority task should have started within the low session's first 10 s (a task boundary every 300 ms), not after the fixed bound time: it started {running - lowCreated} ms after the low session was created");
-        Assert.True((await client.GetSessionAsync(low.Id)).Status.Pending > 0, "the low-priority session should still have had work");
-        await client.CloseSessionAsync(high.Id);
-        await client.CloseSessionAsync(low.Id);
-        await _cluster.WaitUntilNoExecutorServesAsync(low.Id);
-    }
-
-    [Fact]
     public async Task TwoSessionsOfEqualPriority_ShareTheExecutorsEvenly_AndKeepSharingFor10Seconds()
     {
         var client = _cluster.Client;

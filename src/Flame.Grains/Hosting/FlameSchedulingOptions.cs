@@ -12,20 +12,9 @@ public sealed class FlameSchedulingOptions
     /// <summary>Whether the scheduler takes executors back from over-served sessions at task boundaries. Default true.</summary>
     public bool Preempt { get; set; } = true;
 
-    /// <summary>
-    /// While the bind time of a session's application is not measured yet, an executor bound more recently than this
-    /// many seconds is not preempted. Default 10.
-    /// </summary>
+    /// <summary>An executor bound more recently than this many seconds is not preempted. Default 10.</summary>
     [Range(0, 86_400)]
     public int MinBoundTimeSeconds { get; set; } = 10;
-
-    /// <summary>
-    /// An executor is moved to another session only after it has been bound this many times the measured bind times
-    /// of both sessions' applications (what the move costs); a higher-priority session that holds none takes its first
-    /// executor at the giver's next task boundary. Default 10.
-    /// </summary>
-    [Range(0, 1_000)]
-    public double MoveCostFactor { get; set; } = 10;
 
     /// <summary>Seconds a preemption is remembered, so that it is not undone while its taker has demand. Default 60.</summary>
     [Range(0, 86_400)]
@@ -36,7 +25,6 @@ public sealed class FlameSchedulingOptions
     {
         Preempt = Preempt,
         MinBoundTime = TimeSpan.FromSeconds(MinBoundTimeSeconds),
-        MoveCostFactor = MoveCostFactor,
         PreemptionMemory = TimeSpan.FromSeconds(PreemptionMemorySeconds),
     };
 }

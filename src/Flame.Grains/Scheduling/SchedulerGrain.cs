@@ -27,7 +27,6 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
     private readonly Dictionary<string, Preemption> _preemptions = new(StringComparer.Ordinal);
     // Sessions told that no node runs their shim, while it lasts: told once, not every pass.
     private HashSet<string> _toldNoNodeForShim = new(StringComparer.Ordinal);
-    private readonly BindTimes _bindTimes = new();
 
     /// <summary>How long a node that refused an executor is left out of allocation.</summary>
     private static readonly TimeSpan RefusalBackoff = TimeSpan.FromSeconds(2);
@@ -53,8 +52,6 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
 
     public Task ReportExecutorAsync(ExecutorInfo executor)
     {
-        var application = executor.SessionId is { } sessionId && _sessions.TryGetValue(sessionId, out var session) ? session.Application : null;
-        _bindTimes.Observe(_executors.GetValueOrDefault(executor.Id), executor, application, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         if (executor.State == ExecutorState.Released)
             _executors.Remove(executor.Id);
         else
@@ -96,7 +93,6 @@ public sealed partial class SchedulerGrain(IOptions<FlameSchedulingOptions> sche
         {
             Now = nowMs,
             Preemptions = _preemptions.Values,
-            BindTimes = _bindTimes.View,
         });
         HashSet<string>? noNodeForShim = null;
         foreach (var action in actions)

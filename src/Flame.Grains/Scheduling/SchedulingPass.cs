@@ -63,7 +63,6 @@ internal sealed class SchedulingPass
     {
         Options = options;
         Now = view.Now;
-        _bindTimes = view.BindTimes;
         Capacity = new NodeCapacity(view.Nodes, view.Executors);
         var drf = new DominantResourceFairness(Capacity.Total);
         var readyShims = 0;
@@ -100,6 +99,7 @@ internal sealed class SchedulingPass
 
         // What the ideal may hand out: everything, but what closed sessions still hold to finish their tasks.
         var shareable = Capacity.Total;
+        var oldEnough = Now == 0 ? long.MinValue : Now - (long)options.MinBoundTime.TotalMilliseconds;
         foreach (var e in view.Executors)
         {
             if (e.State == ExecutorState.Idle)
@@ -130,8 +130,7 @@ internal sealed class SchedulingPass
                 continue;
             }
             session.Have++;
-            // How long it must have been bound depends on who would take it (OldEnough).
-            if (e.State == ExecutorState.Bound)
+            if (e.State == ExecutorState.Bound && (e.BoundAt ?? long.MinValue) <= oldEnough)
                 (session.Preemptible ??= []).Add(e);
         }
         foreach (var session in Sessions.Values)
@@ -149,28 +148,6 @@ internal sealed class SchedulingPass
 
     public SchedulingOptions Options { get; }
     public long Now { get; }
-    private readonly IReadOnlyDictionary<string, long> _bindTimes;
-
-    /// <summary>
-    /// Whether <paramref name="executor"/> of <paramref name="from"/> has been bound long enough to be moved to
-    /// <paramref name="to"/>: the hysteresis of <see cref="SchedulingOptions.MoveCostFactor"/> times what the move costs
-    /// (both applications' bind times), <see cref="SchedulingOptions.MinBoundTime"/> while that is not measured, and
-    /// none for the first executor of a higher-priority session (it waits only for the giver's next task boundary).
-    /// Without a time (<see cref="Now"/> 0) only an executor without a bind time is old enough.
-    /// </summary>
-    public bool OldEnough(ExecutorInfo executor, SessionEntry from, SessionEntry to)
-    {
-        if (executor.BoundAt is not { } boundAt)
-            return true;
-        if (Now == 0)
-            return false;
-        if (to.Priority > from.Priority && to.Held == 0)
-            return true;
-        var hysteresis = _bindTimes.TryGetValue(from.Demand.Application, out var give) && _bindTimes.TryGetValue(to.Demand.Application, out var take)
-            ? (long)(Options.MoveCostFactor * (give + take))
-            : (long)Options.MinBoundTime.TotalMilliseconds;
-        return Now - boundAt >= hysteresis;
-    }
     /// <summary>Open sessions with demand whose shim no node of the view runs (they get nothing; their owners are told).</summary>
     public List<SessionDemand> NoNodeForShim { get; } = [];
     // The shims each node of the view runs (ShimMatch masks), Ready or not.

@@ -10,9 +10,7 @@ namespace Flame.Grains.Scheduling.Actions;
 /// <list type="bullet">
 /// <item>targets are whole executors, and a move between equal-priority sessions must not invert their shares, so a
 /// deficit below one executor never preempts;</item>
-/// <item>an executor is moved only once it has been bound <see cref="SchedulingOptions.MoveCostFactor"/> times what the
-/// move costs (the measured bind times), or <see cref="SchedulingOptions.MinBoundTime"/> while that is unknown; but a
-/// higher-priority session that holds none takes its first executor at once (<see cref="SchedulingPass.OldEnough"/>);</item>
+/// <item>an executor bound less than <see cref="SchedulingOptions.MinBoundTime"/> ago is left alone;</item>
 /// <item>no session is taken below its min_instances, nor below its own target;</item>
 /// <item>after a preemption from A for B, nothing is taken from B for A while B has demand
 /// (<see cref="SchedulingOptions.PreemptionMemory"/>).</item>
@@ -77,7 +75,7 @@ internal static class Preempt
     private static (uint, double, string) Key(SessionEntry v) => (v.Priority, (v.Have - 1) * v.Share, v.Id);
 
     /// <summary>
-    /// Over its target and above its floor, with a bound executor (whether it is old enough depends on the taker). Closed sessions are never taken
+    /// Over its target and above its floor, with an executor old enough to take. Closed sessions are never taken
     /// from: they only finish their running tasks and then let their executors go.
     /// </summary>
     private static bool CanGive(SessionEntry v) =>
@@ -100,7 +98,7 @@ internal static class Preempt
         for (var i = list.Count - 1; i >= 0; i--)
         {
             var e = list[i];
-            if (!pass.CanServe(e, taker) || !pass.OldEnough(e, v, taker))
+            if (!pass.CanServe(e, taker))
                 continue;
             var size = Resources.Of(e.ResReq);
             var release = !size.Covers(req);

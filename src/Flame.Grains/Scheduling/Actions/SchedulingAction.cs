@@ -29,9 +29,8 @@ public sealed record CreateExecutorAction(string Node, string SessionId, Resourc
 /// ForSession's (no second executor is taken for the same need) and is not planned again; once Idle it is reserved:
 /// the next pass binds it to ForSession if that still wants one; and no executor is taken from ForSession back for
 /// FromSession while ForSession has demand.</item>
-/// <item>The plan only picks executors that are Bound, bound long enough ago to pay for the move
-/// (<see cref="SchedulingOptions.MoveCostFactor"/>, <see cref="SchedulingOptions.MinBoundTime"/>; at once for the first
-/// executor of a higher-priority session), whose resources (with its node's free room, when released) cover ForSession's requirement, and never leaves
+/// <item>The plan only picks executors that are Bound, bound at least <see cref="SchedulingOptions.MinBoundTime"/>
+/// ago, whose resources (with its node's free room, when released) cover ForSession's requirement, and never leaves
 /// FromSession below its min_instances.</item>
 /// </list>
 /// </remarks>
@@ -68,12 +67,6 @@ public sealed record ClusterView(
 
     /// <summary>Recent preemptions (see <see cref="PreemptAction"/>); older than <see cref="SchedulingOptions.PreemptionMemory"/> they are ignored.</summary>
     public IReadOnlyCollection<Preemption> Preemptions { get; init; } = [];
-
-    /// <summary>
-    /// The measured bind time of each application, milliseconds (<see cref="BindTimes"/>): what giving an executor to
-    /// one of its sessions costs. An application missing here has not bound an executor yet.
-    /// </summary>
-    public IReadOnlyDictionary<string, long> BindTimes { get; init; } = new Dictionary<string, long>();
 }
 
 /// <summary>A pure allocation policy: from a view of the cluster to the actions that move it towards the wanted allocation.</summary>
@@ -86,19 +79,8 @@ public interface IAllocationPolicy
 /// <summary>The knobs of <see cref="SchedulingPolicy"/>.</summary>
 public sealed record SchedulingOptions
 {
-    /// <summary>
-    /// The hysteresis while what a move costs is not known yet (the bind time of the application of either session
-    /// was never measured): an executor bound more recently than this is not preempted. Default 10 s.
-    /// </summary>
+    /// <summary>An executor bound more recently than this is not preempted (hysteresis). Default 10 s.</summary>
     public TimeSpan MinBoundTime { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// The hysteresis once the cost of a move is known: an executor is moved only after it has been bound this many
-    /// times the bind times of both sessions' applications (the taker binds now, the giver binds again if it wants the
-    /// executor back), so that at most about 1/(factor + 1) of an executor's time goes to binding. A higher-priority
-    /// session that holds no executor takes its first one at once, at the giver's next task boundary. Default 10.
-    /// </summary>
-    public double MoveCostFactor { get; init; } = 10;
 
     /// <summary>How long a preemption is remembered, against taking it back. Default 60 s.</summary>
     public TimeSpan PreemptionMemory { get; init; } = TimeSpan.FromSeconds(60);
