@@ -44,21 +44,13 @@ if [[ "${FLAME_BENCH_BUILD:-1}" == 1 ]]; then
     publish src/Flame.Cli/Flmping flmping
 fi
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 12000))
-        if ! port_open "$port" && [[ " ${TAKEN:-} " != *" $port "* ]]; then TAKEN="${TAKEN:-} $port"; echo "$port"; return; fi
-    done
-    fail "no free port"
-}
+source "$REPO/bench/ports.sh"
 
 # CPU seconds (user + system) that a process has spent so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 work=$(mktemp -d /tmp/flame-bench.XXXXXX)
-http=$(free_port); silo=$(free_port); gateway=$(free_port)
+free_port http; free_port silo; free_port gateway
 endpoint="http://127.0.0.1:$http"
 secured=()
 if [[ "${FLAME_BENCH_SECURED:-0}" == 1 ]]; then

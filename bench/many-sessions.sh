@@ -31,19 +31,11 @@ if [[ "${FLAME_BENCH_BUILD:-1}" == 1 ]]; then
     publish src/Flame.Cli/Flmctl flmctl
 fi
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 12000))
-        if ! port_open "$port" && [[ " ${TAKEN:-} " != *" $port "* ]]; then TAKEN="${TAKEN:-} $port"; echo "$port"; return; fi
-    done
-    fail "no free port"
-}
+source "$REPO/bench/ports.sh"
 rss_mib() { awk '/^VmRSS:/ { printf "%.0f\n", $2 / 1024 }' "/proc/$1/status"; }
 
 work=$(mktemp -d /tmp/flame-many.XXXXXX)
-http=$(free_port); silo=$(free_port); gateway=$(free_port)
+free_port http; free_port silo; free_port gateway
 endpoint="http://127.0.0.1:$http"
 sm=""
 trap '[[ -n "$sm" ]] && kill $sm 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
